@@ -1,0 +1,292 @@
+import { randomBytes } from 'node:crypto';
+import {
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import path from 'node:path';
+import hnswlib from 'hnswlib-node';
+import {
+  type DocumentRecord,
+  DocumentRecordSchema,
+  type HnswParams,
+  type Manifest,
+  ManifestSchema,
+  type Passage,
+  PassageSchema,
+} from './types.ts';
+
+const { HierarchicalNSW } = hnswlib;
+export type HnswIndex = InstanceType<typeof HierarchicalNSW>;
+
+/**
+ * On disk, `INDEX_DIR` (e.g. `data/index`) is a symlink to one complete generation directory
+ * (`data/index.generations/<id>/`). A new index is written in full into a fresh generation and published
+ * by atomically renaming a new symlink over the old one, so a reader sees either the old or the new index,
+ * and a killed ingest leaves the previous one untouched.
+ */
+export const FILES = {
+  manifest: 'manifest.json',
+  documents: 'documents.jsonl',
+  passages: 'passages.jsonl',
+  vectors: 'vectors.f32',
+  hnsw: 'hnsw.bin',
+} as const;
+
+export const DEFAULT_HNSW: HnswParams = { space: 'cosine', m: 16, efConstruction: 200, efSearch: 64 };
+
+export interface IndexData {
+  manifest: Manifest;
+  documents: DocumentRecord[];
+  passages: Passage[];
+  /** Row i is passage i's embedding (normalised). */
+  vectors: Float32Array[];
+}
+
+export interface LoadedIndex extends IndexData {
+  hnsw: HnswIndex;
+  /** The generation directory that was loaded (the symlink resolved once, so all files match). */
+  dir: string;
+}
+
+export class IndexError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = 'IndexError';
+  }
+}
+
+function generationsDir(indexDir: string): string {
+  return `${path.resolve(indexDir)}.generations`;
+}
+
+/** Builds the HNSW graph over `vectors` (label = passage position). Deterministic for a given input. */
+export function buildHnsw(vectors: Float32Array[], dims: number, params: HnswParams): HnswIndex {
+  const index = new HierarchicalNSW(params.space, dims);
+  index.initIndex({
+    maxElements: Math.max(1, vectors.length),
+    m: params.m,
+    efConstruction: params.efConstruction,
+    randomSeed: 42,
+  });
+  vectors.forEach((v, i) => {
+    index.addPoint(Array.from(v), i);
+  });
+  index.setEf(params.efSearch);
+  return index;
+}
+
+function jsonl(rows: unknown[]): string {
+  return rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
+}
+
+async function writeDurable(file: string, data: string | Uint8Array): Promise<void> {
+  const fh = await open(file, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes a complete index as a new generation and publishes it atomically (call inside withIndexLock). */
+export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIndex): Promise<string> {
+  const gens = generationsDir(indexDir);
+  await mkdir(gens, { recursive: true });
+  const id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}`;
+  const dir = path.join(gens, id);
+  const partial = `${dir}.partial`;
+  await mkdir(partial);
+  const dims = data.manifest.model.dimensions;
+  const flat = new Float32Array(data.vectors.length * dims);
+  data.vectors.forEach((v, i) => {
+    flat.set(v, i * dims);
+  });
+  await writeDurable(path.join(partial, FILES.documents), jsonl(data.documents));
+  await writeDurable(path.join(partial, FILES.passages), jsonl(data.passages));
+  await writeDurable(path.join(partial, FILES.vectors), new Uint8Array(flat.buffer));
+  await hnsw.writeIndex(path.join(partial, FILES.hnsw));
+  // The manifest goes last: a generation without one is never published.
+  await writeDurable(path.join(partial, FILES.manifest), `${JSON.stringify(data.manifest, null, 2)}\n`);
+  await rename(partial, dir);
+  await publish(indexDir, dir);
+  await pruneGenerations(indexDir);
+  return dir;
+}
+
+async function publish(indexDir: string, generation: string): Promise<void> {
+  const link = path.resolve(indexDir);
+  const tmpLink = `${link}.link-${randomBytes(4).toString('hex')}`;
+  await mkdir(path.dirname(link), { recursive: true });
+  await symlink(path.relative(path.dirname(link), generation), tmpLink, 'dir');
+  try {
+    await rename(tmpLink, link);
+  } catch (err) {
+    await rm(tmpLink, { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
+      throw new IndexError(
+        `${indexDir} is a plain directory, not an index link`,
+        `move it away, then run npm run ingest`,
+      );
+    }
+    throw err;
+  }
+}
+
+/**
+ * Keeps the current and the previous generation (a running server may still be reading it) and removes the
+ * rest, including `.partial` leftovers of killed ingests: callers hold the index lock, so none is in use.
+ */
+async function pruneGenerations(indexDir: string): Promise<void> {
+  const gens = generationsDir(indexDir);
+  const current = path.basename(await readlink(path.resolve(indexDir)));
+  const entries = (await readdir(gens)).sort();
+  const complete = entries.filter((e) => !e.endsWith('.partial') && e !== current);
+  const keep = new Set([current, complete[complete.length - 1]]);
+  for (const e of entries) {
+    if (!keep.has(e)) await rm(path.join(gens, e), { recursive: true, force: true });
+  }
+}
+
+function parseJsonl<T>(text: string, schema: { parse(v: unknown): T }, file: string): T[] {
+  const out: T[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (!line) continue;
+    try {
+      out.push(schema.parse(JSON.parse(line)));
+    } catch {
+      throw new IndexError(`${file} line ${i + 1} is corrupt`, 'run npm run ingest to rebuild the index');
+    }
+  }
+  return out;
+}
+
+/** Reads the manifest only (cheap): used to decide whether a rebuild is needed. */
+export async function readManifest(indexDir: string): Promise<Manifest | null> {
+  try {
+    return ManifestSchema.parse(JSON.parse(await readFile(path.join(indexDir, FILES.manifest), 'utf8')));
+  } catch {
+    return null;
+  }
+}
+
+/** Loads and validates a whole index; throws IndexError with a hint on anything missing or inconsistent. */
+export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
+  let dir: string;
+  try {
+    dir = await realpath(indexDir);
+  } catch {
+    throw new IndexError(`no index at ${indexDir}`, 'run npm run ingest to build it');
+  }
+  const read = async (name: string) => {
+    try {
+      return await readFile(path.join(dir, name));
+    } catch {
+      throw new IndexError(
+        `index file ${name} is missing in ${indexDir}`,
+        'run npm run ingest to rebuild the index',
+      );
+    }
+  };
+  let manifest: Manifest;
+  try {
+    manifest = ManifestSchema.parse(JSON.parse((await read(FILES.manifest)).toString('utf8')));
+  } catch (err) {
+    if (err instanceof IndexError) throw err;
+    throw new IndexError(
+      `${FILES.manifest} in ${indexDir} is corrupt`,
+      'run npm run ingest to rebuild the index',
+    );
+  }
+  const documents = parseJsonl(
+    (await read(FILES.documents)).toString('utf8'),
+    DocumentRecordSchema,
+    FILES.documents,
+  );
+  const passages = parseJsonl((await read(FILES.passages)).toString('utf8'), PassageSchema, FILES.passages);
+  const raw = await read(FILES.vectors);
+  const dims = manifest.model.dimensions;
+  if (passages.length !== manifest.counts.passages || documents.length !== manifest.counts.documents) {
+    throw new IndexError(
+      `index in ${indexDir} is inconsistent with its manifest`,
+      'run npm run ingest to rebuild the index',
+    );
+  }
+  if (raw.byteLength !== passages.length * dims * 4) {
+    throw new IndexError(
+      `${FILES.vectors} in ${indexDir} is truncated`,
+      'run npm run ingest to rebuild the index',
+    );
+  }
+  const flat = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  const vectors = passages.map((_, i) => flat.subarray(i * dims, (i + 1) * dims));
+  const hnsw = new HierarchicalNSW(manifest.hnsw.space, dims);
+  try {
+    await read(FILES.hnsw);
+    await hnsw.readIndex(path.join(dir, FILES.hnsw));
+  } catch (err) {
+    if (err instanceof IndexError) throw err;
+    throw new IndexError(
+      `${FILES.hnsw} in ${indexDir} is corrupt`,
+      'run npm run ingest to rebuild the index',
+    );
+  }
+  if (hnsw.getCurrentCount() !== passages.length) {
+    throw new IndexError(
+      `${FILES.hnsw} in ${indexDir} is inconsistent`,
+      'run npm run ingest to rebuild the index',
+    );
+  }
+  hnsw.setEf(manifest.hnsw.efSearch);
+  return { manifest, documents, passages, vectors, hnsw, dir };
+}
+
+/** Exclusive lock so two ingests never write the same index at once; stale locks (dead pid) are taken over. */
+export async function withIndexLock<T>(indexDir: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${path.resolve(indexDir)}.lock`;
+  await mkdir(path.dirname(lock), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number((await readFile(lock, 'utf8').catch(() => '')) || 0);
+      if (!holder || !isAlive(holder)) {
+        await rm(lock, { force: true });
+        continue;
+      }
+      if (attempt > 600)
+        throw new IndexError(`index ${indexDir} is locked by process ${holder}`, 'wait for it to finish');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

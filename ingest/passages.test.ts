@@ -1,0 +1,90 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { makeDocument } from './documents.ts';
+import { DEFAULT_CHUNKING, toPassages } from './passages.ts';
+
+const seeds = readdirSync('seeds')
+  .sort()
+  .map((name) =>
+    makeDocument({
+      docId: name.replace(/\.\w+$/, ''),
+      source: `seeds/${name}`,
+      text: readFileSync(`seeds/${name}`, 'utf8'),
+    }),
+  );
+
+/** Page furniture found in the seed articles; none of it may ever be cited. */
+const BOILERPLATE = [
+  'Support Us',
+  'Advertisement:',
+  'Source: Read Full Article',
+  'Leave a Reply',
+  'We use your sign-up',
+  'unsubscribe at any time',
+  'More info',
+  'Advert-free experience',
+  'Rocket-fast',
+  'Exclusive & Unlimited access',
+  '< /p>',
+];
+
+describe('passages of the seed articles', () => {
+  it.each(seeds.map((d) => [d.docId, d] as const))(
+    '%s: every passage is exactly text.slice(start, end)',
+    (_, doc) => {
+      const passages = toPassages(doc);
+      expect(passages.length).toBeGreaterThan(3);
+      for (const p of passages) {
+        expect(p.text).toBe(doc.text.slice(p.start, p.end));
+        for (const [s, e] of p.sentences) {
+          expect(s).toBeGreaterThanOrEqual(p.start);
+          expect(e).toBeLessThanOrEqual(p.end);
+        }
+        expect(p.text.length).toBeLessThanOrEqual(DEFAULT_CHUNKING.maxChars + 600);
+      }
+    },
+  );
+
+  it('never contains boilerplate', () => {
+    for (const doc of seeds) {
+      for (const p of toPassages(doc)) {
+        for (const b of BOILERPLATE) expect(p.text, `${p.id}`).not.toContain(b);
+      }
+    }
+  });
+
+  it('keeps the article content: every sentence-ending word of the body is in some passage', () => {
+    const doc = seeds.find((d) => d.docId.startsWith('004')) ?? seeds[0];
+    if (!doc) throw new Error('no seeds');
+    const covered = toPassages(doc)
+      .map((p) => p.text)
+      .join(' ');
+    for (const phrase of ['no preconditions are needed', '14,000 miles', 'Flying Chernobyl', 'BelTA']) {
+      expect(covered).toContain(phrase);
+    }
+  });
+
+  it('is deterministic', () => {
+    for (const doc of seeds) expect(toPassages(doc)).toEqual(toPassages(doc));
+  });
+
+  it('splits sentences around curly quotes and abbreviations, not inside them', () => {
+    const doc = makeDocument({
+      docId: 't',
+      source: 't.txt',
+      text: 'Mr. Smith met Dr. Jones in the U.S. on Monday. “We agreed,” he said. It cost $1.5 million.',
+    });
+    const [p] = toPassages(doc, { maxChars: 600, maxSentences: 1, minChars: 0 });
+    expect(p?.text).toBe('Mr. Smith met Dr. Jones in the U.S. on Monday.');
+  });
+
+  it('cuts a gigantic line without sentence ends into bounded passages', () => {
+    const text = 'word '.repeat(20_000);
+    const passages = toPassages(makeDocument({ docId: 'big', source: 'big.txt', text }));
+    expect(passages.length).toBeGreaterThan(100);
+    for (const p of passages) {
+      expect(p.text).toBe(text.slice(p.start, p.end));
+      expect(p.text.length).toBeLessThanOrEqual(DEFAULT_CHUNKING.maxChars);
+    }
+  });
+});

@@ -1,0 +1,62 @@
+import { contentSegments, type Span } from './clean.ts';
+import { sha256 } from './documents.ts';
+import { splitSentences } from './sentences.ts';
+import type { Chunking, DocumentRecord, Passage } from './types.ts';
+
+/**
+ * Passages are small (a paragraph, or a few sentences of a long one) so that a citation points at the
+ * exact support rather than a page; tiny paragraphs (a one-line quote) join the next one for context.
+ */
+export const DEFAULT_CHUNKING: Chunking = { maxChars: 600, maxSentences: 4, minChars: 160 };
+
+/** Splits a document into sentence-aligned passages whose text is exactly `doc.text.slice(start, end)`. */
+export function toPassages(doc: DocumentRecord, chunking: Chunking = DEFAULT_CHUNKING): Passage[] {
+  const text = doc.text;
+  const passages: Passage[] = [];
+  let current: Span[] = [];
+
+  const flush = () => {
+    const first = current[0];
+    const last = current[current.length - 1];
+    if (!first || !last) return;
+    const slice = text.slice(first.start, last.end);
+    passages.push({
+      id: `${doc.docId}:${passages.length}`,
+      docId: doc.docId,
+      start: first.start,
+      end: last.end,
+      text: slice,
+      sentences: current.map((s) => [s.start, s.end]),
+      hash: sha256(slice),
+    });
+    current = [];
+  };
+
+  for (const segment of contentSegments(text)) {
+    const sentences = splitSentences(text, segment);
+    const prev = current[current.length - 1];
+    // Join the previous paragraph only if it is short and nothing but whitespace lies between them,
+    // so a passage never spans removed boilerplate.
+    if (prev && !(length(current) < chunking.minChars && /^\s*$/.test(text.slice(prev.end, segment.start)))) {
+      flush();
+    }
+    for (const sentence of sentences) {
+      const first = current[0];
+      if (
+        first &&
+        (sentence.end - first.start > chunking.maxChars || current.length >= chunking.maxSentences)
+      ) {
+        flush();
+      }
+      current.push(sentence);
+    }
+  }
+  flush();
+  return passages;
+}
+
+function length(spans: Span[]): number {
+  const first = spans[0];
+  const last = spans[spans.length - 1];
+  return first && last ? last.end - first.start : 0;
+}

@@ -1,0 +1,66 @@
+import model from 'wink-eng-lite-web-model';
+import winkNLP, { type ItemSentence } from 'wink-nlp';
+import type { Span } from './clean.ts';
+
+// Only sentence boundary detection: the full pipeline (NER, POS) is 3× slower and not needed to split.
+const nlp = winkNLP(model, ['sbd']);
+const its = nlp.its;
+
+/** Longest sentence kept whole; longer ones (tables, run-on lines) are cut at word boundaries. */
+export const MAX_SENTENCE_CHARS = 600;
+
+/**
+ * Sentence spans inside `segment` of `text`, as offsets into `text`. wink-nlp finds the boundaries
+ * (handles abbreviations, curly quotes, decimals); we map its tokens back onto the original characters
+ * by scanning forward, so the spans are exact even where wink normalises a token.
+ */
+export function splitSentences(text: string, segment: Span): Span[] {
+  const slice = text.slice(segment.start, segment.end);
+  const doc = nlp.readDoc(slice);
+  const tokens: string[] = doc.tokens().out(its.value);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let cursor = 0;
+  for (const tok of tokens) {
+    const at = slice.indexOf(tok, cursor);
+    if (at < 0) {
+      starts.push(cursor);
+      ends.push(cursor);
+      continue;
+    }
+    starts.push(at);
+    ends.push(at + tok.length);
+    cursor = at + tok.length;
+  }
+  const spans: Span[] = [];
+  doc.sentences().each((s: ItemSentence) => {
+    const [first, last] = s.out(its.span) as [number, number];
+    const start = starts[first];
+    const end = ends[last];
+    if (start === undefined || end === undefined || end <= start) return;
+    spans.push({ start: segment.start + start, end: segment.start + end });
+  });
+  // The first and last sentence are stretched to the segment's edges so nothing wink skipped is lost.
+  if (spans.length === 0) spans.push({ ...segment });
+  (spans[0] as Span).start = segment.start;
+  (spans[spans.length - 1] as Span).end = segment.end;
+  return spans.flatMap((s) => cutLong(text, s));
+}
+
+function cutLong(text: string, span: Span): Span[] {
+  if (span.end - span.start <= MAX_SENTENCE_CHARS) return [span];
+  const out: Span[] = [];
+  let start = span.start;
+  while (span.end - start > MAX_SENTENCE_CHARS) {
+    const window = text.slice(start, start + MAX_SENTENCE_CHARS);
+    const space = window.lastIndexOf(' ');
+    let cut = space > MAX_SENTENCE_CHARS / 2 ? start + space : start + MAX_SENTENCE_CHARS;
+    // Never split a surrogate pair (emoji, rare scripts).
+    if (/[\uD800-\uDBFF]/.test(text[cut - 1] as string)) cut--;
+    out.push({ start, end: cut });
+    start = cut;
+    while (start < span.end && /\s/.test(text[start] as string)) start++;
+  }
+  if (span.end > start) out.push({ start, end: span.end });
+  return out;
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/** One article as stored in the index: the original file text, so offsets stay valid even if the file changes. */
+export const DocumentRecordSchema = z.object({
+  docId: z.string().min(1),
+  /** Path of the source file relative to the corpus folder's parent (e.g. `seeds/001.txt`). */
+  source: z.string(),
+  title: z.string(),
+  /** The original file's characters, exactly as read (UTF-8 decoded). */
+  text: z.string(),
+  /** sha256 of `text`. */
+  hash: z.string(),
+});
+export type DocumentRecord = z.infer<typeof DocumentRecordSchema>;
+
+/** A citable span of a document: `text === document.text.slice(start, end)`, always. */
+export const PassageSchema = z.object({
+  /** Stable id: `${docId}:${ordinal}`. */
+  id: z.string(),
+  docId: z.string(),
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
+  text: z.string(),
+  /** Sentence boundaries inside the passage, as [start, end] offsets into the document. */
+  sentences: z.array(z.tuple([z.number().int(), z.number().int()])),
+  /** sha256 of `text`: the embedding cache key together with the model id. */
+  hash: z.string(),
+});
+export type Passage = z.infer<typeof PassageSchema>;
+
+export const ChunkingSchema = z.object({
+  maxChars: z.number().int().positive(),
+  maxSentences: z.number().int().positive(),
+  /** A paragraph shorter than this is joined with the next one. */
+  minChars: z.number().int().nonnegative(),
+});
+export type Chunking = z.infer<typeof ChunkingSchema>;
+
+export const HnswParamsSchema = z.object({
+  space: z.literal('cosine'),
+  m: z.number().int().positive(),
+  efConstruction: z.number().int().positive(),
+  efSearch: z.number().int().positive(),
+});
+export type HnswParams = z.infer<typeof HnswParamsSchema>;
+
+export const ManifestSchema = z.object({
+  formatVersion: z.literal(1),
+  model: z.object({ id: z.string(), dimensions: z.number().int().positive() }),
+  chunking: ChunkingSchema,
+  hnsw: HnswParamsSchema,
+  documents: z.array(
+    z.object({ docId: z.string(), source: z.string(), hash: z.string(), passages: z.number().int() }),
+  ),
+  counts: z.object({ documents: z.number().int(), passages: z.number().int() }),
+  createdAt: z.string(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;

@@ -1,0 +1,96 @@
+import { createEmbedder, type Embedder } from '../ingest/embedder.ts';
+import { IndexError, type LoadedIndex, loadIndex } from '../ingest/index-store.ts';
+import type { DocumentRecord } from '../ingest/types.ts';
+import { type Citation, composeAnswer } from './answer.ts';
+import { analyseQuestion, type ChatTurn } from './query.ts';
+import { type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
+
+export interface AskInput {
+  question: string;
+  history?: ChatTurn[];
+  k?: number;
+}
+
+export interface AskResult {
+  answer: string;
+  abstained: boolean;
+  citations: Citation[];
+  timings: { retrieveMs: number; answerMs: number; totalMs: number };
+}
+
+export const DEFAULT_K = 5;
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/** Answers questions over one loaded index. Immutable: a reload builds a new Engine and swaps it in. */
+export class Engine {
+  readonly documents: Map<string, DocumentRecord>;
+  readonly retriever: Retriever;
+
+  constructor(
+    readonly index: LoadedIndex,
+    readonly embedder: Embedder,
+  ) {
+    this.documents = new Map(index.documents.map((d) => [d.docId, d]));
+    this.retriever = new Retriever(index.passages, index.vectors, index.hnsw, embedder);
+  }
+
+  get modelId(): string {
+    return this.index.manifest.model.id;
+  }
+
+  async retrieve(
+    query: string,
+    opts: { mode: RetrievalMode; k: number; history?: ChatTurn[] },
+  ): Promise<Retrieved[]> {
+    const analysed = analyseQuestion(query, opts.history);
+    const terms = this.retriever.expand(analysed.terms);
+    const queryVector = await this.retriever.embedQuery(analysed.searchText);
+    return this.retriever.search({ terms, queryVector, mode: opts.mode, k: opts.k });
+  }
+
+  async ask(input: AskInput): Promise<AskResult & { abstainReason: string | null }> {
+    const t0 = performance.now();
+    const k = input.k ?? DEFAULT_K;
+    const analysed = analyseQuestion(input.question, input.history);
+    const terms = this.retriever.expand(analysed.terms);
+    const queryVector = await this.retriever.embedQuery(analysed.searchText);
+    const retrieved = await this.retriever.search({ terms, queryVector, mode: 'hybrid', k: Math.max(k, 10) });
+    const t1 = performance.now();
+    const composed = composeAnswer(analysed, terms, retrieved, this.documents, k);
+    const t2 = performance.now();
+    return {
+      answer: composed.answer,
+      abstained: composed.abstained,
+      citations: composed.citations,
+      abstainReason: composed.abstainReason,
+      timings: { retrieveMs: round(t1 - t0), answerMs: round(t2 - t1), totalMs: round(t2 - t0) },
+    };
+  }
+}
+
+/**
+ * Loads the index and the embedder it was built with. A server configured with another model than the
+ * index refuses to start, since query and passage vectors would live in different spaces.
+ */
+export async function loadEngine(opts: {
+  indexDir: string;
+  modelsDir?: string;
+  modelId?: string;
+  embedder?: Embedder;
+}): Promise<Engine> {
+  const index = await loadIndex(opts.indexDir);
+  const indexModel = index.manifest.model.id;
+  if (opts.modelId && opts.modelId !== indexModel) {
+    throw new IndexError(
+      `index built with ${indexModel}, server configured with ${opts.modelId}`,
+      'run npm run ingest to rebuild the index with the configured model',
+    );
+  }
+  const embedder =
+    opts.embedder ?? (await createEmbedder({ modelId: indexModel, modelsDir: opts.modelsDir ?? 'models' }));
+  if (embedder.id !== indexModel || embedder.dimensions !== index.manifest.model.dimensions) {
+    throw new IndexError(`index built with ${indexModel}, embedder is ${embedder.id}`, 'run npm run ingest');
+  }
+  return new Engine(index, embedder);
+}

@@ -1,0 +1,85 @@
+import { foldTypography, isStopword, stemWord, words } from './text.ts';
+
+export type QuestionType = 'who' | 'when' | 'where' | 'how-many' | 'why' | 'yes-no' | 'what';
+
+export interface ChatTurn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export interface QueryTerm {
+  /** The stemmed term as indexed. */
+  stem: string;
+  /** The word as the user wrote it (for messages). */
+  word: string;
+  /** 1 for the question's own words, less for words carried over from the conversation. */
+  weight: number;
+}
+
+export interface AnalysedQuestion {
+  question: string;
+  type: QuestionType;
+  /** The question with the conversation's subject added, used for dense retrieval. */
+  searchText: string;
+  terms: QueryTerm[];
+}
+
+const AUXILIARIES = /^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b/i;
+
+export function questionType(question: string): QuestionType {
+  const q = foldTypography(question).toLowerCase().trim();
+  if (/\bhow (many|much|far|long|old|large|big)\b|\bwhat (number|percentage|share|range)\b/.test(q))
+    return 'how-many';
+  if (/\bwhen\b|\bwhat (date|day|month|year|time)\b|\bwhich (date|day|month|year)\b/.test(q)) return 'when';
+  if (/\bwhere\b|\bwhich (country|city|region|place)\b|\bfrom what (country|territory)\b/.test(q))
+    return 'where';
+  if (/\bwhy\b|\bwhat (caused|was the reason|reason)\b|\bfor what reason\b/.test(q)) return 'why';
+  if (/\bwho(m|se)?\b|\bwhich (person|leader|official|president|journalist)\b/.test(q)) return 'who';
+  if (AUXILIARIES.test(q)) return 'yes-no';
+  return 'what';
+}
+
+const PRONOUN = /\b(he|she|him|her|his|hers|they|them|their|it|its|this|that|these|those|there)\b/i;
+
+/** Capitalised words not at the start of the text: names, places, organisations. */
+export function properNouns(text: string): string[] {
+  const out: string[] = [];
+  const re = /(?<![.!?]\s|^)\b\p{Lu}[\p{L}'’-]+/gu;
+  for (const m of foldTypography(text).matchAll(re)) {
+    const w = m[0].replace(/'s$/, '');
+    if (!isStopword(w.toLowerCase())) out.push(w);
+  }
+  return out;
+}
+
+function termsOf(text: string, weight: number): QueryTerm[] {
+  const seen = new Set<string>();
+  const out: QueryTerm[] = [];
+  for (const w of words(text)) {
+    if (isStopword(w)) continue;
+    const s = stemWord(w);
+    if (seen.has(s)) continue;
+    seen.add(s);
+    out.push({ stem: s, word: w, weight });
+  }
+  return out;
+}
+
+/**
+ * Reads a question the way a careful reader would: its type, its key terms, and — for a follow-up like
+ * "What did he say about nuclear weapons?" — the subject of the conversation it refers back to.
+ */
+export function analyseQuestion(question: string, history: ChatTurn[] = []): AnalysedQuestion {
+  const own = termsOf(question, 1);
+  const lastUser = [...history].reverse().find((t) => t.role === 'user');
+  let carried: QueryTerm[] = [];
+  if (lastUser && (PRONOUN.test(question) || own.length < 2)) {
+    const ownStems = new Set(own.map((t) => t.stem));
+    // The subject of the previous question: its names, or all its key words if it had none.
+    const names = properNouns(lastUser.content);
+    const source = names.length ? names.join(' ') : lastUser.content;
+    carried = termsOf(source, 0.6).filter((t) => !ownStems.has(t.stem));
+  }
+  const searchText = carried.length ? `${question} ${carried.map((t) => t.word).join(' ')}` : question;
+  return { question, type: questionType(question), searchText, terms: [...own, ...carried] };
+}

@@ -1,0 +1,115 @@
+import { z } from '@hono/zod-openapi';
+
+/** One source for request validation, TypeScript types and the OpenAPI description. */
+
+export const MAX_QUESTION_CHARS = 2000;
+export const MAX_HISTORY_TURNS = 50;
+
+export const ChatTurnSchema = z
+  .object({
+    role: z.enum(['user', 'assistant']),
+    content: z.string().max(20_000),
+  })
+  .openapi('ChatTurn');
+
+const question = z
+  .string({ error: 'question must be a string' })
+  .trim()
+  .min(1, 'question must not be empty')
+  .max(MAX_QUESTION_CHARS, `question must be at most ${MAX_QUESTION_CHARS} characters`);
+
+const k = z.number().int().min(1, 'k must be between 1 and 20').max(20, 'k must be between 1 and 20');
+
+export const AskRequestSchema = z
+  .object({
+    question: question.openapi({ example: 'What did Lukashenko say about peace talks?' }),
+    history: z
+      .array(ChatTurnSchema)
+      .max(MAX_HISTORY_TURNS)
+      .optional()
+      .openapi({ description: 'Earlier turns of the chat, oldest first; used to resolve "he", "it"...' }),
+    k: k.optional().openapi({ description: 'Maximum number of citations (1-20, default 5)' }),
+  })
+  .openapi('AskRequest');
+
+export const AskQuerySchema = z.object({
+  q: question.openapi({ param: { name: 'q', in: 'query' }, example: 'Who is Hanna Liubakova?' }),
+  k: z.coerce
+    .number()
+    .pipe(k)
+    .optional()
+    .openapi({ param: { name: 'k', in: 'query' } }),
+});
+
+export const CitationSchema = z
+  .object({
+    marker: z.number().int().openapi({ description: 'The n of the [n] marker(s) in the answer' }),
+    docId: z.string(),
+    source: z.string().openapi({ description: 'Source file, relative to the corpus folder parent' }),
+    title: z.string(),
+    start: z.number().int().openapi({ description: 'Passage start offset in the document text' }),
+    end: z.number().int(),
+    text: z.string().openapi({ description: 'The passage: exactly document.text.slice(start, end)' }),
+    quote: z.string().openapi({ description: 'The supporting sentence(s): an exact substring of text' }),
+    score: z.number(),
+  })
+  .openapi('Citation');
+
+export const AskResponseSchema = z
+  .object({
+    answer: z.string(),
+    abstained: z.boolean().openapi({
+      description: 'true when the articles do not support an answer; citations are then the closest passages',
+    }),
+    citations: z.array(CitationSchema),
+    timings: z.object({ retrieveMs: z.number(), answerMs: z.number(), totalMs: z.number() }),
+  })
+  .openapi('AskResponse');
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_request' }),
+      message: z.string(),
+    }),
+  })
+  .openapi('Error');
+
+export const HealthSchema = z
+  .object({
+    status: z.enum(['ok', 'loading', 'error']),
+    model: z.string().nullable(),
+    documents: z.number().int(),
+    passages: z.number().int(),
+    indexCreatedAt: z.string().nullable(),
+    message: z.string().optional(),
+  })
+  .openapi('Health');
+
+export const DocumentSummarySchema = z
+  .object({ id: z.string(), title: z.string(), source: z.string(), passages: z.number().int() })
+  .openapi('DocumentSummary');
+
+export const DocumentListSchema = z
+  .object({ documents: z.array(DocumentSummarySchema) })
+  .openapi('DocumentList');
+
+export const DocumentSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    source: z.string(),
+    text: z.string().openapi({ description: 'The full document text; citation offsets index into it' }),
+  })
+  .openapi('Document');
+
+export const DocumentIdParamSchema = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: 'id', in: 'path' }, example: '004_ec9c24d3208588b7' }),
+});
+
+export type AskRequest = z.infer<typeof AskRequestSchema>;
+export type AskResponse = z.infer<typeof AskResponseSchema>;

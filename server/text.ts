@@ -1,0 +1,63 @@
+import stem from 'wink-porter2-stemmer';
+
+/**
+ * Words that carry no topic. Beyond the usual function words it holds question scaffolding ("what",
+ * "did", "say"), since a question's key terms are what retrieval and abstention must weigh.
+ */
+const STOPWORDS = new Set(
+  `a about above after again against all also am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have having he
+her here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not
+now of off on once only or other our ours ourselves out over own same she should so some such than that the
+their theirs them themselves then there these they this those through to too under until up very was we were
+what when where which while who whom why will with would you your yours yourself yourselves
+s t don doesn didn isn wasn aren weren won wouldn shouldn couldn ll ve re d m o
+according tell told say says said saying ask asked mention mentioned article articles
+much many one did does do get got make made give gave way thing things`.split(/\s+/),
+);
+
+/** Question words and auxiliaries: ignored when looking for a question's key terms. */
+export function isStopword(word: string): boolean {
+  return STOPWORDS.has(word);
+}
+
+/** Folds typography so `don’t` and `don't`, `“x”` and `"x"` match. */
+export function foldTypography(s: string): string {
+  return s
+    .replace(/[\u2018\u2019\u201A\u201B\u2032]/g, "'")
+    .replace(/[\u201C\u201D\u201E\u201F\u2033\u00AB\u00BB]/g, '"')
+    .replace(/[\u2013\u2014]/g, '-');
+}
+
+/** Lower-cased word tokens (letters and digits, with inner apostrophes, hyphens and number separators). */
+export function words(text: string): string[] {
+  const out: string[] = [];
+  const re = /[\p{L}\p{N}]+(?:['.,-][\p{L}\p{N}]+)*/gu;
+  for (const m of foldTypography(text).toLowerCase().matchAll(re)) {
+    // Possessive 's and trailing abbreviations dots are not part of the word.
+    const w = m[0].replace(/'s$/, '');
+    if (/^[\p{N},.]+$/u.test(w)) out.push(w.replace(/,/g, ''));
+    else for (const part of w.split(/[.-]/)) if (part) out.push(part.replace(/'/g, ''));
+  }
+  return out;
+}
+
+const stemCache = new Map<string, string>();
+
+/** Porter2 stem, memoised (the vocabulary of a corpus is small compared with the number of calls). */
+export function stemWord(word: string): string {
+  let s = stemCache.get(word);
+  if (s === undefined) {
+    s = /^\p{N}/u.test(word) ? word : stem(word);
+    if (stemCache.size > 200_000) stemCache.clear();
+    stemCache.set(word, s);
+  }
+  return s;
+}
+
+/** Index terms of a text: stemmed content words. */
+export function terms(text: string): string[] {
+  const out: string[] = [];
+  for (const w of words(text)) if (!STOPWORDS.has(w)) out.push(stemWord(w));
+  return out;
+}

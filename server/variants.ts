@@ -1,0 +1,92 @@
+import { stemWord } from './text.ts';
+
+/**
+ * Names that news sources transliterate differently. General knowledge about the domain (Eastern European
+ * news), not about any particular corpus; anything not listed is still caught by the fuzzy match below.
+ */
+const TRANSLITERATIONS: string[][] = [
+  ['kyiv', 'kiev'],
+  ['kharkiv', 'kharkov'],
+  ['odesa', 'odessa'],
+  ['lviv', 'lvov'],
+  ['mykolaiv', 'nikolaev', 'nikolayev'],
+  ['zaporizhzhia', 'zaporozhye', 'zaporizhia'],
+  ['luhansk', 'lugansk'],
+  ['chernihiv', 'chernigov'],
+  ['lukashenko', 'lukashenka'],
+  ['zelensky', 'zelenskyy', 'zelenskiy'],
+  ['oleksandr', 'olexandr', 'alexander', 'aleksandr', 'alyaksandr'],
+  ['volodymyr', 'vladimir'],
+  ['belarus', 'byelorussia'],
+  ['navalny', 'navalnyy'],
+  ['shoigu', 'shoygu'],
+  ['peskov', 'peskow'],
+];
+
+const VARIANTS = new Map<string, string[]>();
+for (const group of TRANSLITERATIONS) {
+  const stems = group.map(stemWord);
+  for (const s of stems) VARIANTS.set(s, stems);
+}
+
+/** Optimal string alignment distance, bounded: returns max+1 as soon as it must exceed `max`. */
+export function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev2: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        v = Math.min(v, (prev2[j - 2] as number) + 1);
+      }
+      cur.push(v);
+      rowMin = Math.min(rowMin, v);
+    }
+    if (rowMin > max) return max + 1;
+    prev2 = prev;
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
+
+/** Vocabulary bucketed by first letter, so fuzzy lookups compare against a small slice of it. */
+export class Vocabulary {
+  private readonly byInitial = new Map<string, string[]>();
+
+  constructor(private readonly terms: Set<string>) {
+    for (const t of terms) {
+      if (t.length < 6) continue;
+      const key = t[0] as string;
+      let list = this.byInitial.get(key);
+      if (!list) {
+        list = [];
+        this.byInitial.set(key, list);
+      }
+      list.push(t);
+    }
+  }
+
+  has(term: string): boolean {
+    return this.terms.has(term);
+  }
+
+  /**
+   * Corpus terms that spell the same word: known transliterations, and for longer words (≥ 6 letters,
+   * where a 1–2 letter difference is a spelling, not another word) those within a small edit distance.
+   */
+  variants(term: string): string[] {
+    const out = new Set<string>();
+    for (const v of VARIANTS.get(term) ?? []) if (v !== term && this.terms.has(v)) out.add(v);
+    if (term.length >= 6 && !/^\d/.test(term)) {
+      const max = term.length >= 9 ? 2 : 1;
+      for (const cand of this.byInitial.get(term[0] as string) ?? []) {
+        if (cand !== term && editDistance(term, cand, max) <= max) out.add(cand);
+      }
+    }
+    return [...out];
+  }
+}
