@@ -33,6 +33,12 @@ export async function createEmbedder({
   modelsDir: string;
 }): Promise<Embedder> {
   const local = existsSync(join(modelsDir, modelId, 'config.json'));
+  if (!local && modelId === DEFAULT_MODEL_ID) {
+    // It is built locally and not on the Hub, so don't even ask the network.
+    throw new Error(
+      `embedding model "${modelId}" not found in ${modelsDir}; build it with: ${BUILD_MODEL_COMMAND}`,
+    );
+  }
   env.localModelPath = modelsDir;
   env.allowLocalModels = true;
   // A local model must never fall back to the network; other ids (e.g. Xenova/all-MiniLM-L6-v2) may download.
@@ -42,13 +48,9 @@ export async function createEmbedder({
   try {
     extractor = await featureExtraction('feature-extraction', modelId, { dtype: 'fp32' });
   } catch (error) {
-    const hint =
-      modelId === DEFAULT_MODEL_ID
-        ? `build it with: ${BUILD_MODEL_COMMAND}`
-        : `put it under ${join(modelsDir, modelId)} or make the Hugging Face Hub reachable`;
-    throw new Error(`cannot load embedding model "${modelId}" (${hint}): ${(error as Error).message}`, {
-      cause: error,
-    });
+    const hint = loadHint(modelId, modelsDir, local);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot load embedding model "${modelId}" (${hint}): ${reason}`, { cause: error });
   }
 
   // The pipeline's own steps (tokenizer, then model) with our pooling instead of `extractor(texts, { pooling:
@@ -80,6 +82,12 @@ export async function createEmbedder({
   };
 }
 
+function loadHint(modelId: string, modelsDir: string, local: boolean): string {
+  if (!local) return `put it under ${join(modelsDir, modelId)} or make the Hugging Face Hub reachable`;
+  if (modelId === DEFAULT_MODEL_ID) return `rebuild it with: ${BUILD_MODEL_COMMAND} --force`;
+  return `check the files under ${join(modelsDir, modelId)}`;
+}
+
 /**
  * Per text, the unit-length mean of the token vectors its attention mask keeps (summing suffices: normalising
  * removes the 1/count). A text without tokens or known words gets the zero vector. Returns views of one buffer.
@@ -109,8 +117,8 @@ function meanPoolNormalized(hidden: Tensor, mask: Tensor): Float32Array[] {
 }
 
 /**
- * LangChain adapter. Not `HuggingFaceTransformersEmbeddings` from @langchain/community: it starts all batches at
- * once (Promise.all) and copies through `.tolist()`, and was slower in our measurement (see the report).
+ * LangChain adapter. Not @langchain/community's `HuggingFaceTransformersEmbeddings` on the same model: it fires all
+ * batches at once, uses transformers.js pooling and `.tolist()`, ~3x slower (4.5k vs 14k sentences/s, 5,000 sentences).
  */
 export class FootnoteEmbeddings extends Embeddings {
   constructor(

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   mkdir,
   open,
@@ -86,6 +86,10 @@ export function buildHnsw(vectors: Float32Array[], dims: number, params: HnswPar
   return index;
 }
 
+function checksum(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 function jsonl(rows: unknown[]): string {
   return rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
 }
@@ -117,8 +121,14 @@ export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIn
   await writeDurable(path.join(partial, FILES.passages), jsonl(data.passages));
   await writeDurable(path.join(partial, FILES.vectors), new Uint8Array(flat.buffer));
   await hnsw.writeIndex(path.join(partial, FILES.hnsw));
+  const files: NonNullable<Manifest['files']> = {};
+  for (const name of [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw]) {
+    const bytes = await readFile(path.join(partial, name));
+    files[name] = { bytes: bytes.byteLength, sha256: checksum(bytes) };
+  }
+  const manifest = { ...data.manifest, files };
   // The manifest goes last: a generation without one is never published.
-  await writeDurable(path.join(partial, FILES.manifest), `${JSON.stringify(data.manifest, null, 2)}\n`);
+  await writeDurable(path.join(partial, FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
   await rename(partial, dir);
   await publish(indexDir, dir);
   await pruneGenerations(indexDir);
@@ -192,7 +202,7 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   } catch {
     throw new IndexError(`no index at ${indexDir}`, 'run npm run ingest to build it');
   }
-  const read = async (name: string) => {
+  const readRaw = async (name: string) => {
     try {
       return await readFile(path.join(dir, name));
     } catch {
@@ -204,7 +214,7 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   };
   let manifest: Manifest;
   try {
-    manifest = ManifestSchema.parse(JSON.parse((await read(FILES.manifest)).toString('utf8')));
+    manifest = ManifestSchema.parse(JSON.parse((await readRaw(FILES.manifest)).toString('utf8')));
   } catch (err) {
     if (err instanceof IndexError) throw err;
     throw new IndexError(
@@ -212,6 +222,15 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
       'run npm run ingest to rebuild the index',
     );
   }
+  const read = async (name: string) => {
+    const bytes = await readRaw(name);
+    const expected = manifest.files?.[name];
+    if (expected && (bytes.byteLength !== expected.bytes || checksum(bytes) !== expected.sha256)) {
+      const what = bytes.byteLength < expected.bytes ? 'truncated' : 'corrupt';
+      throw new IndexError(`${name} in ${indexDir} is ${what}`, 'run npm run ingest to rebuild the index');
+    }
+    return bytes;
+  };
   const documents = parseJsonl(
     (await read(FILES.documents)).toString('utf8'),
     DocumentRecordSchema,

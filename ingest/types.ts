@@ -54,5 +54,10 @@ export const ManifestSchema = z.object({
   ),
   counts: z.object({ documents: z.number().int(), passages: z.number().int() }),
   createdAt: z.string(),
+  /**
+   * Size and sha256 of every other file of the generation, checked before loading: a flipped bit in
+   * hnsw.bin can crash the native HNSW reader instead of failing cleanly. Optional for older indexes.
+   */
+  files: z.record(z.string(), z.object({ bytes: z.number().int(), sha256: z.string() })).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;

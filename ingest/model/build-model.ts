@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isSingleBertToken } from './bert-text.ts';
@@ -42,24 +42,24 @@ interface Stamp {
 
 /** Builds the GloVe + SIF embedding model as transformers.js files, unless `outDir` already holds this build. */
 export async function buildModel({
-  outDir = DEFAULT_MODEL_DIR,
+  outDir: dir = DEFAULT_MODEL_DIR,
   force = false,
 }: BuildOptions = {}): Promise<BuildResult> {
   const started = performance.now();
-  const seconds = () => (performance.now() - started) / 1000;
+  const outDir = resolve(dir); // no trailing slash: the temp and old directories must be siblings
+  const result = (skipped: boolean, stamp: Stamp): BuildResult => ({
+    skipped,
+    seconds: (performance.now() - started) / 1000,
+    bytes: Object.values(stamp.files).reduce((sum, file) => sum + file.bytes, 0),
+    dir: outDir,
+    vocabSize: stamp.vocabSize,
+  });
   const winkSource = locateWinkSource();
   const source = { package: WINK_PACKAGE, version: winkSource.version, bytes: winkSource.bytes };
 
   if (!force) {
     const stamp = await currentStamp(outDir, source);
-    if (stamp)
-      return {
-        skipped: true,
-        seconds: seconds(),
-        bytes: totalBytes(stamp),
-        dir: outDir,
-        vocabSize: stamp.vocabSize,
-      };
+    if (stamp) return result(true, stamp);
   }
 
   const selected = readWinkVectors(winkSource.path, isSingleBertToken, RECIPE.vocabularyWords);
@@ -81,8 +81,7 @@ export async function buildModel({
     files: {},
   };
   // Build next to the target so the final rename stays on one filesystem.
-  const tmpDir = `${outDir}.tmp-${process.pid}`;
-  await rm(tmpDir, { recursive: true, force: true });
+  const tmpDir = `${outDir}.tmp-${uniqueSuffix()}`;
   try {
     for (const [name, content] of Object.entries(files)) {
       const bytes = typeof content === 'string' ? Buffer.from(content) : content;
@@ -95,13 +94,7 @@ export async function buildModel({
   } finally {
     await rm(tmpDir, { recursive: true, force: true });
   }
-  return {
-    skipped: false,
-    seconds: seconds(),
-    bytes: totalBytes(stamp),
-    dir: outDir,
-    vocabSize: vocab.length,
-  };
+  return result(false, stamp);
 }
 
 /** The stamp in `dir` if it records this recipe and source and every file still matches its hash. */
@@ -122,7 +115,7 @@ async function currentStamp(dir: string, source: Stamp['source']): Promise<Stamp
 
 /** Swaps `tmpDir` in as `dir`; the old directory (if any) is moved aside first, then deleted. */
 async function replaceDir(tmpDir: string, dir: string): Promise<void> {
-  const oldDir = `${dir}.old-${process.pid}`;
+  const oldDir = `${dir}.old-${uniqueSuffix()}`;
   await rename(dir, oldDir).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
   });
@@ -136,12 +129,12 @@ async function replaceDir(tmpDir: string, dir: string): Promise<void> {
   await rm(oldDir, { recursive: true, force: true });
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+function uniqueSuffix(): string {
+  return `${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
-function totalBytes(stamp: Stamp): number {
-  return Object.values(stamp.files).reduce((sum, file) => sum + file.bytes, 0);
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 async function main(): Promise<void> {
