@@ -1,8 +1,8 @@
 import type { DocumentRecord } from '../ingest/types.ts';
-import { hasAnswerType } from './answer-types.ts';
+import { answerTypeRequired, hasAnswerType } from './answer-types.ts';
 import type { AnalysedQuestion } from './query.ts';
 import type { ExpandedTerm, Retrieved } from './retrieve.ts';
-import { terms as termsOf } from './text.ts';
+import { isStopword, stemWord, words } from './text.ts';
 
 export interface Citation {
   marker: number;
@@ -24,41 +24,84 @@ export interface ComposedAnswer {
   abstainReason: string | null;
 }
 
+/** Similarity of two single words (cosine of their vectors); lets a paraphrase count as a match. */
+export interface WordSimilarity {
+  similarity(a: string, b: string): number;
+}
+
+/** Tuned on the dev question set (evals/dev.jsonl); `npm run eval` shows the effect of a change. */
+export const ANSWER_TUNING = {
+  /** Passages whose sentences are considered. */
+  passagesRead: 8,
+  /** Minimum share (IDF-weighted) of the question's key terms the chosen passage must contain. */
+  minSupport: 0.7,
+  /** Minimum score of the best sentence (key-term coverage, answer type, rank, similarity; 0..1). */
+  minScore: 0.6,
+  /** A question word no article uses must have a close paraphrase (this much credit) in the passage... */
+  unknownMinCredit: 0.5,
+  /** ...except for this many such words (questions are often phrased more loosely than articles). */
+  unknownAllowed: 1,
+  /** Word similarity below `softFloor` gives no credit, at `softCeiling` and above the full soft credit. */
+  softFloor: 0.35,
+  softCeiling: 0.7,
+  /** A paraphrase never counts as much as the word itself. */
+  softCredit: 0.8,
+  /** Credit for a key term found in the article but not in the passage itself. */
+  contextCredit: 0.6,
+  /** A further sentence joins the answer if it scores at least this share of the best one. */
+  companionRatio: 0.8,
+  maxSentences: 3,
+  /** Two sentences must cover clearly more of the question than one to be quoted together. */
+  pairPenalty: 0.06,
+};
+
+/** The words of a span of text, as stems (for exact matching) and lower-cased surface forms (for similarity). */
+export interface Bag {
+  stems: Set<string>;
+  surface: string[];
+}
+
+export function bagOf(text: string): Bag {
+  const surface = words(text).filter((w) => !isStopword(w));
+  return { stems: new Set(surface.map(stemWord)), surface: [...new Set(surface)] };
+}
+
+/** How well `bag` contains term `t`: 1 for the word or a spelling of it, partial for a close paraphrase. */
+function credit(t: ExpandedTerm, bag: Bag, sim: WordSimilarity): number {
+  if (t.matches.some((m) => bag.stems.has(m))) return 1;
+  let best = 0;
+  for (const w of bag.surface) best = Math.max(best, sim.similarity(t.word, w));
+  const { softFloor, softCeiling, softCredit } = ANSWER_TUNING;
+  return Math.min(1, Math.max(0, (best - softFloor) / (softCeiling - softFloor))) * softCredit;
+}
+
+/**
+ * IDF-weighted share of the question's terms that `bag` contains. A term found only elsewhere in the same
+ * article (`context`) counts partly: the passage may say "he" where the article names Lukashenko.
+ */
+export function coverage(terms: ExpandedTerm[], bag: Bag, sim: WordSimilarity, context?: Bag): number {
+  let total = 0;
+  let hit = 0;
+  for (const t of terms) {
+    const w = t.weight * t.idf;
+    total += w;
+    const inContext =
+      context && t.matches.some((m) => context.stems.has(m)) ? ANSWER_TUNING.contextCredit : 0;
+    hit += w * Math.max(credit(t, bag, sim), inContext);
+  }
+  return total === 0 ? 0 : hit / total;
+}
+
 interface Candidate {
   hit: Retrieved;
   rank: number;
   start: number;
   end: number;
   text: string;
-  terms: Set<string>;
-  coverage: number;
+  bag: Bag;
   typed: boolean;
+  coverage: number;
   score: number;
-}
-
-/** Tuned on the dev question set (evals/dev.jsonl); see evals/README.md for the effect of each. */
-export const ANSWER_TUNING = {
-  /** Passages whose sentences are considered. */
-  passagesRead: 8,
-  /** Minimum share (IDF-weighted) of the question's key terms the chosen passage must contain. */
-  minSupport: 0.6,
-  /** A further sentence joins the answer if it scores at least this share of the best one. */
-  companionRatio: 0.8,
-  maxSentences: 3,
-};
-
-const ABSTAIN_TEXT = "The articles don't say.";
-
-function weightOf(t: ExpandedTerm): number {
-  return t.weight * t.idf;
-}
-
-/** IDF-weighted share of the question's terms present in a set of (stemmed) terms. */
-function coverage(terms: ExpandedTerm[], present: Set<string>): number {
-  const total = terms.reduce((s, t) => s + weightOf(t), 0);
-  if (total === 0) return 0;
-  const hit = terms.reduce((s, t) => s + (t.matches.some((m) => present.has(m)) ? weightOf(t) : 0), 0);
-  return hit / total;
 }
 
 function candidates(
@@ -66,67 +109,35 @@ function candidates(
   terms: ExpandedTerm[],
   retrieved: Retrieved[],
   docs: Map<string, DocumentRecord>,
+  sim: WordSimilarity,
 ): Candidate[] {
   const out: Candidate[] = [];
   retrieved.slice(0, ANSWER_TUNING.passagesRead).forEach((hit, rank) => {
     const doc = docs.get(hit.passage.docId);
     if (!doc) return;
-    for (const [start, end] of hit.passage.sentences) {
-      const text = doc.text.slice(start, end);
-      const sentenceTerms = new Set(termsOf(text));
-      const cov = coverage(terms, sentenceTerms);
-      const typed = hasAnswerType(q.type, text);
-      const prior = 1 / (1 + rank);
-      out.push({
-        hit,
-        rank,
-        start,
-        end,
-        text,
-        terms: sentenceTerms,
-        coverage: cov,
-        typed,
-        score: 0.6 * cov + 0.15 * (typed ? 1 : 0) + 0.15 * prior + 0.1 * Math.max(0, hit.similarity),
-      });
-    }
+    const sentences = hit.passage.sentences;
+    // Each sentence, and each pair of neighbours: the answer often sits in the sentence after the one that
+    // names the subject ("Ms Liubakova added: ..." / "“But we need to make sure...”").
+    sentences.forEach(([start, end], i) => {
+      const spans: Array<[number, number, number]> = [[start, end, 0]];
+      const next = sentences[i + 1];
+      if (next) spans.push([start, next[1], ANSWER_TUNING.pairPenalty]);
+      for (const [s, e, penalty] of spans) {
+        const text = doc.text.slice(s, e);
+        const bag = bagOf(text);
+        const typed = hasAnswerType(q, text, (a, b) => sim.similarity(a, b));
+        const cov = coverage(terms, bag, sim);
+        const score =
+          0.6 * cov +
+          0.15 * (typed ? 1 : 0) +
+          0.15 / (1 + rank) +
+          0.1 * Math.max(0, hit.similarity) -
+          penalty;
+        out.push({ hit, rank, start: s, end: e, text, bag, typed, coverage: cov, score });
+      }
+    });
   });
   return out.sort((a, b) => b.score - a.score || a.rank - b.rank || a.start - b.start);
-}
-
-/** Key terms of the question that the passage doesn't contain, most important first. */
-function unsupportedTerms(terms: ExpandedTerm[], passageTerms: Set<string>): ExpandedTerm[] {
-  return terms
-    .filter((t) => t.weight === 1 && !t.matches.some((m) => passageTerms.has(m)))
-    .sort((a, b) => b.idf - a.idf);
-}
-
-function abstain(
-  reason: string,
-  closest: Retrieved[],
-  docs: Map<string, DocumentRecord>,
-  missing: ExpandedTerm[],
-  maxCitations: number,
-): ComposedAnswer {
-  const unknown = missing.filter((t) => t.matches.length === 0).map((t) => `“${t.word}”`);
-  const answer = unknown.length
-    ? `The articles don't say: none of them mentions ${unknown.slice(0, 3).join(' or ')}.`
-    : ABSTAIN_TEXT;
-  return {
-    answer,
-    abstained: true,
-    citations: closest
-      .slice(0, Math.min(3, maxCitations))
-      .map((hit, i) =>
-        toCitation(
-          hit,
-          i + 1,
-          hit.passage.sentences[0] ?? [hit.passage.start, hit.passage.end],
-          docs,
-          hit.score,
-        ),
-      ),
-    abstainReason: reason,
-  };
 }
 
 function toCitation(
@@ -151,15 +162,53 @@ function toCitation(
   };
 }
 
+/** Abstains plainly, naming key words no article contains; the closest passages come along as related. */
+function abstain(
+  reason: string,
+  terms: ExpandedTerm[],
+  closest: Retrieved[],
+  docs: Map<string, DocumentRecord>,
+  maxCitations: number,
+): ComposedAnswer {
+  const unknown = terms.filter((t) => t.weight === 1 && t.matches.length === 0).map((t) => `“${t.word}”`);
+  const answer = unknown.length
+    ? `The articles don't say: none of them mentions ${unknown.slice(0, 3).join(' or ')}.`
+    : "The articles don't say.";
+  const citations = closest.slice(0, Math.min(3, maxCitations)).map((hit, i) => {
+    const first = hit.passage.sentences[0] ?? [hit.passage.start, hit.passage.end];
+    return toCitation(hit, i + 1, first, docs, hit.score);
+  });
+  return { answer, abstained: true, citations, abstainReason: reason };
+}
+
 /** Whitespace inside a quoted sentence is layout, not content: the answer reads it as one line. */
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
 }
 
+/** Further sentences worth adding: close in score, and bringing a key term or another article. */
+function companions(best: Candidate, ranked: Candidate[], terms: ExpandedTerm[], max: number): Candidate[] {
+  const chosen = [best];
+  const covered = new Set(best.bag.stems);
+  for (const c of ranked) {
+    if (chosen.length >= max) break;
+    if (c.score < best.score * ANSWER_TUNING.companionRatio || !c.typed) continue;
+    if (c.coverage < best.coverage * ANSWER_TUNING.companionRatio) continue;
+    if (chosen.some((x) => x.hit.passage.id === c.hit.passage.id && x.start < c.end && c.start < x.end))
+      continue;
+    const addsTerms = terms.some((t) => t.matches.some((m) => c.bag.stems.has(m) && !covered.has(m)));
+    const otherDoc = chosen.every((x) => x.hit.passage.docId !== c.hit.passage.docId);
+    if (!addsTerms && !otherDoc) continue;
+    chosen.push(c);
+    for (const s of c.bag.stems) covered.add(s);
+  }
+  return chosen;
+}
+
 /**
  * Composes an extractive answer: the sentences that best answer the question, quoted verbatim, each
  * followed by the footnote marker of the passage it comes from. Abstains when the best passage does not
- * contain the question's key terms (or the kind of answer asked for), rather than guess.
+ * contain the question's key terms (or a sentence of the kind of answer asked for), rather than guess.
  */
 export function composeAnswer(
   q: AnalysedQuestion,
@@ -167,45 +216,52 @@ export function composeAnswer(
   retrieved: Retrieved[],
   docs: Map<string, DocumentRecord>,
   maxCitations: number,
+  sim: WordSimilarity,
+  articleBag: (docId: string) => Bag,
 ): ComposedAnswer {
-  const own = terms.filter((t) => t.weight === 1);
-  if (retrieved.length === 0) return abstain('nothing retrieved', retrieved, docs, own, maxCitations);
-  if (terms.length === 0) return abstain('no key terms in the question', retrieved, docs, own, maxCitations);
-  const ranked = candidates(q, terms, retrieved, docs);
-  const best = ranked.find((c) => c.typed) ?? ranked[0];
-  if (!best) return abstain('no sentences', retrieved, docs, own, maxCitations);
-  const passageTerms = new Set(termsOf(best.hit.passage.text));
-  const support = coverage(terms, passageTerms);
-  const missing = unsupportedTerms(terms, passageTerms);
+  if (retrieved.length === 0) return abstain('nothing retrieved', terms, retrieved, docs, maxCitations);
+  if (terms.length === 0)
+    return abstain('no key terms in the question', terms, retrieved, docs, maxCitations);
+  const ranked = candidates(q, terms, retrieved, docs, sim);
+  const best = ranked[0];
+  if (!best) return abstain('no sentences', terms, retrieved, docs, maxCitations);
+  const passageBag = bagOf(best.hit.passage.text);
+  const support = coverage(terms, passageBag, sim, articleBag(best.hit.passage.docId));
   if (support < ANSWER_TUNING.minSupport) {
+    const reason = `passage holds ${(support * 100).toFixed(0)}% of the key terms`;
+    return abstain(reason, terms, retrieved, docs, maxCitations);
+  }
+  const absent = terms.filter(
+    (t) =>
+      t.weight === 1 && t.matches.length === 0 && credit(t, passageBag, sim) < ANSWER_TUNING.unknownMinCredit,
+  );
+  if (absent.length > ANSWER_TUNING.unknownAllowed) {
     return abstain(
-      `support ${support.toFixed(2)} below ${ANSWER_TUNING.minSupport}`,
+      `no article uses ${absent.map((t) => t.word).join(', ')}`,
+      terms,
       retrieved,
       docs,
-      missing,
       maxCitations,
     );
   }
-  if (!best.typed)
-    return abstain(`no sentence gives a ${q.type} answer`, retrieved, docs, missing, maxCitations);
-
-  const chosen: Candidate[] = [best];
-  const covered = new Set([...best.terms]);
-  for (const c of ranked) {
-    if (chosen.length >= Math.min(ANSWER_TUNING.maxSentences, maxCitations)) break;
-    if (chosen.includes(c) || c.score < best.score * ANSWER_TUNING.companionRatio || !c.typed) continue;
-    const addsTerms = [...c.terms].some((t) => !covered.has(t) && terms.some((qt) => qt.matches.includes(t)));
-    const otherDoc = chosen.every((x) => x.hit.passage.docId !== c.hit.passage.docId);
-    if (!addsTerms && !otherDoc) continue;
-    chosen.push(c);
-    for (const t of c.terms) covered.add(t);
+  if (best.score < ANSWER_TUNING.minScore) {
+    return abstain(
+      `best sentence scores ${best.score.toFixed(2)} < ${ANSWER_TUNING.minScore}`,
+      terms,
+      retrieved,
+      docs,
+      maxCitations,
+    );
+  }
+  if (!best.typed && answerTypeRequired(q)) {
+    return abstain(`no sentence gives a ${q.type} answer`, terms, retrieved, docs, maxCitations);
   }
 
   // One citation per passage; its quote spans the chosen sentences of that passage.
   const citations: Citation[] = [];
   const byPassage = new Map<string, { cit: Citation; qs: number; qe: number }>();
   const parts: string[] = [];
-  for (const c of chosen) {
+  for (const c of companions(best, ranked, terms, Math.min(ANSWER_TUNING.maxSentences, maxCitations))) {
     const p = c.hit.passage;
     let entry = byPassage.get(p.id);
     if (!entry) {

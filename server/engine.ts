@@ -1,9 +1,10 @@
 import { createEmbedder, type Embedder } from '../ingest/embedder.ts';
 import { IndexError, type LoadedIndex, loadIndex } from '../ingest/index-store.ts';
 import type { DocumentRecord } from '../ingest/types.ts';
-import { type Citation, composeAnswer } from './answer.ts';
+import { ANSWER_TUNING, type Bag, bagOf, type Citation, composeAnswer } from './answer.ts';
 import { analyseQuestion, type ChatTurn } from './query.ts';
 import { type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
+import { WordVectors } from './word-vectors.ts';
 
 export interface AskInput {
   question: string;
@@ -26,6 +27,8 @@ const round = (ms: number) => Math.round(ms * 100) / 100;
 export class Engine {
   readonly documents: Map<string, DocumentRecord>;
   readonly retriever: Retriever;
+  private readonly wordVectors: WordVectors;
+  private readonly articleBags = new Map<string, Bag>();
 
   constructor(
     readonly index: LoadedIndex,
@@ -33,10 +36,22 @@ export class Engine {
   ) {
     this.documents = new Map(index.documents.map((d) => [d.docId, d]));
     this.retriever = new Retriever(index.passages, index.vectors, index.hnsw, embedder);
+    this.wordVectors = new WordVectors(embedder);
   }
 
   get modelId(): string {
     return this.index.manifest.model.id;
+  }
+
+  /** The words of a whole article (its title included), computed once per article. */
+  private articleBag(docId: string): Bag {
+    let bag = this.articleBags.get(docId);
+    if (!bag) {
+      const doc = this.documents.get(docId);
+      bag = bagOf(doc ? `${doc.title}\n${doc.text}` : '');
+      this.articleBags.set(docId, bag);
+    }
+    return bag;
   }
 
   async retrieve(
@@ -56,8 +71,17 @@ export class Engine {
     const terms = this.retriever.expand(analysed.terms);
     const queryVector = await this.retriever.embedQuery(analysed.searchText);
     const retrieved = await this.retriever.search({ terms, queryVector, mode: 'hybrid', k: Math.max(k, 10) });
+    // Vectors of the question's words and of the words it will be compared with, before the (sync) composition.
+    const read = retrieved.slice(0, ANSWER_TUNING.passagesRead);
+    await this.wordVectors.ensure([
+      ...analysed.terms.map((t) => t.word),
+      ...analysed.counted,
+      ...read.flatMap((r) => bagOf(r.passage.text).surface),
+    ]);
     const t1 = performance.now();
-    const composed = composeAnswer(analysed, terms, retrieved, this.documents, k);
+    const composed = composeAnswer(analysed, terms, retrieved, this.documents, k, this.wordVectors, (id) =>
+      this.articleBag(id),
+    );
     const t2 = performance.now();
     return {
       answer: composed.answer,

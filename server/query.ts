@@ -22,6 +22,8 @@ export interface AnalysedQuestion {
   /** The question with the conversation's subject added, used for dense retrieval. */
   searchText: string;
   terms: QueryTerm[];
+  /** For "how many X ...": the words naming X (e.g. ["ukrainian", "troops"]), else empty. */
+  counted: string[];
 }
 
 const AUXILIARIES = /^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b/i;
@@ -65,6 +67,22 @@ function termsOf(text: string, weight: number): QueryTerm[] {
   return out;
 }
 
+const AUX_OR_VERB =
+  /^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|were|of|in|at|on|from|that|did)$/;
+
+/** "How many Ukrainian troops did..." → ["ukrainian", "troops"]: the words between "how many" and the verb. */
+export function countedThing(question: string): string[] {
+  const ws = words(question);
+  const at = ws.findIndex((w, i) => w === 'how' && (ws[i + 1] === 'many' || ws[i + 1] === 'much'));
+  if (at < 0) return [];
+  const out: string[] = [];
+  for (const w of ws.slice(at + 2)) {
+    if (AUX_OR_VERB.test(w) || out.length === 3) break;
+    out.push(w);
+  }
+  return out;
+}
+
 /**
  * Reads a question the way a careful reader would: its type, its key terms, and — for a follow-up like
  * "What did he say about nuclear weapons?" — the subject of the conversation it refers back to.
@@ -81,5 +99,11 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
     carried = termsOf(source, 0.6).filter((t) => !ownStems.has(t.stem));
   }
   const searchText = carried.length ? `${question} ${carried.map((t) => t.word).join(' ')}` : question;
-  return { question, type: questionType(question), searchText, terms: [...own, ...carried] };
+  return {
+    question,
+    type: questionType(question),
+    searchText,
+    terms: [...own, ...carried],
+    counted: countedThing(question),
+  };
 }

@@ -13,7 +13,9 @@ their theirs them themselves then there these they this those through to too und
 what when where which while who whom why will with would you your yours yourself yourselves
 s t don doesn didn isn wasn aren weren won wouldn shouldn couldn ll ve re d m o
 according tell told say says said saying ask asked mention mentioned article articles
-much many one did does do get got make made give gave way thing things`.split(/\s+/),
+much many one did does do get got make made give gave way thing things
+describe described think thought refer refers mean means meant view exactly exact actually really still
+apart regarding despite either happen happened kind type supposedly often real whom whose which`.split(/\s+/),
 );
 
 /** Question words and auxiliaries: ignored when looking for a question's key terms. */
