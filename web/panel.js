@@ -1,0 +1,165 @@
+// The source panel: a side panel on desktop, a bottom sheet on narrow screens (the CSS decides which).
+
+import { getDocument } from './api.js';
+import { h, highlight, locatePassage } from './render.js';
+
+/** @typedef {import('./api.js').Citation} Citation */
+
+/**
+ * @typedef {object} OpenOptions
+ * @property {string} label e.g. "Source [2]"
+ * @property {boolean} [related] a passage shown for context, not as support: no quote highlight
+ * @property {() => HTMLElement | null} returnFocus where focus goes on close; a function because
+ *   streaming re-renders can replace the button that opened the panel
+ */
+
+export function createPanel() {
+  const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+  const panel = $('panel');
+  const backdrop = $('panel-backdrop');
+  const label = $('panel-label');
+  const passageView = $('passage-view');
+  const passageTitle = $('passage-title');
+  const passageSource = $('passage-source');
+  const passageText = $('passage-text');
+  const passageNote = $('passage-note');
+  const showInArticle = $('show-in-article');
+  const articleView = $('article-view');
+  const articleTitle = $('article-title');
+  const articleSource = $('article-source');
+  const articleText = $('article-text');
+  const body = $('panel-body');
+
+  /** @type {Citation | null} */
+  let current = null;
+  /** @type {OpenOptions | null} */
+  let options = null;
+  /** Bumped on every open/close so a slow article fetch can't paint over a newer passage. */
+  let generation = 0;
+
+  /**
+   * @param {Citation} citation
+   * @param {OpenOptions} openOptions
+   */
+  function open(citation, openOptions) {
+    markActive(false);
+    current = citation;
+    options = openOptions;
+    generation++;
+    label.textContent = openOptions.label;
+    passageTitle.textContent = citation.title;
+    passageSource.textContent = citation.source;
+    passageText.replaceChildren(
+      ...(openOptions.related
+        ? [citation.text]
+        : highlight(citation.text, citation.quote, 'mark', { 'data-testid': 'passage-quote' })),
+    );
+    passageNote.textContent = openOptions.related
+      ? 'The closest passage found. It does not answer the question.'
+      : 'Highlighted: the words that support the answer.';
+    articleView.hidden = true;
+    passageView.hidden = false;
+    panel.hidden = false;
+    backdrop.hidden = false;
+    document.body.classList.add('panel-open');
+    body.scrollTop = 0;
+    markActive(true);
+    $('panel-close').focus();
+  }
+
+  /** @param {{ restoreFocus?: boolean }} [opts] */
+  function close({ restoreFocus = true } = {}) {
+    if (panel.hidden) return;
+    generation++;
+    markActive(false);
+    panel.hidden = true;
+    backdrop.hidden = true;
+    document.body.classList.remove('panel-open');
+    if (restoreFocus) options?.returnFocus()?.focus();
+    current = null;
+    options = null;
+  }
+
+  /** @param {boolean} active */
+  function markActive(active) {
+    options?.returnFocus()?.classList.toggle('is-active', active);
+  }
+
+  async function openArticle() {
+    if (!current) return;
+    const citation = current;
+    const mine = ++generation;
+    passageView.hidden = true;
+    articleView.hidden = false;
+    articleTitle.textContent = citation.title;
+    articleSource.textContent = citation.source;
+    articleText.replaceChildren(h('p', { class: 'panel-status' }, 'Loading the article…'));
+    articleView.focus();
+    try {
+      const doc = await getDocument(citation.docId);
+      if (mine !== generation) return;
+      renderArticle(doc.text, citation);
+    } catch (error) {
+      if (mine !== generation) return;
+      articleText.replaceChildren(
+        h(
+          'p',
+          { class: 'panel-status panel-status-error', role: 'alert' },
+          `Couldn't load the article. ${/** @type {Error} */ (error).message}`,
+        ),
+      );
+    }
+  }
+
+  /**
+   * @param {string} text full article
+   * @param {Citation} citation
+   */
+  function renderArticle(text, citation) {
+    const at = locatePassage(text, citation);
+    if (at < 0) {
+      articleText.replaceChildren(
+        h(
+          'p',
+          { class: 'panel-status' },
+          'This passage is no longer in the article; it may have been edited.',
+        ),
+        text,
+      );
+      return;
+    }
+    const end = at + citation.text.length;
+    const mark = h(
+      'mark',
+      { class: 'article-highlight', 'data-testid': 'article-highlight', tabindex: '-1' },
+      ...(options?.related
+        ? [citation.text]
+        : highlight(citation.text, citation.quote, 'span', { class: 'article-quote' })),
+    );
+    articleText.replaceChildren(text.slice(0, at), mark, text.slice(end));
+    const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
+    mark.scrollIntoView({ block: 'center', behavior: reduce ? 'auto' : 'smooth' });
+    // Keyboard and screen-reader users land on the passage itself; scrolling already happened.
+    mark.focus({ preventScroll: true });
+  }
+
+  function backToPassage() {
+    generation++;
+    articleView.hidden = true;
+    passageView.hidden = false;
+    showInArticle.focus();
+  }
+
+  showInArticle.addEventListener('click', openArticle);
+  $('back-to-passage').addEventListener('click', backToPassage);
+  $('panel-close').addEventListener('click', () => close());
+  backdrop.addEventListener('click', () => close());
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !panel.hidden) {
+      event.preventDefault();
+      close();
+    }
+  });
+
+  return { open, close };
+}
