@@ -1,0 +1,148 @@
+import { parseArgs } from 'node:util';
+import { ms, pct } from './format.ts';
+import type { LatencySummary, Summary } from './metrics.ts';
+import { HEADLINE, type RatioKey } from './report.ts';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+interface RatioGateSpec {
+  flag: string;
+  key: RatioKey;
+  kind: 'min' | 'max';
+}
+
+const RATIO_GATES: readonly RatioGateSpec[] = [
+  { flag: 'min-accuracy', key: 'answerAccuracy', kind: 'min' },
+  { flag: 'min-citation-recall', key: 'citationRecall', kind: 'min' },
+  { flag: 'min-citation-precision', key: 'citationPrecision', kind: 'min' },
+  { flag: 'min-quote-precision', key: 'quotePrecision', kind: 'min' },
+  { flag: 'min-verbatim', key: 'verbatimIntegrity', kind: 'min' },
+  { flag: 'min-abstention', key: 'abstention', kind: 'min' },
+  { flag: 'max-false-abstention', key: 'falseAbstention', kind: 'max' },
+  { flag: 'min-multi-doc', key: 'multiDocCoverage', kind: 'min' },
+];
+
+export const USAGE = `Usage: node --import tsx evals/run.ts [options]
+
+  --url <http://host:port>   evaluate a running server over HTTP (POST /ask, GET /documents/:id);
+                             default: load server/engine.ts in-process
+  --set <file.jsonl>         question set (default evals/dev.jsonl)
+  --index-dir <dir>          index for in-process runs (default $INDEX_DIR or data/index)
+  --models-dir <dir>         models for in-process runs (default $MODELS_DIR, else the engine's default)
+  --out <dir>                where report.json, report.md and metrics.svg go (default evals/out)
+  --compare <report.json>    print a side-by-side table against an earlier report
+  -h, --help                 show this help
+
+Thresholds (fractions 0–1; exit code 1 when any is missed):
+${RATIO_GATES.map((g) => `  --${g.flag} <x>`).join('\n')}
+  --max-p95-ms <ms>          runner-measured p95 latency
+
+Exit codes: 0 ok, 1 a threshold was missed, 2 usage or input error.`;
+
+export interface Gate {
+  key: RatioKey;
+  kind: 'min' | 'max';
+  bound: number;
+}
+
+export interface CliOptions {
+  help: boolean;
+  url: string | null;
+  set: string;
+  indexDir: string;
+  modelsDir: string | null;
+  out: string;
+  compare: string | null;
+  gates: Gate[];
+  maxP95Ms: number | null;
+}
+
+function parseNumber(flag: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(`--${flag} expects a number in [${min}, ${max}], got "${raw}"`);
+  }
+  return value;
+}
+
+function parseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--url is not a URL: "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--url must be http(s)');
+  return raw.replace(/\/+$/, '');
+}
+
+export function parseCli(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CliOptions {
+  const stringOption = { type: 'string' } as const;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        url: stringOption,
+        set: stringOption,
+        'index-dir': stringOption,
+        'models-dir': stringOption,
+        out: stringOption,
+        compare: stringOption,
+        'max-p95-ms': stringOption,
+        ...Object.fromEntries(RATIO_GATES.map((g) => [g.flag, stringOption])),
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const str = (name: string): string | null => {
+    const v = values[name];
+    return typeof v === 'string' ? v : null;
+  };
+  const gates = RATIO_GATES.flatMap((g): Gate[] => {
+    const raw = str(g.flag);
+    return raw === null ? [] : [{ key: g.key, kind: g.kind, bound: parseNumber(g.flag, raw, 0, 1) }];
+  });
+  const p95 = str('max-p95-ms');
+  const url = str('url');
+  return {
+    help: values.help === true,
+    url: url === null ? null : parseUrl(url),
+    set: str('set') ?? 'evals/dev.jsonl',
+    indexDir: str('index-dir') ?? env.INDEX_DIR ?? 'data/index',
+    modelsDir: str('models-dir') ?? env.MODELS_DIR ?? null,
+    out: str('out') ?? 'evals/out',
+    compare: str('compare'),
+    gates,
+    maxP95Ms: p95 === null ? null : parseNumber('max-p95-ms', p95, 0, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+/** Messages for every threshold missed; an unmeasured metric (no questions of that kind) misses too. */
+export function missedThresholds(
+  summary: Summary,
+  latency: LatencySummary,
+  gates: readonly Gate[],
+  maxP95Ms: number | null,
+): string[] {
+  const label = (key: RatioKey) => HEADLINE.find((m) => m.key === key)?.label ?? key;
+  const missed = gates.flatMap((g) => {
+    const value = summary[g.key].value;
+    const ok = value !== null && (g.kind === 'min' ? value >= g.bound : value <= g.bound);
+    const op = g.kind === 'min' ? '>=' : '<=';
+    return ok ? [] : [`${label(g.key)} ${pct(value)} (wanted ${op} ${pct(g.bound)})`];
+  });
+  if (maxP95Ms !== null && (latency.p95Ms === null || latency.p95Ms > maxP95Ms)) {
+    missed.push(`Latency p95 ${ms(latency.p95Ms)} (wanted <= ${ms(maxP95Ms)})`);
+  }
+  return missed;
+}

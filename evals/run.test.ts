@@ -1,0 +1,109 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type RunningServer, startServer } from '../test/helpers.ts';
+import { ComparableReportSchema } from './report.ts';
+
+// End to end: the real runner against the real engine on a fresh index of the seeds (built by test/global-setup).
+const exec = promisify(execFile);
+
+async function runEval(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'evals/run.ts', ...args], {
+      env: { ...process.env, INDEX_DIR: inject('seedsIndexDir') },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+let dir: string;
+let smallSet: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'footnote-evals-'));
+  const lines = (await readFile('evals/dev.jsonl', 'utf8')).split('\n');
+  smallSet = path.join(dir, 'small.jsonl');
+  await writeFile(
+    smallSet,
+    `${lines.slice(0, 3).join('\n')}\n${lines.find((l) => l.includes('"answerable":false'))}\n`,
+  );
+});
+
+describe('evals/run.ts in-process', () => {
+  it('writes the three reports with retrieval for every mode and all citations verbatim', async () => {
+    const out = path.join(dir, 'in-process');
+    const { code, stdout, stderr } = await runEval(['--out', out, '--min-verbatim', '1']);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('Answer accuracy');
+    const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8'));
+    expect(ComparableReportSchema.safeParse(report).success).toBe(true);
+    expect(Object.keys(report.retrieval.modes).sort()).toEqual(['bm25', 'dense', 'hybrid']);
+    expect(report.summary.verbatimIntegrity.value).toBe(1);
+    expect(await readFile(path.join(out, 'report.md'), 'utf8')).toContain('## Failed questions');
+    expect(await readFile(path.join(out, 'metrics.svg'), 'utf8')).toMatch(/^<svg /);
+  });
+
+  it('exits 1 naming the missed threshold', async () => {
+    const { code, stderr } = await runEval([
+      '--set',
+      smallSet,
+      '--out',
+      path.join(dir, 'gate'),
+      '--max-p95-ms',
+      '0',
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/Thresholds missed:\n {2}- Latency p95 .* \(wanted <= 0\.0 ms\)/);
+  });
+
+  it('exits 2 on usage errors and invalid question sets', async () => {
+    expect((await runEval(['--min-accuracy', '2'])).code).toBe(2);
+    const bad = path.join(dir, 'bad.jsonl');
+    await writeFile(bad, '{"v":1}\n');
+    const { code, stderr } = await runEval(['--set', bad]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('line 1: id:');
+  });
+});
+
+describe('evals/run.ts over HTTP', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ INDEX_DIR: inject('seedsIndexDir') });
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('scores the same answers as in-process, notes missing retrieval and compares', async () => {
+    const base = path.join(dir, 'http-base');
+    const out = path.join(dir, 'http');
+    expect((await runEval(['--set', smallSet, '--out', base])).code).toBe(0);
+    const { code, stdout, stderr } = await runEval([
+      '--set',
+      smallSet,
+      '--url',
+      server.url,
+      '--out',
+      out,
+      '--compare',
+      path.join(base, 'report.json'),
+      '--min-verbatim',
+      '1',
+    ]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('Retrieval metrics are only available in-process');
+    expect(stdout).toMatch(/Comparison: base in-process .* vs current http:\/\/127\.0\.0\.1/);
+    const [inProcess, http] = await Promise.all(
+      [base, out].map(async (d) => JSON.parse(await readFile(path.join(d, 'report.json'), 'utf8'))),
+    );
+    expect(http.summary.answerAccuracy).toEqual(inProcess.summary.answerAccuracy);
+    expect(http.summary.verbatimIntegrity.value).toBe(1);
+  });
+});

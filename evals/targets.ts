@@ -1,0 +1,136 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import {
+  type AskRequest,
+  AskResponseSchema,
+  type Citation,
+  type RetrievalMode,
+  RetrievedSchema,
+  type Target,
+} from './contract.ts';
+import type { ChatMessage } from './schema.ts';
+import { readSourceFile } from './sources.ts';
+
+const HTTP_TIMEOUT_MS = 120_000;
+
+function parseAs<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    throw new Error(`${what} does not match the contract: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Memoises an async lookup, sharing the in-flight promise so concurrent callers fetch once. */
+function cached<T>(load: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const cache = new Map<string, Promise<T>>();
+  return (key) => {
+    let hit = cache.get(key);
+    if (hit === undefined) {
+      hit = load(key);
+      cache.set(key, hit);
+    }
+    return hit;
+  };
+}
+
+interface EngineLike {
+  ask(req: AskRequest): Promise<unknown>;
+  retrieve(
+    query: string,
+    opts: { mode: RetrievalMode; k: number; history?: ChatMessage[] },
+  ): Promise<unknown>;
+  close?(): Promise<void>;
+}
+
+type LoadEngine = (opts: { indexDir: string; modelsDir?: string }) => Promise<EngineLike>;
+
+function loadEngineOf(mod: unknown): LoadEngine {
+  const fn = (mod as { loadEngine?: unknown } | null)?.loadEngine;
+  if (typeof fn !== 'function') throw new Error('server/engine.ts does not export loadEngine()');
+  return fn as LoadEngine;
+}
+
+const ManifestSourcesSchema = z.object({
+  documents: z.array(z.object({ docId: z.string(), source: z.string() })),
+});
+
+/** docId → source path, from the index manifest: retrieved passages carry only a docId. */
+async function readSourceMap(indexDir: string): Promise<Map<string, string>> {
+  const file = path.join(indexDir, 'manifest.json');
+  const manifest = parseAs(ManifestSourcesSchema, JSON.parse(await readFile(file, 'utf8')), file);
+  return new Map(manifest.documents.map((d) => [d.docId, d.source]));
+}
+
+export async function inProcessTarget(opts: {
+  indexDir: string;
+  modelsDir?: string;
+  repoRoot: string;
+}): Promise<Target> {
+  // Resolved at run time so the evals type-check and unit-test without the server module.
+  const engineUrl = pathToFileURL(path.join(opts.repoRoot, 'server', 'engine.ts')).href;
+  const loadEngine = loadEngineOf(await import(engineUrl));
+  const engine = await loadEngine({
+    indexDir: opts.indexDir,
+    ...(opts.modelsDir === undefined ? {} : { modelsDir: opts.modelsDir }),
+  });
+  const sources = await readSourceMap(opts.indexDir);
+  const sourceOf = (docId: string) => {
+    const source = sources.get(docId);
+    if (source === undefined) throw new Error(`docId ${docId} is not in the index manifest`);
+    return source;
+  };
+  const readSource = cached((source) => readSourceFile(source, opts.repoRoot));
+  return {
+    description: `in-process ${opts.indexDir}`,
+    ask: async (req) => parseAs(AskResponseSchema, await engine.ask(req), 'Engine.ask() result'),
+    documentText: (c: Citation) => readSource(c.source),
+    retrieve: async (query, retrieveOpts) => {
+      const hits = parseAs(
+        RetrievedSchema,
+        await engine.retrieve(query, retrieveOpts),
+        'Engine.retrieve() result',
+      );
+      return hits.map(({ passage: p }) => ({
+        source: sourceOf(p.docId),
+        start: p.start,
+        end: p.end,
+        text: p.text,
+      }));
+    },
+    close: async () => {
+      await engine.close?.();
+    },
+  };
+}
+
+const DocumentBodySchema = z.object({ text: z.string() });
+
+export function httpTarget(baseUrl: string): Target {
+  const base = baseUrl.replace(/\/+$/, '');
+  async function requestJson(route: string, init?: RequestInit): Promise<unknown> {
+    const res = await fetch(`${base}${route}`, { ...init, signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+    const body = await res.text();
+    if (!res.ok)
+      throw new Error(`${init?.method ?? 'GET'} ${route} → HTTP ${res.status}: ${body.slice(0, 200)}`);
+    return JSON.parse(body);
+  }
+  const documentById = cached(async (docId) => {
+    const route = `/documents/${encodeURIComponent(docId)}`;
+    return parseAs(DocumentBodySchema, await requestJson(route), `GET ${route}`).text;
+  });
+  return {
+    description: base,
+    ask: async (req) => {
+      const init = {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(req),
+      };
+      return parseAs(AskResponseSchema, await requestJson('/ask', init), 'POST /ask response');
+    },
+    documentText: (c: Citation) => documentById(c.docId),
+    close: async () => {},
+  };
+}
