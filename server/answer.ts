@@ -51,6 +51,8 @@ export const ANSWER_TUNING = {
   /** A further sentence joins the answer if it scores at least this share of the best one. */
   companionRatio: 0.8,
   maxSentences: 3,
+  /** For a two-part question, a sentence from another article joins if it scores this share of the best. */
+  multiPartRatio: 0.7,
   /** Two sentences must cover clearly more of the question than one to be quoted together. */
   pairPenalty: 0.06,
 };
@@ -64,6 +66,14 @@ export interface Bag {
 export function bagOf(text: string): Bag {
   const surface = words(text).filter((w) => !isStopword(w));
   return { stems: new Set(surface.map(stemWord)), surface: [...new Set(surface)] };
+}
+
+function union(bags: Bag[]): Bag {
+  if (bags.length === 1) return bags[0] as Bag;
+  return {
+    stems: new Set(bags.flatMap((b) => [...b.stems])),
+    surface: [...new Set(bags.flatMap((b) => b.surface))],
+  };
 }
 
 /** How well `bag` contains term `t`: 1 for the word or a spelling of it, partial for a close paraphrase. */
@@ -187,13 +197,21 @@ function oneLine(s: string): string {
 }
 
 /** Further sentences worth adding: close in score, and bringing a key term or another article. */
-function companions(best: Candidate, ranked: Candidate[], terms: ExpandedTerm[], max: number): Candidate[] {
+function companions(
+  q: AnalysedQuestion,
+  best: Candidate,
+  ranked: Candidate[],
+  terms: ExpandedTerm[],
+  max: number,
+): Candidate[] {
   const chosen = [best];
   const covered = new Set(best.bag.stems);
+  // A two-part question's second answer covers the *other* part, so it can't match the first's coverage.
+  const ratio = q.multiPart ? ANSWER_TUNING.multiPartRatio : ANSWER_TUNING.companionRatio;
   for (const c of ranked) {
     if (chosen.length >= max) break;
-    if (c.score < best.score * ANSWER_TUNING.companionRatio || !c.typed) continue;
-    if (c.coverage < best.coverage * ANSWER_TUNING.companionRatio) continue;
+    if (c.score < best.score * ratio || !c.typed) continue;
+    if (!q.multiPart && c.coverage < best.coverage * ratio) continue;
     if (chosen.some((x) => x.hit.passage.id === c.hit.passage.id && x.start < c.end && c.start < x.end))
       continue;
     const addsTerms = terms.some((t) => t.matches.some((m) => c.bag.stems.has(m) && !covered.has(m)));
@@ -225,8 +243,12 @@ export function composeAnswer(
   const ranked = candidates(q, terms, retrieved, docs, sim);
   const best = ranked[0];
   if (!best) return abstain('no sentences', terms, retrieved, docs, maxCitations);
-  const passageBag = bagOf(best.hit.passage.text);
-  const support = coverage(terms, passageBag, sim, articleBag(best.hit.passage.docId));
+  const chosen = companions(q, best, ranked, terms, Math.min(ANSWER_TUNING.maxSentences, maxCitations));
+  // A two-part question is judged on all the passages it quotes together; any other on its best passage.
+  const judged = q.multiPart ? chosen : [best];
+  const passageBag = union(judged.map((c) => bagOf(c.hit.passage.text)));
+  const context = union(judged.map((c) => articleBag(c.hit.passage.docId)));
+  const support = coverage(terms, passageBag, sim, context);
   if (support < ANSWER_TUNING.minSupport) {
     const reason = `passage holds ${(support * 100).toFixed(0)}% of the key terms`;
     return abstain(reason, terms, retrieved, docs, maxCitations);
@@ -236,22 +258,15 @@ export function composeAnswer(
       t.weight === 1 && t.matches.length === 0 && credit(t, passageBag, sim) < ANSWER_TUNING.unknownMinCredit,
   );
   if (absent.length > ANSWER_TUNING.unknownAllowed) {
-    return abstain(
-      `no article uses ${absent.map((t) => t.word).join(', ')}`,
-      terms,
-      retrieved,
-      docs,
-      maxCitations,
-    );
+    const reason = `no article uses ${absent.map((t) => t.word).join(', ')}`;
+    return abstain(reason, terms, retrieved, docs, maxCitations);
   }
-  if (best.score < ANSWER_TUNING.minScore) {
-    return abstain(
-      `best sentence scores ${best.score.toFixed(2)} < ${ANSWER_TUNING.minScore}`,
-      terms,
-      retrieved,
-      docs,
-      maxCitations,
-    );
+  // The score's coverage part (weight 0.6) counts what the quoted sentences cover together.
+  const quotedCoverage = coverage(terms, union(judged.map((c) => c.bag)), sim);
+  const score = best.score + 0.6 * (quotedCoverage - best.coverage);
+  if (score < ANSWER_TUNING.minScore) {
+    const reason = `best sentence scores ${score.toFixed(2)} < ${ANSWER_TUNING.minScore}`;
+    return abstain(reason, terms, retrieved, docs, maxCitations);
   }
   if (!best.typed && answerTypeRequired(q)) {
     return abstain(`no sentence gives a ${q.type} answer`, terms, retrieved, docs, maxCitations);
@@ -261,7 +276,7 @@ export function composeAnswer(
   const citations: Citation[] = [];
   const byPassage = new Map<string, { cit: Citation; qs: number; qe: number }>();
   const parts: string[] = [];
-  for (const c of companions(best, ranked, terms, Math.min(ANSWER_TUNING.maxSentences, maxCitations))) {
+  for (const c of chosen) {
     const p = c.hit.passage;
     let entry = byPassage.get(p.id);
     if (!entry) {

@@ -24,6 +24,8 @@ export interface AnalysedQuestion {
   terms: QueryTerm[];
   /** For "how many X ...": the words naming X (e.g. ["ukrainian", "troops"]), else empty. */
   counted: string[];
+  /** The question asks for two things ("both...", "..., and when..."): the answer may need two sources. */
+  multiPart: boolean;
 }
 
 const AUXILIARIES = /^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b/i;
@@ -40,6 +42,8 @@ export function questionType(question: string): QuestionType {
   if (AUXILIARIES.test(q)) return 'yes-no';
   return 'what';
 }
+
+const MULTI_PART = /\bboth\b|\btwo\b|\bapart from\b|\band (when|what|where|who|whom|how|why|which)\b/i;
 
 const PRONOUN = /\b(he|she|him|her|his|hers|they|them|their|it|its|this|that|these|those|there)\b/i;
 
@@ -105,5 +109,6 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
     searchText,
     terms: [...own, ...carried],
     counted: countedThing(question),
+    multiPart: MULTI_PART.test(question),
   };
 }
