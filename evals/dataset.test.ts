@@ -3,11 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { containsAnswer } from './metrics.ts';
-import { parseQuestionSet, TAGS } from './schema.ts';
+import { parseQuestionSet, type Question, TAGS } from './schema.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const raw = readFileSync(path.join(root, 'evals/dev.jsonl'), 'utf8');
-const questions = parseQuestionSet(raw);
 const fileText = (file: string) => readFileSync(path.join(root, file), 'utf8');
 
 /** Page furniture that no answer should ever rest on. */
@@ -21,7 +19,50 @@ const BOILERPLATE = [
   'unsubscribe',
 ];
 
-describe('evals/dev.jsonl', () => {
+interface SetSpec {
+  file: string;
+  /** Checks on size and mix that differ between the tuning set and the held-out set. */
+  counts: (questions: Question[], tagged: (tag: string) => number) => void;
+}
+
+const SETS: SetSpec[] = [
+  {
+    file: 'evals/dev.jsonl',
+    counts: (questions, tagged) => {
+      expect(questions.length).toBeGreaterThanOrEqual(60);
+      expect(tagged('unanswerable')).toBeGreaterThanOrEqual(15);
+      expect(tagged('multi-doc')).toBeGreaterThanOrEqual(5);
+      expect(tagged('follow-up')).toBeGreaterThanOrEqual(8);
+      expect(tagged('spelling')).toBeGreaterThanOrEqual(8);
+      expect(tagged('paraphrase')).toBeGreaterThanOrEqual(8);
+    },
+  },
+  {
+    // Held out: never used for tuning, so its scores are the honest ones.
+    file: 'evals/holdout.jsonl',
+    counts: (questions, tagged) => {
+      expect(questions).toHaveLength(45);
+      expect(tagged('unanswerable')).toBe(15);
+      expect(questions.every((q) => q.id.startsWith('h-'))).toBe(true);
+      const answerable = questions.filter((q) => q.answerable);
+      const answerableTagged = (tag: string) =>
+        answerable.filter((q) => q.tags.some((t) => t === tag)).length;
+      expect(answerableTagged('multi-doc')).toBeGreaterThanOrEqual(3);
+      expect(answerableTagged('follow-up')).toBeGreaterThanOrEqual(3);
+      expect(answerableTagged('spelling')).toBeGreaterThanOrEqual(3);
+      expect(answerableTagged('paraphrase')).toBeGreaterThanOrEqual(5);
+    },
+  },
+];
+
+const loaded = SETS.map((spec) => {
+  const raw = fileText(spec.file);
+  return { ...spec, raw, questions: parseQuestionSet(raw) };
+});
+
+describe.each(loaded)('$file', ({ raw, questions, counts }) => {
+  const tagged = (tag: string) => questions.filter((q) => q.tags.some((t) => t === tag)).length;
+
   it('parses, one question per non-blank line', () => {
     expect(questions).toHaveLength(raw.split('\n').filter((l) => l.trim() !== '').length);
   });
@@ -30,9 +71,8 @@ describe('evals/dev.jsonl', () => {
     expect(new Set(questions.map((q) => q.id)).size).toBe(questions.length);
   });
 
-  it('has at least 60 questions, 15 of them unanswerable', () => {
-    expect(questions.length).toBeGreaterThanOrEqual(60);
-    expect(questions.filter((q) => !q.answerable).length).toBeGreaterThanOrEqual(15);
+  it('has enough questions, unanswerable ones and hard kinds to measure them', () => {
+    counts(questions, tagged);
   });
 
   it('uses every tag category', () => {
@@ -68,12 +108,18 @@ describe('evals/dev.jsonl', () => {
       ).toBe(true);
     }
   });
+});
 
-  it('has enough of the hard kinds to measure them', () => {
-    const tagged = (tag: string) => questions.filter((q) => q.tags.some((t) => t === tag)).length;
-    expect(tagged('multi-doc')).toBeGreaterThanOrEqual(5);
-    expect(tagged('follow-up')).toBeGreaterThanOrEqual(8);
-    expect(tagged('spelling')).toBeGreaterThanOrEqual(8);
-    expect(tagged('paraphrase')).toBeGreaterThanOrEqual(8);
+describe('dev and holdout sets together', () => {
+  it('share no ids', () => {
+    const all = loaded.flatMap((s) => s.questions);
+    expect(new Set(all.map((q) => q.id)).size).toBe(all.length);
+  });
+
+  it('share no question (text plus history; a bare follow-up like "How old is he?" may recur)', () => {
+    const key = (q: Question) => JSON.stringify([q.question.trim().toLowerCase(), q.history ?? []]);
+    const [dev, holdout] = loaded.map((s) => s.questions);
+    const devKeys = new Set((dev ?? []).map(key));
+    expect((holdout ?? []).filter((q) => devKeys.has(key(q))).map((q) => q.id)).toEqual([]);
   });
 });
