@@ -28,6 +28,7 @@ function countsTheThing(
   counted: string[],
   sentence: string,
   similar: (a: string, b: string) => number,
+  questionStems: Set<string>,
 ): boolean {
   const head = counted[counted.length - 1];
   if (!head) return PATTERNS['how-many'].test(sentence);
@@ -35,8 +36,10 @@ function countsTheThing(
   const ws = words(sentence);
   return ws.some((w, i) => {
     // A year or a day of the month is a date, not a count ("On February 24, 2022, Russian troops...").
-    if (!NUMBER.test(w) || YEAR.test(w) || MONTH.test(ws[i - 1] ?? '') || MONTH.test(ws[i + 1] ?? ''))
+    if (!NUMBER.test(w) || YEAR.test(w) || MONTH.test(ws[i - 1] ?? '') || MONTH.test(ws[i + 1] ?? '')) {
       return false;
+    }
+    if (questionStems.has(stemWord(w))) return false;
     return ws
       .slice(i + 1, i + 1 + COUNT_WINDOW)
       .some((next) => stemWord(next) === headStem || similar(head, next) >= 0.7);
@@ -56,6 +59,12 @@ export function hasAnswerType(
 ): boolean {
   if (q.type === 'what' || q.type === 'yes-no') return true;
   const text = foldTypography(sentence);
-  if (q.type === 'how-many' && q.counted.length) return countsTheThing(q.counted, text, similar);
-  return PATTERNS[q.type].test(text);
+  if (q.type === 'how-many' && q.counted.length) return countsTheThing(q.counted, text, similar, q.stems);
+  const pattern = PATTERNS[q.type];
+  if (q.type === 'why') return pattern.test(text);
+  // The name, place or date must be news to the question: "Which AP journalist..." is not answered by a
+  // sentence whose only name is "Associated Press".
+  return [...text.matchAll(new RegExp(pattern.source, `${pattern.flags}g`))].some((m) =>
+    words(m[0]).some((w) => !q.stems.has(stemWord(w))),
+  );
 }

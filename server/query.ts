@@ -24,6 +24,8 @@ export interface AnalysedQuestion {
   terms: QueryTerm[];
   /** For "how many X ...": the words naming X (e.g. ["ukrainian", "troops"]), else empty. */
   counted: string[];
+  /** Stems of every word of the question (function words included): what an answer must go beyond. */
+  stems: Set<string>;
   /** The question asks for two things ("both...", "..., and when..."): the answer may need two sources. */
   multiPart: boolean;
 }
@@ -110,5 +112,6 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
     terms: [...own, ...carried],
     counted: countedThing(question),
     multiPart: MULTI_PART.test(question),
+    stems: new Set(words(question).map(stemWord)),
   };
 }
