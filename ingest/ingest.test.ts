@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, readlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../test/helpers.ts';
+import { run, startServer } from '../test/helpers.ts';
 import { FILES, loadIndex } from './index-store.ts';
 
 let work: string;
@@ -76,39 +76,128 @@ describe('npm run ingest', () => {
   it.each([
     ['during embedding', (line: string) => /embedding [1-9]\d*\/\d+/.test(line)],
     ['during the index write', (line: string) => /embedding (\d+)\/\1 passages/.test(line)],
-  ])('a SIGKILL %s leaves the previous index loadable; the next ingest completes', async (_, when) => {
-    const indexDir = path.join(work, 'kill/index');
-    await mkdir(path.dirname(indexDir), { recursive: true });
-    await cp('seeds', path.join(work, 'kill-seeds'), { recursive: true });
-    expect((await ingestCli(path.join(work, 'kill-seeds'), indexDir)).code).toBe(0);
-    const before = await loadIndex(indexDir);
-    const big = await bigCorpus();
+  ])(
+    'a SIGKILL %s leaves the previous index loadable, a server on it answering; the next ingest completes',
+    async (_, when) => {
+      const indexDir = path.join(work, 'kill/index');
+      await mkdir(path.dirname(indexDir), { recursive: true });
+      await cp('seeds', path.join(work, 'kill-seeds'), { recursive: true });
+      expect((await ingestCli(path.join(work, 'kill-seeds'), indexDir)).code).toBe(0);
+      const before = await loadIndex(indexDir);
+      const big = await bigCorpus();
+      const server = await startServer({ INDEX_DIR: indexDir, RATE_LIMIT_PER_MINUTE: '0' });
+      const statuses: number[] = [];
+      let asking = true;
+      const asker = (async () => {
+        while (asking) {
+          const res = await fetch(
+            `${server.url}/ask?q=${encodeURIComponent('What did Lukashenko say about peace talks?')}`,
+          );
+          statuses.push(res.status);
+          await res.text();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
 
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'ingest/main.ts', '--dir', big, '--index-dir', indexDir, '--full'],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      const killed = await new Promise<boolean>((resolve) => {
+        child.stderr.on('data', (d: Buffer) => {
+          if (d.toString().split('\n').some(when)) {
+            child.kill('SIGKILL');
+            resolve(true);
+          }
+        });
+        child.once('exit', () => resolve(false));
+      });
+      await new Promise((r) => child.once('exit', r));
+      expect(killed).toBe(true);
+
+      const after = await loadIndex(indexDir);
+      expect(after.manifest).toEqual(before.manifest);
+      expect(after.passages).toEqual(before.passages);
+      const health = async () =>
+        (await (await fetch(`${server.url}/health`)).json()) as { status: string; indexCreatedAt: string };
+      expect(await health()).toMatchObject({ status: 'ok', indexCreatedAt: before.manifest.createdAt });
+
+      const next = await ingestCli(path.join(work, 'kill-seeds'), indexDir);
+      expect(next.code, next.stderr).toBe(0);
+      const published = await loadIndex(indexDir);
+      expect(published.manifest.counts).toEqual(before.manifest.counts);
+      // The server loads the completed index by itself.
+      const deadline = Date.now() + 5000;
+      while ((await health()).indexCreatedAt !== published.manifest.createdAt && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await health()).indexCreatedAt).toBe(published.manifest.createdAt);
+      asking = false;
+      await asker;
+      await server.stop();
+      expect(statuses.length).toBeGreaterThan(10);
+      expect(statuses.every((s) => s === 200)).toBe(true);
+    },
+  );
+});
+
+describe('npm run ingest -- --watch', () => {
+  it('re-ingests when a file is added or removed, and a server on the index answers from it', async () => {
+    const corpus = path.join(work, 'watch/seeds');
+    const indexDir = path.join(work, 'watch/index');
+    await cp('seeds', corpus, { recursive: true });
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'ingest/main.ts', '--dir', big, '--index-dir', indexDir, '--full'],
+      ['--import', 'tsx', 'ingest/main.ts', '--dir', corpus, '--index-dir', indexDir, '--watch'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    const killed = await new Promise<boolean>((resolve) => {
-      child.stderr.on('data', (d: Buffer) => {
-        if (d.toString().split('\n').some(when)) {
-          child.kill('SIGKILL');
-          resolve(true);
-        }
-      });
-      child.once('exit', () => resolve(false));
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
     });
-    await new Promise((r) => child.once('exit', r));
-    expect(killed).toBe(true);
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    const waitFor = async (re: RegExp) => {
+      const deadline = Date.now() + 20_000;
+      while (!re.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toMatch(re);
+    };
+    try {
+      await waitFor(/watching .* for changes/);
+      const server = await startServer({ INDEX_DIR: indexDir });
+      try {
+        const question = encodeURIComponent('How many otters live in the Glimmerbrook estuary?');
+        const ask = async () =>
+          (await (await fetch(`${server.url}/ask?q=${question}`)).json()) as {
+            answer: string;
+            abstained: boolean;
+          };
+        expect((await ask()).abstained).toBe(true);
 
-    const after = await loadIndex(indexDir);
-    expect(after.manifest).toEqual(before.manifest);
-    expect(after.passages).toEqual(before.passages);
+        await writeFile(
+          path.join(corpus, 'otters.txt'),
+          'Otter census\n\nRangers counted 212 otters living in the Glimmerbrook estuary this spring.\n',
+        );
+        await waitFor(/indexed 6 document\(s\)[^\n]*\n[^\n]*; 1 embedding\(s\) computed/);
+        const deadline = Date.now() + 5000;
+        while ((await ask()).abstained && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect((await ask()).answer).toContain('212 otters');
 
-    const next = await ingestCli(path.join(work, 'kill-seeds'), indexDir);
-    expect(next.code, next.stderr).toBe(0);
-    expect((await loadIndex(indexDir)).manifest.counts).toEqual(before.manifest.counts);
+        await rm(path.join(corpus, 'otters.txt'));
+        await waitFor(/indexed 5 document\(s\)[^\n]*\n[^\n]*1 removed/);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    expect(child.exitCode).toBe(0);
   });
 });

@@ -4,11 +4,13 @@ import { ConfigError, IngestEnvSchema, parseEnv } from './config.ts';
 import { createEmbedder } from './embedder.ts';
 import { IndexError } from './index-store.ts';
 import { EmptyCorpusError, type IngestSummary, ingest } from './pipeline.ts';
+import { watchFolder } from './watch.ts';
 
-const USAGE = `usage: npm run ingest -- [--dir seeds] [--index-dir data/index] [--full]
+const USAGE = `usage: npm run ingest -- [--dir seeds] [--index-dir data/index] [--full] [--watch]
   --dir        corpus folder (.txt, .md, .html files; default $CORPUS_DIR or seeds)
   --index-dir  where the index is published (default $INDEX_DIR or data/index)
-  --full       re-embed every passage instead of reusing unchanged ones`;
+  --full       re-embed every passage instead of reusing unchanged ones
+  --watch      keep running and re-ingest whenever a file of the corpus folder changes`;
 
 function progressReporter(): { onProgress: (done: number, total: number) => void; stop: () => void } {
   if (process.stderr.isTTY) {
@@ -61,6 +63,7 @@ async function main(): Promise<number> {
         dir: { type: 'string' },
         'index-dir': { type: 'string' },
         full: { type: 'boolean', default: false },
+        watch: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -78,41 +81,65 @@ async function main(): Promise<number> {
   const corpusDir = args.values.dir ?? env.CORPUS_DIR;
   const indexDir = args.values['index-dir'] ?? env.INDEX_DIR;
   const embedder = await createEmbedder({ modelId: env.EMBEDDING_MODEL, modelsDir: env.MODELS_DIR });
-  const progress = progressReporter();
-  try {
-    const summary = await ingest({
-      corpusDir,
-      indexDir,
-      embedder,
-      maxBytes: env.MAX_DOC_BYTES,
-      full: args.values.full,
-      onProgress: progress.onProgress,
-      onPlan: (p) => {
-        if (p.fullRebuildReason && p.fullRebuildReason !== 'no previous index') {
-          console.error(`full rebuild: ${p.fullRebuildReason}`);
-        }
-      },
-    });
-    progress.stop();
-    console.log(formatSummary(summary));
+  const once = async (full: boolean) => {
+    const progress = progressReporter();
+    try {
+      const summary = await ingest({
+        corpusDir,
+        indexDir,
+        embedder,
+        maxBytes: env.MAX_DOC_BYTES,
+        full,
+        onProgress: progress.onProgress,
+        onPlan: (p) => {
+          if (p.fullRebuildReason && p.fullRebuildReason !== 'no previous index') {
+            console.error(`full rebuild: ${p.fullRebuildReason}`);
+          }
+        },
+      });
+      progress.stop();
+      console.log(formatSummary(summary));
+    } finally {
+      progress.stop();
+    }
+  };
+  if (!args.values.watch) {
+    await once(args.values.full);
     return 0;
-  } finally {
-    progress.stop();
   }
+  // Watch mode outlives bad states (an emptied folder, a locked index): it reports them and waits for the
+  // next change. A server with INDEX_WATCH (the default) picks each published index up by itself.
+  const report = (err: unknown) => {
+    const known = expectedError(err);
+    if (!known) throw err;
+    console.error(known.line);
+  };
+  await once(args.values.full).catch(report);
+  const watcher = watchFolder({ dir: corpusDir, run: () => once(false).catch(report) });
+  console.error(`watching ${corpusDir} for changes (Ctrl-C to stop)`);
+  return new Promise((resolve) => {
+    const stop = () => {
+      watcher.close();
+      resolve(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+/** Errors that are the user's to fix, as one line and an exit code; null for bugs. */
+function expectedError(err: unknown): { line: string; code: number } | null {
+  if (err instanceof EmptyCorpusError || err instanceof ConfigError)
+    return { line: `error: ${err.message}`, code: 2 };
+  if (err instanceof IndexError) return { line: `error: ${err.message}: ${err.hint}`, code: 2 };
+  return null;
 }
 
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof EmptyCorpusError || err instanceof ConfigError) {
-      console.error(`error: ${err.message}`);
-      process.exit(2);
-    }
-    if (err instanceof IndexError) {
-      console.error(`error: ${err.message}: ${err.hint}`);
-      process.exit(2);
-    }
-    console.error(err);
-    process.exit(1);
+    const known = expectedError(err);
+    console.error(known ? known.line : err);
+    process.exit(known ? known.code : 1);
   },
 );

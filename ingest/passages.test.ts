@@ -87,4 +87,17 @@ describe('passages of the seed articles', () => {
       expect(p.text.length).toBeLessThanOrEqual(DEFAULT_CHUNKING.maxChars);
     }
   });
+
+  // wink-nlp is quadratic in a token's length: this once took minutes; now the test timeout guards it.
+  it('splits a megabyte without a single space into bounded, exact passages', () => {
+    const blob = 'ab1-'.repeat(250_000);
+    const text = `Headline\n\nThe report starts here. ${blob} And it ends here.`;
+    const passages = toPassages(makeDocument({ docId: 'blob', source: 'blob.txt', text }));
+    for (const p of passages) {
+      expect(p.text).toBe(text.slice(p.start, p.end));
+      expect(p.text.length).toBeLessThanOrEqual(DEFAULT_CHUNKING.maxChars);
+    }
+    expect(passages.some((p) => p.text.includes('The report starts here.'))).toBe(true);
+    expect(passages.at(-1)?.text).toContain('And it ends here.');
+  });
 });

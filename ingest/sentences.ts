@@ -10,11 +10,37 @@ const its = nlp.its;
 export const MAX_SENTENCE_CHARS = 600;
 
 /**
+ * Runs of this many non-space characters (a pasted blob, a giant URL) are not prose: wink-nlp's tokenizer
+ * takes time quadratic in a token's length (a 1 MB run took six minutes), so they bypass it and are only
+ * cut to size.
+ */
+const LONG_RUN = /\S{200,}/g;
+
+/**
  * Sentence spans inside `segment` of `text`, as offsets into `text`. wink-nlp finds the boundaries
  * (handles abbreviations, curly quotes, decimals); we map its tokens back onto the original characters
  * by scanning forward, so the spans are exact even where wink normalises a token.
  */
 export function splitSentences(text: string, segment: Span): Span[] {
+  const spans: Span[] = [];
+  let cursor = segment.start;
+  const prose = (end: number) => {
+    const piece = text.slice(cursor, end);
+    const start = cursor + (piece.length - piece.trimStart().length);
+    const stop = end - (piece.length - piece.trimEnd().length);
+    if (stop > start) spans.push(...proseSentences(text, { start, end: stop }));
+  };
+  for (const run of text.slice(segment.start, segment.end).matchAll(LONG_RUN)) {
+    const start = segment.start + run.index;
+    prose(start);
+    spans.push(...cutLong(text, { start, end: start + run[0].length }));
+    cursor = start + run[0].length;
+  }
+  prose(segment.end);
+  return spans;
+}
+
+function proseSentences(text: string, segment: Span): Span[] {
   const slice = text.slice(segment.start, segment.end);
   const doc = nlp.readDoc(slice);
   const tokens: string[] = doc.tokens().out(its.value);

@@ -1,13 +1,23 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import type { Context, MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
+import { timeout } from 'hono/timeout';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { registerAdminRoutes } from './admin.ts';
+import { requireApiToken } from './api-token.ts';
+import { limitBody } from './body-limit.ts';
+import type { Corpus } from './corpus.ts';
+import { registerDocumentRoutes } from './documents-api.ts';
 import type { AskInput, Engine } from './engine.ts';
 import { ApiError, codeForStatus, errorBody, errorResponse } from './errors.ts';
+import type { ReloadResult } from './live-engine.ts';
+import { type Logger, requestLog, silentLogger } from './logger.ts';
+import { createOpenAIApp } from './openai.ts';
+import { clientAddress, rateLimit } from './rate-limit.ts';
 import {
   AskQuerySchema,
   AskRequestSchema,
@@ -25,6 +35,8 @@ export interface EngineState {
   engine: Engine | null;
   status: 'ok' | 'loading' | 'error';
   message?: string;
+  /** The outcome of the last reload: a failed one leaves the previous index serving. */
+  lastReload?: { ok: boolean; at: string; error?: string };
 }
 
 export interface AppOptions {
@@ -32,6 +44,28 @@ export interface AppOptions {
   state: () => EngineState;
   webDir?: string;
   maxBodyBytes?: number;
+  /** When set, `/ask` and `/v1/*` require `Authorization: Bearer <apiToken>`. */
+  apiToken?: string;
+  /** One line per request; silent when absent. */
+  logger?: Logger;
+  /** Enables `/admin/*` and the document-changing routes; without it they answer 403. */
+  adminToken?: string;
+  /** Loads the published index (POST /admin/reload). */
+  reload?: () => Promise<ReloadResult>;
+  /** The corpus behind the index (POST and DELETE /documents). */
+  corpus?: Corpus;
+  /** Largest document POST /documents accepts (MAX_DOC_BYTES). */
+  maxDocBytes?: number;
+  /** Requests per minute per client on /ask; 0 or absent: no limit. */
+  rateLimitPerMinute?: number;
+  /** Key clients by X-Forwarded-For (set by a trusted reverse proxy) instead of the socket address. */
+  trustProxy?: boolean;
+  /** Origins allowed to call the API from browsers; absent or empty: none (same origin only). */
+  corsOrigins?: string[];
+  /** An /ask answer taking longer gets 503 `timeout`. */
+  handlerTimeoutMs?: number;
+  /** True once shutdown began: new requests get 503 and connections are closed after each response. */
+  draining?: () => boolean;
 }
 
 export const CSP =
@@ -174,7 +208,9 @@ export function createApp(opts: AppOptions) {
     },
   });
   const files = opts.webDir ? loadStaticFiles(opts.webDir) : new Map<string, StaticFile>();
+  const logger = opts.logger ?? silentLogger;
 
+  app.use(requestLog(logger));
   app.use(
     secureHeaders({
       contentSecurityPolicy: undefined,
@@ -188,6 +224,25 @@ export function createApp(opts: AppOptions) {
     await next();
     c.header('Content-Security-Policy', CSP);
   });
+  app.use(async (c, next) => {
+    if (opts.draining?.()) {
+      c.header('Connection', 'close');
+      throw new ApiError(503, 'shutting_down', 'the server is shutting down; retry shortly');
+    }
+    await next();
+    // A request that started before shutdown still finishes, but its connection is not kept for another.
+    if (opts.draining?.()) c.header('Connection', 'close');
+  });
+  // Closed by default: without CORS_ORIGINS, browsers only let the server's own pages call it.
+  if (opts.corsOrigins?.length) {
+    app.use(
+      cors({
+        origin: opts.corsOrigins,
+        allowMethods: ['GET', 'POST'],
+        allowHeaders: ['Content-Type', 'Accept'],
+      }),
+    );
+  }
   app.use(
     methodNotAllowed({
       app,
@@ -197,13 +252,29 @@ export function createApp(opts: AppOptions) {
       },
     }),
   );
-  app.use(
-    '/ask',
-    bodyLimit({
-      maxSize: opts.maxBodyBytes ?? 64 * 1024,
-      onError: (c) => c.json(errorBody('payload_too_large', 'request body is over the size limit'), 413),
-    }),
-  );
+  // Guards shared by both doors to the engine: /ask and the OpenAI-compatible /v1/chat/completions.
+  const guards: MiddlewareHandler[] = [];
+  if (opts.rateLimitPerMinute) {
+    const trustProxy = opts.trustProxy ?? false;
+    guards.push(rateLimit({ perMinute: opts.rateLimitPerMinute, key: (c) => clientAddress(c, trustProxy) }));
+  }
+  if (opts.handlerTimeoutMs) {
+    const ms = opts.handlerTimeoutMs;
+    const message = `no answer within ${ms} ms; retry`;
+    guards.push(
+      timeout(
+        ms,
+        () =>
+          new HTTPException(503, {
+            message,
+            res: Response.json(errorBody('timeout', message), { status: 503 }),
+          }),
+      ),
+    );
+  }
+  app.use('/ask', requireApiToken(opts.apiToken));
+  for (const guard of guards) app.use('/ask', guard);
+  app.use('/ask', limitBody(opts.maxBodyBytes ?? 64 * 1024, 'request body is over the size limit'));
   app.use('/ask', async (c, next) => {
     if (c.req.method === 'POST' && !/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
       throw new ApiError(
@@ -215,11 +286,15 @@ export function createApp(opts: AppOptions) {
     await next();
   });
 
+  app.route('/v1', createOpenAIApp(opts, guards));
   app.openapi(askPost, (c) => answer(c, opts, c.req.valid('json')) as never);
   app.openapi(askGet, (c) => {
     const { q, k } = c.req.valid('query');
     return answer(c, opts, { question: q, k }) as never;
   });
+
+  registerAdminRoutes(app, opts);
+  registerDocumentRoutes(app, { ...opts, maxDocBytes: opts.maxDocBytes ?? 5 * 1024 * 1024 });
 
   app.openapi(health, (c) => {
     const s = opts.state();
@@ -231,6 +306,7 @@ export function createApp(opts: AppOptions) {
       passages: m?.counts.passages ?? 0,
       indexCreatedAt: m?.createdAt ?? null,
       ...(s.message ? { message: s.message } : {}),
+      ...(s.lastReload ? { lastReload: s.lastReload } : {}),
     };
     return c.json(body, s.engine ? 200 : 503);
   });
@@ -274,8 +350,10 @@ export function createApp(opts: AppOptions) {
 
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => {
+    // Middleware such as the timeout carry their complete response.
+    if (err instanceof HTTPException && err.res) return err.getResponse();
     const e = toApiError(err);
-    if (e.status >= 500) console.error(err);
+    if (e.status >= 500) logger.error({ err }, 'request failed');
     return errorResponse(c, e);
   });
   return app;

@@ -8,6 +8,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Extra fields of the error object, e.g. the id a duplicate document already has. */
+    readonly details: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -38,5 +40,5 @@ export function errorBody(code: string, message: string) {
 
 export function errorResponse(c: Context, err: ApiError): Response {
   for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
-  return c.json(errorBody(err.code, err.message), err.status);
+  return c.json({ error: { ...errorBody(err.code, err.message).error, ...err.details } }, err.status);
 }

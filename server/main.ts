@@ -1,38 +1,79 @@
-import { serve } from '@hono/node-server';
 import { ConfigError, parseEnv } from '../ingest/config.ts';
-import { IndexError } from '../ingest/index-store.ts';
-import { createApp, type EngineState } from './app.ts';
+import { createApp } from './app.ts';
 import { ServerEnvSchema } from './config.ts';
-import { loadEngine } from './engine.ts';
+import { Corpus } from './corpus.ts';
+import { ListenError, listen, shutdownOnSignals } from './lifecycle.ts';
+import { describeLoadError, LiveEngine } from './live-engine.ts';
+import { createLogger } from './logger.ts';
+
+/** A reason the server cannot start, printed as one line (exit code 2) instead of a stack trace. */
+class StartupError extends Error {}
 
 async function main(): Promise<void> {
   const env = parseEnv(ServerEnvSchema);
-  const state: EngineState = { engine: null, status: 'loading' };
-  // The index is loaded before listening: a server that can't answer refuses to start with one clear line.
-  state.engine = await loadEngine({
+  const logger = createLogger(env.LOG_LEVEL);
+  const live = new LiveEngine({
     indexDir: env.INDEX_DIR,
     modelsDir: env.MODELS_DIR,
     modelId: env.EMBEDDING_MODEL,
+    logger,
   });
-  state.status = 'ok';
-  const app = createApp({ state: () => state, webDir: env.WEB_DIR, maxBodyBytes: env.MAX_BODY_BYTES });
-  const server = serve({ fetch: app.fetch, hostname: env.HOST, port: env.PORT }, (info) => {
-    const m = state.engine?.index.manifest;
-    console.log(
-      `footnote listening on http://${env.HOST}:${info.port} (${m?.counts.documents} documents, ${m?.counts.passages} passages, model ${m?.model.id})`,
-    );
+  // The index is loaded before listening: a server that can't answer refuses to start.
+  await live.reload().catch((err: unknown) => {
+    throw new StartupError(describeLoadError(err));
   });
-  const stop = () => server.close(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  let draining = false;
+  const app = createApp({
+    state: live.state,
+    webDir: env.WEB_DIR,
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    apiToken: env.FOOTNOTE_API_TOKEN,
+    logger,
+    adminToken: env.FOOTNOTE_ADMIN_TOKEN,
+    reload: () => live.reload(),
+    corpus: new Corpus({
+      corpusDir: env.CORPUS_DIR,
+      indexDir: env.INDEX_DIR,
+      maxDocBytes: env.MAX_DOC_BYTES,
+      live,
+    }),
+    maxDocBytes: env.MAX_DOC_BYTES,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    trustProxy: env.TRUST_PROXY,
+    corsOrigins: env.CORS_ORIGINS,
+    handlerTimeoutMs: env.HANDLER_TIMEOUT_MS,
+    draining: () => draining,
+  });
+  const server = await listen({
+    fetch: app.fetch,
+    hostname: env.HOST,
+    port: env.PORT,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  const m = live.state().engine?.index.manifest;
+  logger.info(
+    { url: `http://${env.HOST}:${port}`, documents: m?.counts.documents, passages: m?.counts.passages },
+    `footnote listening on http://${env.HOST}:${port}`,
+  );
+  if (env.INDEX_WATCH) live.watch();
+  // SIGHUP forces a reload, e.g. after copying an index in place by hand; a failure is logged and kept.
+  process.on('SIGHUP', () => {
+    live.reload().catch(() => {});
+  });
+  shutdownOnSignals(server, {
+    timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    logger,
+    onDrain: () => {
+      draining = true;
+    },
+  });
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof IndexError) {
-    console.error(`footnote: ${err.message}: ${err.hint}`);
-    process.exit(2);
-  }
-  if (err instanceof ConfigError) {
+  if (err instanceof StartupError || err instanceof ConfigError || err instanceof ListenError) {
     console.error(`footnote: ${err.message}`);
     process.exit(2);
   }

@@ -83,6 +83,10 @@ export const HealthSchema = z
     passages: z.number().int(),
     indexCreatedAt: z.string().nullable(),
     message: z.string().optional(),
+    lastReload: z
+      .object({ ok: z.boolean(), at: z.string(), error: z.string().optional() })
+      .optional()
+      .openapi({ description: 'The last reload; when it failed, the previous index is still served' }),
   })
   .openapi('Health');
 
@@ -113,3 +117,84 @@ export const DocumentIdParamSchema = z.object({
 
 export type AskRequest = z.infer<typeof AskRequestSchema>;
 export type AskResponse = z.infer<typeof AskResponseSchema>;
+
+// Admin and document-changing routes (bearer token: FOOTNOTE_ADMIN_TOKEN).
+
+export const ReloadResultSchema = z
+  .object({
+    generation: z.string().openapi({ description: 'The index generation now served' }),
+    documents: z.number().int(),
+    passages: z.number().int(),
+    ms: z.number(),
+  })
+  .openapi('ReloadResult');
+
+/** Ids become file names in the corpus folder, so they are restricted to what ingestion would give. */
+export const DOCUMENT_ID = /^[A-Za-z0-9_](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9_])?$/;
+
+const documentId = z
+  .string()
+  .regex(
+    DOCUMENT_ID,
+    'id must be 1-100 characters of A-Z a-z 0-9 . _ - (starting and ending with a letter or digit)',
+  );
+const documentTitle = z
+  .string()
+  .trim()
+  .min(1)
+  .max(120)
+  .regex(/^[^\r\n]*$/, 'title must be one line')
+  .openapi({ description: 'Stored as the first line (a markdown heading) of the document' });
+const documentSource = z
+  .string()
+  .trim()
+  .min(1)
+  .max(500)
+  .regex(/^[^\r\n]*$/, 'source must be one line')
+  .openapi({ description: 'Where the article comes from (e.g. its URL); stored as a `Source:` line' });
+
+export const NewDocumentJsonSchema = z
+  .object({
+    id: documentId.optional().openapi({ description: 'Default: from the title, else from the text' }),
+    title: documentTitle.optional(),
+    text: z.string().min(1).optional().openapi({ description: 'Plain text or markdown' }),
+    html: z.string().min(1).optional().openapi({ description: 'An HTML page; its text is indexed' }),
+    source: documentSource.optional(),
+  })
+  .refine((d) => (d.text === undefined) !== (d.html === undefined), 'send exactly one of text or html')
+  .openapi('NewDocument');
+
+export const NewDocumentFormSchema = z
+  .object({
+    file: z
+      .custom<File>((v) => v instanceof File, 'file must be an uploaded .txt, .md or .html file')
+      .openapi({ type: 'string', format: 'binary' }),
+    id: documentId.optional(),
+    title: documentTitle.optional(),
+    source: documentSource.optional(),
+  })
+  .openapi('NewDocumentUpload');
+
+export const AddedDocumentSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    source: z.string().openapi({ description: 'The file in the corpus folder' }),
+    passages: z.number().int(),
+    ms: z.number().openapi({ description: 'Time taken to store and index it' }),
+  })
+  .openapi('AddedDocument');
+
+export const DeletedDocumentSchema = z
+  .object({ id: z.string(), deleted: z.literal(true), ms: z.number() })
+  .openapi('DeletedDocument');
+
+export const DuplicateDocumentSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(['duplicate_document', 'id_taken']),
+      message: z.string(),
+      existingId: z.string(),
+    }),
+  })
+  .openapi('DuplicateDocument');

@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { cp, mkdir, mkdtemp, realpath, symlink } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /** A port the OS says is free right now. */
 export async function freePort(): Promise<number> {
@@ -61,16 +64,18 @@ export async function startServer(env: Record<string, string>, timeoutMs = 30_00
   };
 }
 
-/** Runs a CLI to completion and returns its exit code and output. */
+/** Runs a CLI to completion (killed after `timeoutMs`, if given) and returns its exit code and output. */
 export function run(
   args: string[],
   env: Record<string, string> = {},
+  timeoutMs?: number,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (timeoutMs) setTimeout(() => child.kill('SIGKILL'), timeoutMs).unref();
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -80,5 +85,57 @@ export function run(
       stderr += d;
     });
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export interface Workspace {
+  root: string;
+  /** A copy of seeds/, named `seeds` like the folder the index was built from. */
+  corpusDir: string;
+  /** A copy of the seeds index, published as a link to a generation like `npm run ingest` does. */
+  indexDir: string;
+}
+
+/** A private corpus and index to change freely: the seeds and their already-built index, copied. */
+export async function seedsWorkspace(seedsIndexDir: string): Promise<Workspace> {
+  const root = await mkdtemp(path.join(tmpdir(), 'footnote-ws-'));
+  const corpusDir = path.join(root, 'seeds');
+  const indexDir = path.join(root, 'index');
+  await cp('seeds', corpusDir, { recursive: true });
+  const source = await realpath(seedsIndexDir);
+  const generation = path.join(`${indexDir}.generations`, path.basename(source));
+  await mkdir(path.dirname(generation), { recursive: true });
+  await cp(source, generation, { recursive: true });
+  await symlink(path.relative(root, generation), indexDir);
+  return { root, corpusDir, indexDir };
+}
+
+export interface RawResponse {
+  /** Everything the server sent before closing the connection. */
+  text: string;
+  status: number | null;
+}
+
+/**
+ * A hand-driven HTTP/1.1 connection, for what fetch can't do: send a request a byte at a time, send bytes
+ * no client library would, or never read the response.
+ */
+export function rawConnection(url: string): Promise<{ socket: Socket; closed: Promise<RawResponse> }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      let text = '';
+      socket.on('data', (d) => {
+        text += d.toString('latin1');
+      });
+      const closed = new Promise<RawResponse>((done) =>
+        socket.once('close', () =>
+          done({ text, status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? Number.NaN) || null }),
+        ),
+      );
+      socket.on('error', () => {});
+      resolve({ socket, closed });
+    });
+    socket.once('error', reject);
   });
 }

@@ -1,0 +1,27 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { ApiError } from './errors.ts';
+
+// Hashing first gives equal-length buffers, so the comparison time reveals neither the token nor its length.
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * Requires `Authorization: Bearer <token>` when a token is configured, and lets everything through when not.
+ * It throws an ApiError so that each app renders the 401 in its own error shape.
+ */
+export function requireApiToken(token: string | undefined): MiddlewareHandler {
+  if (!token) return (_c, next) => next();
+  const expected = digest(token);
+  return async (c, next) => {
+    const given = /^Bearer +(\S+) *$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    if (!given || !timingSafeEqual(digest(given), expected)) {
+      throw new ApiError(
+        401,
+        'unauthorized',
+        given ? 'invalid API token' : 'send the API token as Authorization: Bearer <token>',
+        { 'WWW-Authenticate': 'Bearer' },
+      );
+    }
+    await next();
+  };
+}
