@@ -1,3 +1,5 @@
+import model from 'wink-eng-lite-web-model';
+import winkNLP from 'wink-nlp';
 import { foldTypography, isStopword, stemWord, words } from './text.ts';
 
 export type QuestionType = 'who' | 'when' | 'where' | 'how-many' | 'why' | 'yes-no' | 'what';
@@ -60,6 +62,30 @@ export function properNouns(text: string): string[] {
   return out;
 }
 
+const nlp = winkNLP(model, ['sbd', 'pos']);
+const its = nlp.its;
+
+/** Weight of a word that names the kind of answer wanted ("which *month*"): it won't be in the answer. */
+const CATEGORY_WEIGHT = 0.3;
+
+/**
+ * The nouns right after "what"/"which" name the category of the answer, not something the answer
+ * sentence repeats: "Which news organisation interviewed him?" is answered by "...the Associated Press".
+ */
+export function answerCategory(question: string): Set<string> {
+  const doc = nlp.readDoc(question);
+  const values: string[] = doc.tokens().out(its.value);
+  const tags: string[] = doc.tokens().out(its.pos);
+  const out = new Set<string>();
+  values.forEach((v, i) => {
+    if (!/^(what|which)$/i.test(v)) return;
+    for (let j = i + 1; j < values.length && /^(ADJ|NOUN|PROPN|NUM)$/.test(tags[j] as string); j++) {
+      if (tags[j] === 'NOUN') out.add(stemWord((values[j] as string).toLowerCase()));
+    }
+  });
+  return out;
+}
+
 function termsOf(text: string, weight: number): QueryTerm[] {
   const seen = new Set<string>();
   const out: QueryTerm[] = [];
@@ -94,7 +120,8 @@ export function countedThing(question: string): string[] {
  * "What did he say about nuclear weapons?" — the subject of the conversation it refers back to.
  */
 export function analyseQuestion(question: string, history: ChatTurn[] = []): AnalysedQuestion {
-  const own = termsOf(question, 1);
+  const category = answerCategory(question);
+  const own = termsOf(question, 1).map((t) => (category.has(t.stem) ? { ...t, weight: CATEGORY_WEIGHT } : t));
   const lastUser = [...history].reverse().find((t) => t.role === 'user');
   let carried: QueryTerm[] = [];
   if (lastUser && (PRONOUN.test(question) || own.length < 2)) {
