@@ -175,12 +175,13 @@ function toCitation(
 /** Abstains plainly, naming key words no article contains; the closest passages come along as related. */
 function abstain(
   reason: string,
-  terms: ExpandedTerm[],
+  /** Key words of the question that no article uses: named in the answer. */
+  absent: ExpandedTerm[],
   closest: Retrieved[],
   docs: Map<string, DocumentRecord>,
   maxCitations: number,
 ): ComposedAnswer {
-  const unknown = terms.filter((t) => t.weight === 1 && t.matches.length === 0).map((t) => `“${t.word}”`);
+  const unknown = absent.map((t) => `“${t.word}”`);
   const answer = unknown.length
     ? `The articles don't say: none of them mentions ${unknown.slice(0, 3).join(' or ')}.`
     : "The articles don't say.";
@@ -237,39 +238,38 @@ export function composeAnswer(
   sim: WordSimilarity,
   articleBag: (docId: string) => Bag,
 ): ComposedAnswer {
-  if (retrieved.length === 0) return abstain('nothing retrieved', terms, retrieved, docs, maxCitations);
-  if (terms.length === 0)
-    return abstain('no key terms in the question', terms, retrieved, docs, maxCitations);
+  if (retrieved.length === 0) return abstain('nothing retrieved', [], retrieved, docs, maxCitations);
+  if (terms.length === 0) return abstain('no key terms in the question', [], retrieved, docs, maxCitations);
   const ranked = candidates(q, terms, retrieved, docs, sim);
   const best = ranked[0];
-  if (!best) return abstain('no sentences', terms, retrieved, docs, maxCitations);
+  if (!best) return abstain('no sentences', [], retrieved, docs, maxCitations);
   const chosen = companions(q, best, ranked, terms, Math.min(ANSWER_TUNING.maxSentences, maxCitations));
   // A two-part question is judged on all the passages it quotes together; any other on its best passage.
   const judged = q.multiPart ? chosen : [best];
   const passageBag = union(judged.map((c) => bagOf(c.hit.passage.text)));
   const context = union(judged.map((c) => articleBag(c.hit.passage.docId)));
-  const support = coverage(terms, passageBag, sim, context);
-  if (support < ANSWER_TUNING.minSupport) {
-    const reason = `passage holds ${(support * 100).toFixed(0)}% of the key terms`;
-    return abstain(reason, terms, retrieved, docs, maxCitations);
-  }
   const absent = terms.filter(
     (t) =>
       t.weight === 1 && t.matches.length === 0 && credit(t, passageBag, sim) < ANSWER_TUNING.unknownMinCredit,
   );
   if (absent.length > ANSWER_TUNING.unknownAllowed) {
     const reason = `no article uses ${absent.map((t) => t.word).join(', ')}`;
-    return abstain(reason, terms, retrieved, docs, maxCitations);
+    return abstain(reason, absent, retrieved, docs, maxCitations);
+  }
+  const support = coverage(terms, passageBag, sim, context);
+  if (support < ANSWER_TUNING.minSupport) {
+    const reason = `passage holds ${(support * 100).toFixed(0)}% of the key terms`;
+    return abstain(reason, absent, retrieved, docs, maxCitations);
   }
   // The score's coverage part (weight 0.6) counts what the quoted sentences cover together.
   const quotedCoverage = coverage(terms, union(judged.map((c) => c.bag)), sim);
   const score = best.score + 0.6 * (quotedCoverage - best.coverage);
   if (score < ANSWER_TUNING.minScore) {
     const reason = `best sentence scores ${score.toFixed(2)} < ${ANSWER_TUNING.minScore}`;
-    return abstain(reason, terms, retrieved, docs, maxCitations);
+    return abstain(reason, [], retrieved, docs, maxCitations);
   }
   if (!best.typed && answerTypeRequired(q)) {
-    return abstain(`no sentence gives a ${q.type} answer`, terms, retrieved, docs, maxCitations);
+    return abstain(`no sentence gives a ${q.type} answer`, [], retrieved, docs, maxCitations);
   }
 
   // One citation per passage; its quote spans the chosen sentences of that passage.
