@@ -197,7 +197,11 @@ function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
 }
 
-/** Further sentences worth adding: close in score, and bringing a key term or another article. */
+/**
+ * Further sentences worth adding: close in score, and either bringing a key term the answer lacks, or
+ * saying the same from another article. A two-part question's second answer covers the *other* part, so
+ * it may score lower, but then it must bring new key terms.
+ */
 function companions(
   q: AnalysedQuestion,
   best: Candidate,
@@ -207,17 +211,20 @@ function companions(
 ): Candidate[] {
   const chosen = [best];
   const covered = new Set(best.bag.stems);
-  // A two-part question's second answer covers the *other* part, so it can't match the first's coverage.
-  const ratio = q.multiPart ? ANSWER_TUNING.multiPartRatio : ANSWER_TUNING.companionRatio;
+  const { companionRatio, multiPartRatio } = ANSWER_TUNING;
   for (const c of ranked) {
     if (chosen.length >= max) break;
-    if (c.score < best.score * ratio || !c.typed) continue;
-    if (!q.multiPart && c.coverage < best.coverage * ratio) continue;
-    if (chosen.some((x) => x.hit.passage.id === c.hit.passage.id && x.start < c.end && c.start < x.end))
+    if (!c.typed || c.score < best.score * (q.multiPart ? multiPartRatio : companionRatio)) continue;
+    if (chosen.some((x) => x.hit.passage.id === c.hit.passage.id && x.start < c.end && c.start < x.end)) {
       continue;
+    }
     const addsTerms = terms.some((t) => t.matches.some((m) => c.bag.stems.has(m) && !covered.has(m)));
-    const otherDoc = chosen.every((x) => x.hit.passage.docId !== c.hit.passage.docId);
-    if (!addsTerms && !otherDoc) continue;
+    const closeEnough = c.coverage >= best.coverage * companionRatio;
+    const anotherArticle = chosen.every((x) => x.hit.passage.docId !== c.hit.passage.docId);
+    const useful = q.multiPart
+      ? addsTerms || (closeEnough && anotherArticle)
+      : closeEnough && (addsTerms || anotherArticle);
+    if (!useful) continue;
     chosen.push(c);
     for (const s of c.bag.stems) covered.add(s);
   }
