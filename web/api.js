@@ -23,6 +23,47 @@ export class ApiError extends Error {
   }
 }
 
+// --- access token ---------------------------------------------------------------------------
+
+/** Where the token for a server started with FOOTNOTE_API_TOKEN is kept: this tab only, gone when it closes. */
+const TOKEN_KEY = 'footnote.apiToken';
+
+/** @returns {string} the stored access token, or '' */
+export function getToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) ?? '';
+  } catch {
+    return ''; // storage disabled: the user is asked again each time
+  }
+}
+
+/** @param {string} token an empty token forgets the stored one */
+export function setToken(token) {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage disabled: nothing to keep
+  }
+}
+
+/**
+ * Request headers plus the bearer token, when there is one.
+ * @param {Record<string, string>} headers
+ * @returns {Record<string, string>}
+ */
+export function withToken(headers) {
+  const token = getToken();
+  return token ? { ...headers, Authorization: `Bearer ${token}` } : headers;
+}
+
+/** @param {unknown} error true for the server's "send (the right) access token" answer */
+export function isUnauthorized(error) {
+  return error instanceof ApiError && error.status === 401;
+}
+
+// --- requests --------------------------------------------------------------------------------
+
 /**
  * `fetch` that turns network failures into an ApiError with code `network`.
  * @param {string} url
@@ -56,7 +97,7 @@ async function errorFrom(res) {
 
 /** @param {string} url */
 async function getJson(url) {
-  const res = await request(url, { headers: { Accept: 'application/json' } });
+  const res = await request(url, { headers: withToken({ Accept: 'application/json' }) });
   if (!res.ok) throw await errorFrom(res);
   return res.json();
 }
@@ -158,7 +199,10 @@ function parseEvent(block) {
 export async function ask(body, { signal, onCitations, onDelta } = {}) {
   const res = await request('/ask', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream, application/json;q=0.9' },
+    headers: withToken({
+      'Content-Type': 'application/json',
+      Accept: 'text/event-stream, application/json;q=0.9',
+    }),
     body: JSON.stringify(body),
     signal,
   });

@@ -1,8 +1,9 @@
 // Footnote chat: wires the composer, the thread, the source panel and the server's health together.
 
-import { ask, getDocuments, getHealth } from './api.js';
+import { ask, getDocuments, getHealth, getToken, isUnauthorized, setToken } from './api.js';
 import { createPanel } from './panel.js';
 import { answerNodes, duration, excerpt, h, ICONS, icon } from './render.js';
+import { tokenForm } from './token.js';
 
 /** @typedef {import('./api.js').Citation} Citation */
 /** @typedef {import('./api.js').AskResponse} AskResponse */
@@ -180,6 +181,13 @@ async function run(turn, message) {
   } catch (caught) {
     if (controller.signal.aborted) return;
     const error = /** @type {import('./api.js').ApiError} */ (caught);
+    if (isUnauthorized(error)) {
+      // A stored token that is refused is forgotten, so the form asks for a new one.
+      const rejected = Boolean(getToken());
+      setToken('');
+      followScroll(() => renderTokenPrompt(message, turn, rejected));
+      return;
+    }
     followScroll(() => renderError(message, error, turn));
     if (error.code === 'not_ready' || error.code === 'network') checkHealth();
   } finally {
@@ -368,6 +376,24 @@ function renderError(message, error, turn) {
       ),
     ),
   );
+}
+
+/**
+ * The server wants an access token: ask for it in place of the answer, then ask the question again.
+ * @param {HTMLElement} message
+ * @param {ChatTurn} turn
+ * @param {boolean} rejected a token was sent and refused
+ */
+function renderTokenPrompt(message, turn, rejected) {
+  const form = tokenForm({
+    rejected,
+    onToken: () => {
+      if (!inFlight) run(turn, message);
+    },
+  });
+  message.replaceChildren(form.element);
+  // Move focus to the form unless the user is already typing their next question.
+  if (!ui.input.value) form.focus();
 }
 
 /** @param {import('./api.js').ApiError} error */
