@@ -63,9 +63,34 @@ export interface Bag {
   surface: string[];
 }
 
+const bagMemo = new Map<string, Bag>();
+
+/** Memoised: the same sentences come back for question after question. */
 export function bagOf(text: string): Bag {
-  const surface = words(text).filter((w) => !isStopword(w));
-  return { stems: new Set(surface.map(stemWord)), surface: [...new Set(surface)] };
+  let bag = bagMemo.get(text);
+  if (!bag) {
+    const surface = words(text).filter((w) => !isStopword(w));
+    bag = { stems: new Set(surface.map(stemWord)), surface: [...new Set(surface)] };
+    if (bagMemo.size > 100_000) bagMemo.clear();
+    bagMemo.set(text, bag);
+  }
+  return bag;
+}
+
+/** One answer compares each question word with the same passage words many times over. */
+function memoized(sim: WordSimilarity): WordSimilarity {
+  const memo = new Map<string, number>();
+  return {
+    similarity(a, b) {
+      const key = `${a}\u0000${b}`;
+      let v = memo.get(key);
+      if (v === undefined) {
+        v = sim.similarity(a, b);
+        memo.set(key, v);
+      }
+      return v;
+    },
+  };
 }
 
 function union(bags: Bag[]): Bag {
@@ -245,6 +270,7 @@ export function composeAnswer(
   sim: WordSimilarity,
   articleBag: (docId: string) => Bag,
 ): ComposedAnswer {
+  sim = memoized(sim);
   if (retrieved.length === 0) return abstain('nothing retrieved', [], retrieved, docs, maxCitations);
   if (terms.length === 0) return abstain('no key terms in the question', [], retrieved, docs, maxCitations);
   const ranked = candidates(q, terms, retrieved, docs, sim);

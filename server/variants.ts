@@ -56,6 +56,8 @@ export function editDistance(a: string, b: string, max: number): number {
 /** Vocabulary bucketed by first letter, so fuzzy lookups compare against a small slice of it. */
 export class Vocabulary {
   private readonly byInitial = new Map<string, string[]>();
+  /** Lookups repeat across questions; each costs hundreds of edit distances. */
+  private readonly memo = new Map<string, string[]>();
 
   constructor(private readonly terms: Set<string>) {
     for (const t of terms) {
@@ -79,6 +81,16 @@ export class Vocabulary {
    * where a 1–2 letter difference is a spelling, not another word) those within a small edit distance.
    */
   variants(term: string): string[] {
+    let found = this.memo.get(term);
+    if (!found) {
+      found = this.lookup(term);
+      if (this.memo.size > 50_000) this.memo.clear();
+      this.memo.set(term, found);
+    }
+    return found;
+  }
+
+  private lookup(term: string): string[] {
     const out = new Set<string>();
     for (const v of VARIANTS.get(term) ?? []) if (v !== term && this.terms.has(v)) out.add(v);
     if (term.length >= 6 && !/^\d/.test(term)) {
