@@ -40,7 +40,11 @@ export const FILES = {
   hnsw: 'hnsw.bin',
 } as const;
 
-export const DEFAULT_HNSW: HnswParams = { space: 'cosine', m: 16, efConstruction: 200, efSearch: 64 };
+/**
+ * Measured by `npm run bench` at 100k passages: M=32 with efConstruction 100 builds faster than M=16/200 and
+ * is more accurate at every efSearch; efSearch 128 gives recall@10 ≈ 0.98 against exact search at >100× its speed.
+ */
+export const DEFAULT_HNSW: HnswParams = { space: 'cosine', m: 32, efConstruction: 100, efSearch: 128 };
 
 export interface IndexData {
   manifest: Manifest;

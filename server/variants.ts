@@ -29,13 +29,19 @@ for (const group of TRANSLITERATIONS) {
   for (const s of stems) VARIANTS.set(s, stems);
 }
 
+/** Three reusable rows: a question's lookups run hundreds of distances, and allocating rows dominated them. */
+let rows = [new Uint16Array(64), new Uint16Array(64), new Uint16Array(64)];
+
 /** Optimal string alignment distance, bounded: returns max+1 as soon as it must exceed `max`. */
 export function editDistance(a: string, b: string, max: number): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
-  let prev2: number[] = [];
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  if (b.length + 1 > (rows[0] as Uint16Array).length) {
+    rows = rows.map(() => new Uint16Array(b.length + 1));
+  }
+  let [prev2, prev, cur] = rows as [Uint16Array, Uint16Array, Uint16Array];
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
+    cur[0] = i;
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
@@ -43,14 +49,13 @@ export function editDistance(a: string, b: string, max: number): number {
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
         v = Math.min(v, (prev2[j - 2] as number) + 1);
       }
-      cur.push(v);
-      rowMin = Math.min(rowMin, v);
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
     }
     if (rowMin > max) return max + 1;
-    prev2 = prev;
-    prev = cur;
+    [prev2, prev, cur] = [prev, cur, prev2];
   }
-  return prev[b.length] as number;
+  return Math.min(prev[b.length] as number, max + 1);
 }
 
 /** Vocabulary bucketed by first letter, so fuzzy lookups compare against a small slice of it. */

@@ -1,0 +1,91 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { IngestEnvSchema, parseEnv } from '../ingest/config.ts';
+import { createEmbedder } from '../ingest/embedder.ts';
+import { FILES } from '../ingest/index-store.ts';
+import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
+import { ingest } from '../ingest/pipeline.ts';
+import { since } from './stats.ts';
+
+/**
+ * One ingest measurement, in a process of its own so that its peak RSS is the ingest's alone and no run warms
+ * the JIT or caches for the next: `node --import tsx bench/ingest-child.ts <corpus> <index> [embed-sample]`.
+ * Prints one JSON line (IngestRun) on stdout.
+ */
+export interface IngestRun {
+  passages: number;
+  documents: number;
+  embedded: number;
+  modelLoadMs: number;
+  /** ingest() from call to return: read, clean, split, embed, build HNSW, write, publish. */
+  totalMs: number;
+  /** ingest() stages, from its progress callbacks: up to the embedding plan, the embedding, the rest. */
+  readSplitMs: number;
+  embedMs: number;
+  indexWriteMs: number;
+  /** Peak resident set size of the process during ingest, in MB. */
+  peakRssMb: number;
+  /** The embedder alone on the first `embedOnlyPassages` passage texts of the index, ingest's batch size. */
+  embedOnlyMs: number;
+  embedOnlyPassages: number;
+}
+
+/** ingest()'s default batch (pipeline.ts); the embedder splits it further into model calls. */
+const INGEST_BATCH = 256;
+
+async function main(): Promise<void> {
+  const [corpusDir, indexDir, sample] = process.argv.slice(2);
+  if (!corpusDir || !indexDir)
+    throw new Error('usage: ingest-child.ts <corpus-dir> <index-dir> [embed-sample]');
+  const env = parseEnv(IngestEnvSchema);
+  let t = performance.now();
+  const embedder = await createEmbedder({ modelId: DEFAULT_MODEL_ID, modelsDir: MODELS_DIR });
+  const modelLoadMs = since(t);
+
+  let planAt = 0;
+  let embeddedAt = 0;
+  t = performance.now();
+  const summary = await ingest({
+    corpusDir,
+    indexDir,
+    embedder,
+    maxBytes: env.MAX_DOC_BYTES,
+    full: true,
+    onPlan: () => {
+      planAt = performance.now();
+    },
+    onProgress: (done, total) => {
+      if (done === total) embeddedAt = performance.now();
+    },
+  });
+  const end = performance.now();
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+
+  const lines = (await readFile(path.join(indexDir, FILES.passages), 'utf8')).split('\n').filter(Boolean);
+  const texts = lines
+    .slice(0, Number(sample) || lines.length)
+    .map((l) => (JSON.parse(l) as { text: string }).text);
+  const e0 = performance.now();
+  for (let i = 0; i < texts.length; i += INGEST_BATCH) await embedder.embed(texts.slice(i, i + INGEST_BATCH));
+  const embedOnlyMs = since(e0);
+
+  const run: IngestRun = {
+    passages: summary.passages,
+    documents: summary.documents,
+    embedded: summary.embedded,
+    modelLoadMs,
+    totalMs: end - t,
+    readSplitMs: planAt - t,
+    embedMs: embeddedAt - planAt,
+    indexWriteMs: end - embeddedAt,
+    peakRssMb,
+    embedOnlyMs,
+    embedOnlyPassages: texts.length,
+  };
+  process.stdout.write(`${JSON.stringify(run)}\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
