@@ -1,13 +1,10 @@
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium, SHOTS } from '../test/browser.ts';
 import { type RunningServer, startServer } from '../test/helpers.ts';
 
 /** The API reference page (/api.html), rendered from the real server's /openapi.json in headless Chromium. */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = 'test-results/screenshots';
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 375, height: 740 };
 
@@ -15,24 +12,8 @@ let browser: Browser;
 let server: RunningServer;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
-  }
-  await mkdir(SHOTS, { recursive: true });
   [browser, server] = await Promise.all([
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-quic',
-        '--disable-sync',
-      ],
-    }),
+    launchChromium(),
     startServer({ INDEX_DIR: inject('seedsIndexDir') }),
   ]);
 });

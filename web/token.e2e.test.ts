@@ -1,37 +1,18 @@
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium, SHOTS } from '../test/browser.ts';
 import { type RunningServer, startServer } from '../test/helpers.ts';
 
 /** The chat UI and the API page against a real server started with FOOTNOTE_API_TOKEN. */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = 'test-results/screenshots';
 const TOKEN = 'secret';
 
 let browser: Browser;
 let server: RunningServer;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
-  }
-  await mkdir(SHOTS, { recursive: true });
   [browser, server] = await Promise.all([
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-quic',
-        '--disable-sync',
-      ],
-    }),
+    launchChromium(),
     startServer({ INDEX_DIR: inject('seedsIndexDir'), FOOTNOTE_API_TOKEN: TOKEN }),
   ]);
 });
