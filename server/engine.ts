@@ -54,23 +54,26 @@ export class Engine {
     return bag;
   }
 
+  /** Reads the question, then searches: the shared first half of `retrieve` and `ask`. */
+  private async search(question: string, history: ChatTurn[] | undefined, mode: RetrievalMode, k: number) {
+    const analysed = analyseQuestion(question, history);
+    const terms = this.retriever.expand(analysed.terms);
+    const queryVector = await this.retriever.embedQuery(analysed.searchText);
+    const retrieved = await this.retriever.search({ terms, queryVector, mode, k });
+    return { analysed, terms, retrieved };
+  }
+
   async retrieve(
     query: string,
     opts: { mode: RetrievalMode; k: number; history?: ChatTurn[] },
   ): Promise<Retrieved[]> {
-    const analysed = analyseQuestion(query, opts.history);
-    const terms = this.retriever.expand(analysed.terms);
-    const queryVector = await this.retriever.embedQuery(analysed.searchText);
-    return this.retriever.search({ terms, queryVector, mode: opts.mode, k: opts.k });
+    return (await this.search(query, opts.history, opts.mode, opts.k)).retrieved;
   }
 
   async ask(input: AskInput): Promise<AskResult & { abstainReason: string | null }> {
     const t0 = performance.now();
     const k = input.k ?? DEFAULT_K;
-    const analysed = analyseQuestion(input.question, input.history);
-    const terms = this.retriever.expand(analysed.terms);
-    const queryVector = await this.retriever.embedQuery(analysed.searchText);
-    const retrieved = await this.retriever.search({ terms, queryVector, mode: 'hybrid', k: Math.max(k, 10) });
+    const { analysed, terms, retrieved } = await this.search(input.question, input.history, 'hybrid', Math.max(k, 10));
     // Vectors of the question's words and of the words it will be compared with, before the (sync) composition.
     const read = retrieved.slice(0, ANSWER_TUNING.passagesRead);
     await this.wordVectors.ensure([
