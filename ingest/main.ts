@@ -24,6 +24,7 @@ function progressReporter(): { onProgress: (done: number, total: number) => void
     let started = false;
     return {
       onProgress: (done, total) => {
+        if (total === 0) return;
         if (!started) bar.start(total, done);
         started = true;
         bar.update(done);
@@ -35,7 +36,8 @@ function progressReporter(): { onProgress: (done: number, total: number) => void
   let lastDecile = -1;
   return {
     onProgress: (done, total) => {
-      const decile = total ? Math.floor((done / total) * 10) : 10;
+      if (total === 0) return;
+      const decile = Math.floor((done / total) * 10);
       if (decile !== lastDecile) console.error(`embedding ${done}/${total} passages`);
       lastDecile = decile;
     },
