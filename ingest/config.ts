@@ -12,7 +12,6 @@ export const IngestEnvSchema = z.object({
     .positive()
     .default(5 * 1024 * 1024),
 });
-export type IngestEnv = z.infer<typeof IngestEnvSchema>;
 
 /** Parses env vars, turning zod issues into one readable line per bad variable. */
 export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {

@@ -50,4 +50,3 @@ export const ServerEnvSchema = IngestEnvSchema.extend({
   /** When set, /ask and /v1/* require `Authorization: Bearer <token>`; empty is refused, not "no token". */
   FOOTNOTE_API_TOKEN: z.string().min(1, 'must not be empty (unset it to require no token)').optional(),
 });
-export type ServerEnv = z.infer<typeof ServerEnvSchema>;
