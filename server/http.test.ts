@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type RunningServer, startServer } from '../test/helpers.ts';
+import type { AskResponse } from './schemas.ts';
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -16,24 +17,6 @@ const post = (body: unknown, headers: Record<string, string> = {}) =>
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-
-interface Citation {
-  marker: number;
-  docId: string;
-  source: string;
-  title: string;
-  start: number;
-  end: number;
-  text: string;
-  quote: string;
-  score: number;
-}
-interface AskResponse {
-  answer: string;
-  abstained: boolean;
-  citations: Citation[];
-  timings: { retrieveMs: number; answerMs: number; totalMs: number };
-}
 
 /** The contract's invariants: verbatim passages, quotes inside them, markers ↔ citations one to one. */
 function expectContract(r: AskResponse) {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 
 /** Debian's Chromium (never a downloaded browser); CHROMIUM_PATH overrides. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -29,4 +29,33 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+export interface OpenOptions extends BrowserContextOptions {
+  /** Console errors matching this are expected (e.g. Chromium logs every 401 response) and not recorded. */
+  expectedConsoleErrors?: RegExp;
+  /** Listeners to attach before the page loads. */
+  before?: (page: Page) => void;
+}
+
+/**
+ * A fresh page at `url` in a desktop-sized context, with every console error, page error and dialog recorded:
+ * CSP violations and script errors show up there, so tests assert the list stays empty.
+ */
+export async function openPage(browser: Browser, url: string, options: OpenOptions = {}) {
+  const { expectedConsoleErrors, before, ...contextOptions } = options;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...contextOptions });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !expectedConsoleErrors?.test(m.text())) errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('dialog', (d) => {
+    errors.push(`unexpected dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  before?.(page);
+  await page.goto(url);
+  return { page, errors, close: () => context.close() };
 }

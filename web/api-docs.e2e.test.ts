@@ -1,11 +1,10 @@
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium, SHOTS } from '../test/browser.ts';
+import { launchChromium, openPage, SHOTS } from '../test/browser.ts';
 import { type RunningServer, startServer } from '../test/helpers.ts';
 
 /** The API reference page (/api.html), rendered from the real server's /openapi.json in headless Chromium. */
 
-const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 375, height: 740 };
 
 let browser: Browser;
@@ -22,18 +21,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** A fresh page, with every console error and page error recorded (CSP violations show up there). */
-async function open(url: string, options: BrowserContextOptions = {}) {
-  const context = await browser.newContext({ viewport: DESKTOP, ...options });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
-  return { page, errors, close: () => context.close() };
-}
+const open = (url: string, options: BrowserContextOptions = {}) => openPage(browser, url, options);
 
 const operation = (page: Page, method: string, path: string) =>
   page.locator(`[data-testid="operation"][data-method="${method}"][data-path="${path}"]`);

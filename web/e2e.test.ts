@@ -7,29 +7,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createEmbedder } from '../ingest/embedder.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { ingest } from '../ingest/pipeline.ts';
-import { launchChromium, SHOTS } from '../test/browser.ts';
+import { launchChromium, openPage, SHOTS } from '../test/browser.ts';
 import { type RunningServer, startServer } from '../test/helpers.ts';
+import type { AskResponse } from '../server/schemas.ts';
 
 /** The browser tests drive the real server and the real UI in headless Chromium. */
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 375, height: 740 };
-
-interface Citation {
-  marker: number;
-  docId: string;
-  source: string;
-  title: string;
-  start: number;
-  end: number;
-  text: string;
-  quote: string;
-}
-interface AskResponse {
-  answer: string;
-  abstained: boolean;
-  citations: Citation[];
-}
 
 let browser: Browser;
 
@@ -40,22 +25,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** A fresh page on the app, with every console error and page error recorded (CSP violations show up there). */
-async function openApp(url: string, options: BrowserContextOptions = {}) {
-  const context = await browser.newContext({ viewport: DESKTOP, ...options });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('dialog', (d) => {
-    errors.push(`unexpected dialog: ${d.message()}`);
-    void d.dismiss();
-  });
-  await page.goto(url);
-  return { page, errors, close: () => context.close() };
-}
+const openApp = (url: string, options: BrowserContextOptions = {}) => openPage(browser, url, options);
 
 const byId = (page: Page, id: string) => page.getByTestId(id);
 

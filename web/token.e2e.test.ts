@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium, SHOTS } from '../test/browser.ts';
+import { launchChromium, openPage, SHOTS } from '../test/browser.ts';
 import { type RunningServer, startServer } from '../test/helpers.ts';
 
 /** The chat UI and the API page against a real server started with FOOTNOTE_API_TOKEN. */
@@ -26,20 +26,16 @@ afterAll(async () => {
  * ("Failed to load resource"); those are the point of these tests, so only they are let through.
  */
 async function open(url: string) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
   /** The Authorization header of every /ask request, '' when absent. */
   const sent: string[] = [];
-  page.on('request', (r) => {
-    if (new URL(r.url()).pathname === '/ask') sent.push(r.headers().authorization ?? '');
+  const opened = await openPage(browser, url, {
+    expectedConsoleErrors: /status of 401/,
+    before: (page) =>
+      page.on('request', (r) => {
+        if (new URL(r.url()).pathname === '/ask') sent.push(r.headers().authorization ?? '');
+      }),
   });
-  await page.goto(url);
-  return { page, errors, sent, close: () => context.close() };
+  return { ...opened, sent };
 }
 
 const activeTestId = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
