@@ -1,6 +1,8 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
+import { compress } from 'hono/compress';
 import { cors } from 'hono/cors';
+import { etag } from 'hono/etag';
 import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { secureHeaders } from 'hono/secure-headers';
@@ -14,6 +16,7 @@ import type { Corpus } from './corpus.ts';
 import { registerDocumentRoutes } from './documents-api.ts';
 import type { AskInput, Engine } from './engine.ts';
 import { ApiError, codeForStatus, errorBody, errorResponse } from './errors.ts';
+import { registerFeedbackRoute } from './feedback.ts';
 import type { ReloadResult } from './live-engine.ts';
 import { type Logger, requestLog, silentLogger } from './logger.ts';
 import { createOpenAIApp } from './openai.ts';
@@ -66,6 +69,8 @@ export interface AppOptions {
   handlerTimeoutMs?: number;
   /** True once shutdown began: new requests get 503 and connections are closed after each response. */
   draining?: () => boolean;
+  /** Where POST /feedback appends (default: $FEEDBACK_FILE, else data/feedback.jsonl). */
+  feedbackFile?: string;
 }
 
 export const CSP =
@@ -161,15 +166,22 @@ function wantsStream(c: Context): boolean {
 
 async function answer(c: Context, opts: AppOptions, input: AskInput) {
   const engine = requireEngine(opts);
+  // A client that went away (the UI's Stop button aborts its fetch) gets no more work done for it.
+  const signal = c.req.raw.signal;
   if (!wantsStream(c)) {
     const { abstainReason: _, ...result } = await engine.ask(input);
     return c.json(result, 200);
   }
   return streamSSE(c, async (stream) => {
+    const gone = () => stream.aborted || signal.aborted;
+    const abandon = () => (opts.logger ?? silentLogger).debug({ path: c.req.path }, 'client went away: answer abandoned');
     try {
+      if (gone()) return abandon();
       const { abstainReason: _, ...result } = await engine.ask(input);
+      if (gone()) return abandon();
       await stream.writeSSE({ event: 'citations', data: JSON.stringify(result.citations) });
       for (const text of answerChunks(result.answer)) {
+        if (gone()) return abandon();
         await stream.writeSSE({ event: 'delta', data: JSON.stringify({ text }) });
       }
       await stream.writeSSE({ event: 'done', data: JSON.stringify(result) });
@@ -224,6 +236,8 @@ export function createApp(opts: AppOptions) {
     await next();
     c.header('Content-Security-Policy', CSP);
   });
+  // gzip/deflate for the UI's files and JSON; never for SSE (its Transfer-Encoding and type exclude it).
+  app.use(compress());
   app.use(async (c, next) => {
     if (opts.draining?.()) {
       c.header('Connection', 'close');
@@ -295,6 +309,7 @@ export function createApp(opts: AppOptions) {
 
   registerAdminRoutes(app, opts);
   registerDocumentRoutes(app, { ...opts, maxDocBytes: opts.maxDocBytes ?? 5 * 1024 * 1024 });
+  registerFeedbackRoute(app, opts);
 
   app.openapi(health, (c) => {
     const s = opts.state();
@@ -339,11 +354,12 @@ export function createApp(opts: AppOptions) {
     },
   });
 
+  const staticEtag = etag();
   for (const [route, file] of files) {
-    app.get(route, (c) => {
-      if (c.req.header('if-none-match') === file.etag) return c.body(null, 304);
-      c.header('ETag', file.etag);
-      c.header('Cache-Control', 'no-cache');
+    app.get(route, staticEtag, (c) => {
+      // `?v=<version>` URLs (the pages use only those) never change; anything else is revalidated.
+      const versioned = c.req.query('v') === file.version && !file.type.startsWith('text/html');
+      c.header('Cache-Control', versioned ? 'public, max-age=31536000, immutable' : 'no-cache');
       return c.body(file.body, 200, { 'Content-Type': file.type });
     });
   }

@@ -198,3 +198,42 @@ export const DuplicateDocumentSchema = z
     }),
   })
   .openapi('DuplicateDocument');
+
+// Feedback on answers (POST /feedback): stored in data/feedback.jsonl, turned into eval drafts.
+
+export const MAX_FEEDBACK_COMMENT_CHARS = 2000;
+
+export const FeedbackCitationSchema = z
+  .object({
+    marker: z.number().int(),
+    docId: z.string().max(200),
+    source: z.string().max(1000),
+    title: z.string().max(1000),
+    start: z.number().int().min(0),
+    end: z.number().int().min(0),
+    quote: z.string().max(20_000),
+  })
+  .openapi('FeedbackCitation');
+
+export const FeedbackRequestSchema = z
+  .object({
+    rating: z.enum(['up', 'down']).openapi({ description: '👍 (`up`) or 👎 (`down`)' }),
+    comment: z
+      .string()
+      .trim()
+      .max(MAX_FEEDBACK_COMMENT_CHARS, `comment must be at most ${MAX_FEEDBACK_COMMENT_CHARS} characters`)
+      .optional()
+      .openapi({ description: 'What was wrong or good, in the reader’s words' }),
+    question: question.openapi({ description: 'The question that was answered' }),
+    history: z.array(ChatTurnSchema).max(MAX_HISTORY_TURNS).optional(),
+    answer: z.string().max(20_000).openapi({ description: 'The answer as shown, with its [n] markers' }),
+    abstained: z.boolean().optional(),
+    citations: z.array(FeedbackCitationSchema).max(20).default([]),
+  })
+  .openapi('FeedbackRequest');
+
+export const FeedbackAcceptedSchema = z
+  .object({ id: z.string().openapi({ description: 'The id of the stored feedback line' }) })
+  .openapi('FeedbackAccepted');
+
+export type FeedbackRequest = z.infer<typeof FeedbackRequestSchema>;
