@@ -33,6 +33,8 @@ export const USAGE = `Usage: node --import tsx evals/run.ts [options]
   --models-dir <dir>         models for in-process runs (default $MODELS_DIR, else the engine's default)
   --out <dir>                where report.json, report.md and metrics.svg go (default evals/out)
   --compare <report.json>    print a side-by-side table against an earlier report
+  --from-feedback [file]     write the 👎 answers of a feedback file (default data/feedback.jsonl) as a
+                             draft question set, <out>/feedback-draft.jsonl, for an evaluator to complete
   -h, --help                 show this help
 
 Thresholds (fractions 0–1; exit code 1 when any is missed):
@@ -57,6 +59,8 @@ export interface CliOptions {
   compare: string | null;
   gates: Gate[];
   maxP95Ms: number | null;
+  /** --from-feedback: the feedback file to draft questions from (no eval runs). */
+  fromFeedback: string | null;
 }
 
 function parseNumber(flag: string, raw: string, min: number, max: number): number {
@@ -85,8 +89,14 @@ export function parseCli(
   const stringOption = { type: 'string' } as const;
   let values: Record<string, string | boolean | undefined>;
   try {
+    // --from-feedback takes an optional file: without one (last, or before another flag) it gets the default.
+    const args = argv.flatMap((a, i) =>
+      a === '--from-feedback' && (i === argv.length - 1 || argv[i + 1]?.startsWith('-'))
+        ? [a, 'data/feedback.jsonl']
+        : [a],
+    );
     ({ values } = parseArgs({
-      args: [...argv],
+      args,
       strict: true,
       allowPositionals: false,
       options: {
@@ -97,6 +107,7 @@ export function parseCli(
         'models-dir': stringOption,
         out: stringOption,
         compare: stringOption,
+        'from-feedback': stringOption,
         'max-p95-ms': stringOption,
         ...Object.fromEntries(RATIO_GATES.map((g) => [g.flag, stringOption])),
       },
@@ -124,6 +135,7 @@ export function parseCli(
     compare: str('compare'),
     gates,
     maxP95Ms: p95 === null ? null : parseNumber('max-p95-ms', p95, 0, Number.MAX_SAFE_INTEGER),
+    fromFeedback: str('from-feedback'),
   };
 }
 

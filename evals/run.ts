@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { barChartSvg } from './chart-svg.ts';
 import { type CliOptions, missedThresholds, parseCli, USAGE, UsageError } from './cli.ts';
 import { formatComparison } from './compare.ts';
+import { writeFeedbackDraft } from './from-feedback.ts';
 import { type AskResponse, RETRIEVAL_MODES, type RetrievalMode, type Target } from './contract.ts';
 import {
   firstRelevantRank,
@@ -159,6 +160,15 @@ async function main(argv: readonly string[]): Promise<number> {
   if (opts.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  if (opts.fromFeedback !== null) {
+    try {
+      process.stdout.write(`${await writeFeedbackDraft(opts.fromFeedback, opts.out)}\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`--from-feedback failed: ${message(err)}\n`);
+      return 2;
+    }
   }
 
   let questions: Question[];
