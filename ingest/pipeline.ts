@@ -71,23 +71,52 @@ function rebuildReason(prev: Manifest | null, modelId: string, chunking: Chunkin
   return null;
 }
 
+/** The corpus folder as ingestion sees it: readable documents (duplicates dropped) and what was skipped. */
+export interface CorpusSnapshot {
+  documents: DocumentRecord[];
+  skipped: Skipped[];
+  duplicates: { file: string; sameAs: string }[];
+}
+
 /**
- * Reads the corpus, splits it into passages, embeds only passages whose text the current index has not
- * embedded with this model (keyed by content hash), and publishes a new index atomically.
+ * Reads every document of the corpus folder. Callers hold the index lock: a listing taken outside it could
+ * be published after another writer's change and silently undo it.
  */
-export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
-  const t0 = performance.now();
-  const chunking = opts.chunking ?? DEFAULT_CHUNKING;
-  const hnswParams = opts.hnsw ?? DEFAULT_HNSW;
-  const { documents: loaded, skipped } = await loadCorpus(opts.corpusDir, { maxBytes: opts.maxBytes }).catch(
+export async function readCorpus(corpusDir: string, maxBytes: number): Promise<CorpusSnapshot> {
+  const { documents: loaded, skipped } = await loadCorpus(corpusDir, { maxBytes }).catch(
     (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
-        throw new EmptyCorpusError(`corpus folder ${opts.corpusDir} does not exist`);
+        throw new EmptyCorpusError(`corpus folder ${corpusDir} does not exist`);
       }
       throw err;
     },
   );
   const { unique: documents, duplicates } = dropDuplicates(loaded);
+  return { documents, skipped, duplicates };
+}
+
+/**
+ * Reads the corpus, splits it into passages, embeds only passages whose text the current index has not
+ * embedded with this model (keyed by content hash), and publishes a new index atomically. The corpus is
+ * read and the index published under the index lock, so the CLI, `--watch` and the documents API are one
+ * writer at a time and none publishes a stale view of the folder.
+ */
+export function ingest(opts: IngestOptions): Promise<IngestSummary> {
+  return withIndexLock(opts.indexDir, async () => {
+    const t0 = performance.now();
+    return ingestLocked(opts, await readCorpus(opts.corpusDir, opts.maxBytes), t0);
+  });
+}
+
+/** Indexes `corpus` and publishes it; only for callers holding the index lock (see `withIndexLock`). */
+export async function ingestLocked(
+  opts: IngestOptions,
+  corpus: CorpusSnapshot,
+  t0 = performance.now(),
+): Promise<IngestSummary> {
+  const chunking = opts.chunking ?? DEFAULT_CHUNKING;
+  const hnswParams = opts.hnsw ?? DEFAULT_HNSW;
+  const { documents, skipped, duplicates } = corpus;
   if (documents.length === 0) {
     throw new EmptyCorpusError(
       `no documents to index in ${opts.corpusDir} (${skipped.length} file(s) skipped); add .txt, .md or .html files`,
@@ -95,71 +124,69 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   }
   const passages: Passage[] = documents.flatMap((d) => toPassages(d, chunking));
 
-  return withIndexLock(opts.indexDir, async () => {
-    const prevManifest = await readManifest(opts.indexDir);
-    const reason = opts.full
-      ? 'full rebuild requested'
-      : rebuildReason(prevManifest, opts.embedder.id, chunking);
-    const cache = new Map<string, Float32Array>();
-    if (!reason) {
-      const prev = await loadIndex(opts.indexDir).catch(() => null);
-      prev?.passages.forEach((p, i) => {
-        cache.set(p.hash, prev.vectors[i] as Float32Array);
-      });
-    }
-    const prevHashes = new Set(cache.keys());
-    const missing = [...new Set(passages.map((p) => p.hash).filter((h) => !cache.has(h)))];
-    const textByHash = new Map(passages.map((p) => [p.hash, p.text]));
-    opts.onPlan?.({
-      toEmbed: missing.length,
-      reused: passages.length - missing.length,
-      fullRebuildReason: reason,
+  const prevManifest = await readManifest(opts.indexDir);
+  const reason = opts.full
+    ? 'full rebuild requested'
+    : rebuildReason(prevManifest, opts.embedder.id, chunking);
+  const cache = new Map<string, Float32Array>();
+  if (!reason) {
+    const prev = await loadIndex(opts.indexDir).catch(() => null);
+    prev?.passages.forEach((p, i) => {
+      cache.set(p.hash, prev.vectors[i] as Float32Array);
     });
-
-    const batch = opts.batchSize ?? 256;
-    opts.onProgress?.(0, missing.length);
-    for (let i = 0; i < missing.length; i += batch) {
-      const hashes = missing.slice(i, i + batch);
-      const vectors = await opts.embedder.embed(hashes.map((h) => textByHash.get(h) as string));
-      hashes.forEach((h, j) => {
-        cache.set(h, vectors[j] as Float32Array);
-      });
-      opts.onProgress?.(Math.min(i + batch, missing.length), missing.length);
-    }
-
-    const vectors = passages.map((p) => cache.get(p.hash) as Float32Array);
-    const hnsw = buildHnsw(vectors, opts.embedder.dimensions, hnswParams);
-    const perDoc = new Map<string, number>();
-    for (const p of passages) perDoc.set(p.docId, (perDoc.get(p.docId) ?? 0) + 1);
-    const manifest: Manifest = {
-      formatVersion: 1,
-      model: { id: opts.embedder.id, dimensions: opts.embedder.dimensions },
-      chunking,
-      hnsw: hnswParams,
-      documents: documents.map((d) => ({
-        docId: d.docId,
-        source: d.source,
-        hash: d.hash,
-        passages: perDoc.get(d.docId) ?? 0,
-      })),
-      counts: { documents: documents.length, passages: passages.length },
-      createdAt: new Date().toISOString(),
-    };
-    const generation = await writeIndex(opts.indexDir, { manifest, documents, passages, vectors }, hnsw);
-    const currentHashes = new Set(passages.map((p) => p.hash));
-    const unchanged = passages.filter((p) => prevHashes.has(p.hash)).length;
-    return {
-      documents: documents.length,
-      passages: passages.length,
-      skipped,
-      duplicates,
-      added: passages.length - unchanged,
-      removed: [...prevHashes].filter((h) => !currentHashes.has(h)).length,
-      unchanged,
-      embedded: missing.length,
-      fullRebuildReason: reason,
-      seconds: (performance.now() - t0) / 1000,
-      generation,
-    };
+  }
+  const prevHashes = new Set(cache.keys());
+  const missing = [...new Set(passages.map((p) => p.hash).filter((h) => !cache.has(h)))];
+  const textByHash = new Map(passages.map((p) => [p.hash, p.text]));
+  opts.onPlan?.({
+    toEmbed: missing.length,
+    reused: passages.length - missing.length,
+    fullRebuildReason: reason,
   });
+
+  const batch = opts.batchSize ?? 256;
+  opts.onProgress?.(0, missing.length);
+  for (let i = 0; i < missing.length; i += batch) {
+    const hashes = missing.slice(i, i + batch);
+    const vectors = await opts.embedder.embed(hashes.map((h) => textByHash.get(h) as string));
+    hashes.forEach((h, j) => {
+      cache.set(h, vectors[j] as Float32Array);
+    });
+    opts.onProgress?.(Math.min(i + batch, missing.length), missing.length);
+  }
+
+  const vectors = passages.map((p) => cache.get(p.hash) as Float32Array);
+  const hnsw = buildHnsw(vectors, opts.embedder.dimensions, hnswParams);
+  const perDoc = new Map<string, number>();
+  for (const p of passages) perDoc.set(p.docId, (perDoc.get(p.docId) ?? 0) + 1);
+  const manifest: Manifest = {
+    formatVersion: 1,
+    model: { id: opts.embedder.id, dimensions: opts.embedder.dimensions },
+    chunking,
+    hnsw: hnswParams,
+    documents: documents.map((d) => ({
+      docId: d.docId,
+      source: d.source,
+      hash: d.hash,
+      passages: perDoc.get(d.docId) ?? 0,
+    })),
+    counts: { documents: documents.length, passages: passages.length },
+    createdAt: new Date().toISOString(),
+  };
+  const generation = await writeIndex(opts.indexDir, { manifest, documents, passages, vectors }, hnsw);
+  const currentHashes = new Set(passages.map((p) => p.hash));
+  const unchanged = passages.filter((p) => prevHashes.has(p.hash)).length;
+  return {
+    documents: documents.length,
+    passages: passages.length,
+    skipped,
+    duplicates,
+    added: passages.length - unchanged,
+    removed: [...prevHashes].filter((h) => !currentHashes.has(h)).length,
+    unchanged,
+    embedded: missing.length,
+    fullRebuildReason: reason,
+    seconds: (performance.now() - t0) / 1000,
+    generation,
+  };
 }

@@ -22,6 +22,20 @@ async function main(): Promise<void> {
   await live.reload().catch((err: unknown) => {
     throw new StartupError(describeLoadError(err));
   });
+  const corpus = new Corpus({
+    corpusDir: env.CORPUS_DIR,
+    indexDir: env.INDEX_DIR,
+    maxDocBytes: env.MAX_DOC_BYTES,
+    live,
+  });
+  // With the documents API on, the server is a writer of the corpus: it finishes or undoes changes a
+  // crash left half-done and indexes what differs between the folder and the index before it serves.
+  if (env.FOOTNOTE_ADMIN_TOKEN) {
+    const { fixed, skipped } = await corpus.reconcile();
+    if (skipped) logger.warn({ reason: skipped }, 'corpus not reconciled with the index');
+    else if (fixed.length) logger.warn({ fixed }, 'reconciled the corpus folder with the index');
+    else logger.info('corpus folder and index agree');
+  }
   let draining = false;
   const app = createApp({
     state: live.state,
@@ -31,12 +45,7 @@ async function main(): Promise<void> {
     logger,
     adminToken: env.FOOTNOTE_ADMIN_TOKEN,
     reload: () => live.reload(),
-    corpus: new Corpus({
-      corpusDir: env.CORPUS_DIR,
-      indexDir: env.INDEX_DIR,
-      maxDocBytes: env.MAX_DOC_BYTES,
-      live,
-    }),
+    corpus,
     maxDocBytes: env.MAX_DOC_BYTES,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     trustProxy: env.TRUST_PROXY,
