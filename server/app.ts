@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { compress } from 'hono/compress';
 import { cors } from 'hono/cors';
@@ -10,7 +10,7 @@ import { streamSSE } from 'hono/streaming';
 import { timeout } from 'hono/timeout';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { registerAdminRoutes } from './admin.ts';
-import { requireApiToken } from './api-token.ts';
+import { hasApiToken, requireApiToken } from './api-token.ts';
 import { limitBody } from './body-limit.ts';
 import type { Corpus } from './corpus.ts';
 import { registerDocumentRoutes } from './documents-api.ts';
@@ -121,6 +121,8 @@ const health = createRoute({
   method: 'get',
   path: '/health',
   summary: 'Readiness: 200 when the index is loaded, 503 otherwise',
+  description:
+    'With FOOTNOTE_API_TOKEN set, a request without the token gets only `{ status }` (whether the service is up).',
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: HealthSchema } } },
     503: { description: 'Not ready', content: { 'application/json': { schema: HealthSchema } } },
@@ -287,6 +289,11 @@ export function createApp(opts: AppOptions) {
     );
   }
   app.use('/ask', requireApiToken(opts.apiToken));
+  // The corpus text is content too: reading documents needs the API token (changing them, the admin token).
+  for (const path of ['/documents', '/documents/*']) {
+    const guard = requireApiToken(opts.apiToken);
+    app.use(path, (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? guard(c, next) : next()));
+  }
   for (const guard of guards) app.use('/ask', guard);
   app.use('/ask', limitBody(opts.maxBodyBytes ?? 64 * 1024, 'request body is over the size limit'));
   app.use('/ask', async (c, next) => {
@@ -313,6 +320,10 @@ export function createApp(opts: AppOptions) {
 
   app.openapi(health, (c) => {
     const s = opts.state();
+    // Without the API token (when one is set) health says only whether the service is up.
+    if (!hasApiToken(opts.apiToken, c.req.header('authorization'))) {
+      return c.json({ status: s.status } as z.infer<typeof HealthSchema>, s.engine ? 200 : 503);
+    }
     const m = s.engine?.index.manifest;
     const body = {
       status: s.status,
