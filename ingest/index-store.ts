@@ -112,6 +112,7 @@ async function writeDurable(file: string, data: string | Uint8Array): Promise<vo
 export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIndex): Promise<string> {
   const gens = generationsDir(indexDir);
   await mkdir(gens, { recursive: true });
+  await removeLeftovers(indexDir);
   const id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}`;
   const dir = path.join(gens, id);
   const partial = `${dir}.partial`;
@@ -133,9 +134,11 @@ export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIn
   const manifest = { ...data.manifest, files };
   // The manifest goes last: a generation without one is never published.
   await writeDurable(path.join(partial, FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  // The generation served until now: kept one more round, since a running server may still read it.
+  const served = await readlink(path.resolve(indexDir)).catch(() => null);
   await rename(partial, dir);
   await publish(indexDir, dir);
-  await pruneGenerations(indexDir);
+  await pruneGenerations(indexDir, served === null ? null : path.basename(served));
   return dir;
 }
 
@@ -160,17 +163,32 @@ async function publish(indexDir: string, generation: string): Promise<void> {
 }
 
 /**
- * Keeps the current and the previous generation (a running server may still be reading it) and removes the
- * rest, including `.partial` leftovers of killed ingests: callers hold the index lock, so none is in use.
+ * Keeps the generation just published and the one it replaced (a running server may still read it), and
+ * removes the rest: `.partial` leftovers and generations a killed ingest renamed but never published.
+ * Callers hold the index lock, so none is in use by another writer.
  */
-async function pruneGenerations(indexDir: string): Promise<void> {
+async function pruneGenerations(indexDir: string, replaced: string | null): Promise<void> {
   const gens = generationsDir(indexDir);
   const current = path.basename(await readlink(path.resolve(indexDir)));
-  const entries = (await readdir(gens)).sort();
-  const complete = entries.filter((e) => !e.endsWith('.partial') && e !== current);
-  const keep = new Set([current, complete[complete.length - 1]]);
-  for (const e of entries) {
+  const keep = new Set([current, replaced]);
+  for (const e of await readdir(gens)) {
     if (!keep.has(e)) await rm(path.join(gens, e), { recursive: true, force: true });
+  }
+}
+
+/**
+ * What killed ingests leave: half-written `.partial` generations and temporary `<index>.link-*` links (a
+ * kill between creating the new link and renaming it over the index link). Never the served generation.
+ */
+async function removeLeftovers(indexDir: string): Promise<void> {
+  const gens = generationsDir(indexDir);
+  for (const e of await readdir(gens)) {
+    if (e.endsWith('.partial')) await rm(path.join(gens, e), { recursive: true, force: true });
+  }
+  const link = path.resolve(indexDir);
+  const prefix = `${path.basename(link)}.link-`;
+  for (const e of await readdir(path.dirname(link)).catch(() => [] as string[])) {
+    if (e.startsWith(prefix)) await rm(path.join(path.dirname(link), e), { force: true });
   }
 }
 
