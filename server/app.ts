@@ -7,7 +7,6 @@ import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
-import { timeout } from 'hono/timeout';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { registerAdminRoutes } from './admin.ts';
 import { hasApiToken, requireApiToken } from './api-token.ts';
@@ -16,6 +15,7 @@ import type { Corpus } from './corpus.ts';
 import { registerDocumentRoutes } from './documents-api.ts';
 import type { AskInput, Engine } from './engine.ts';
 import { ApiError, codeForStatus, errorBody, errorResponse } from './errors.ts';
+import { answerTimeout } from './handler-timeout.ts';
 import { registerFeedbackRoute } from './feedback.ts';
 import type { ReloadResult } from './live-engine.ts';
 import { type Logger, requestLog, silentLogger } from './logger.ts';
@@ -274,28 +274,16 @@ export function createApp(opts: AppOptions) {
     const trustProxy = opts.trustProxy ?? false;
     guards.push(rateLimit({ perMinute: opts.rateLimitPerMinute, key: (c) => clientAddress(c, trustProxy) }));
   }
-  if (opts.handlerTimeoutMs) {
-    const ms = opts.handlerTimeoutMs;
-    const message = `no answer within ${ms} ms; retry`;
-    guards.push(
-      timeout(
-        ms,
-        () =>
-          new HTTPException(503, {
-            message,
-            res: Response.json(errorBody('timeout', message), { status: 503 }),
-          }),
-      ),
-    );
-  }
+  if (opts.handlerTimeoutMs) guards.push(answerTimeout(opts.handlerTimeoutMs));
   app.use('/ask', requireApiToken(opts.apiToken));
+  // Before the guards: the answer timeout reads the body, within this limit.
+  app.use('/ask', limitBody(opts.maxBodyBytes ?? 64 * 1024, 'request body is over the size limit'));
   // The corpus text is content too: reading documents needs the API token (changing them, the admin token).
   for (const path of ['/documents', '/documents/*']) {
     const guard = requireApiToken(opts.apiToken);
     app.use(path, (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? guard(c, next) : next()));
   }
   for (const guard of guards) app.use('/ask', guard);
-  app.use('/ask', limitBody(opts.maxBodyBytes ?? 64 * 1024, 'request body is over the size limit'));
   app.use('/ask', async (c, next) => {
     if (c.req.method === 'POST' && !/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
       throw new ApiError(
