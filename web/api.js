@@ -3,7 +3,8 @@
 /**
  * @typedef {{ marker: number, docId: string, source: string, title: string, start: number, end: number,
  *   text: string, quote: string, score: number }} Citation
- * @typedef {{ answer: string, abstained: boolean, citations: Citation[],
+ * @typedef {{ text: string, docId: string, start: number, end: number }} AnswerSpan
+ * @typedef {{ answer: string, abstained: boolean, citations: Citation[], answerSpan?: AnswerSpan,
  *   timings?: { retrieveMs: number, answerMs: number, totalMs: number } }} AskResponse
  * @typedef {{ role: 'user' | 'assistant', content: string }} Turn
  */
@@ -224,4 +225,29 @@ export async function ask(body, { signal, onCitations, onDelta } = {}) {
     }
   }
   throw new ApiError('The answer stream ended before it was complete.', { code: 'stream_ended' });
+}
+
+/**
+ * Sends a 👍 / 👎 (with an optional comment) about one answer; the server appends it to its feedback file.
+ * @param {{ rating: 'up' | 'down', comment?: string, question: string, history: Turn[], answer: string,
+ *   abstained: boolean, citations: Citation[] }} feedback
+ * @returns {Promise<{ id: string }>}
+ */
+export async function sendFeedback(feedback) {
+  const citations = feedback.citations.map(({ marker, docId, source, title, start, end, quote }) => ({
+    marker,
+    docId,
+    source,
+    title,
+    start,
+    end,
+    quote,
+  }));
+  const res = await request('/feedback', {
+    method: 'POST',
+    headers: withToken({ 'Content-Type': 'application/json', Accept: 'application/json' }),
+    body: JSON.stringify({ ...feedback, citations }),
+  });
+  if (!res.ok) throw await errorFrom(res);
+  return res.json();
 }

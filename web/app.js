@@ -1,20 +1,33 @@
-// Footnote chat: wires the composer, the thread, the source panel and the server's health together.
+// Footnote chat: wires the composer, the thread, the conversations, the source panel and the server's
+// health together.
 
+import { answerActions } from './actions.js';
 import { ask, getDocuments, getHealth, getToken, isUnauthorized, setToken } from './api.js';
 import { createPanel } from './panel.js';
-import { answerNodes, duration, excerpt, h, ICONS, icon } from './render.js';
+import { answerNodes, duration, excerpt, h, ICONS, icon, shortPath } from './render.js';
+import { createSidebar } from './sidebar.js';
+import {
+  getConversation,
+  getCurrentId,
+  lastQuestion,
+  newConversation,
+  onExternalChange,
+  saveConversation,
+  setCurrentId,
+} from './store.js';
 import { tokenForm } from './token.js';
 
 /** @typedef {import('./api.js').Citation} Citation */
 /** @typedef {import('./api.js').AskResponse} AskResponse */
-/** @typedef {{ question: string, answer: string | null }} ChatTurn */
+/** @typedef {import('./store.js').StoredTurn} ChatTurn */
+/** @typedef {import('./store.js').Conversation} Conversation */
 
 /** After this long without any answer text, reassure the user that the request is alive. */
 const SLOW_MS = 8000;
 const HEALTH_RETRY_MS = 3000;
 /** Previous messages sent as context; older turns rarely matter and would only grow the request. */
 const MAX_HISTORY = 10;
-const ABSTAIN_LABEL = "The articles don't say that";
+const HINT = 'Enter to send · Shift+Enter for a new line · ↑ recalls your last question';
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const ui = {
@@ -24,6 +37,8 @@ const ui = {
   form: /** @type {HTMLFormElement} */ ($('composer')),
   input: /** @type {HTMLTextAreaElement} */ ($('question')),
   send: /** @type {HTMLButtonElement} */ ($('send')),
+  stop: /** @type {HTMLButtonElement} */ ($('stop')),
+  hint: $('composer-hint'),
   newChat: $('new-chat'),
   banner: $('banner'),
   bannerText: $('banner-text'),
@@ -35,12 +50,29 @@ const ui = {
 };
 
 const panel = createPanel();
-/** @type {ChatTurn[]} */
-let turns = [];
+/** @type {Conversation | null} null until the first question of a new chat */
+let conversation = null;
 /** @type {AbortController | null} */
 let inFlight = null;
 let healthTimer = 0;
 let corpusLoaded = false;
+
+const sidebar = createSidebar({
+  currentId: () => conversation?.id ?? null,
+  onOpen: (id) => openConversation(id),
+  onDeleted: (id) => {
+    if (conversation?.id === id) newChat();
+  },
+});
+
+const turns = () => conversation?.turns ?? [];
+
+function save() {
+  if (!conversation) return;
+  saveConversation(conversation);
+  setCurrentId(conversation.id);
+  if (!document.getElementById('history')?.hidden) sidebar.render();
+}
 
 // --- server readiness -------------------------------------------------------------------------
 
@@ -76,8 +108,8 @@ async function loadCorpus() {
         h(
           'li',
           { class: 'corpus-item' },
-          h('span', { class: 'corpus-title' }, doc.title || doc.id),
-          h('span', { class: 'corpus-source' }, doc.source),
+          h('span', { class: 'corpus-title', title: doc.title || doc.id }, doc.title || doc.id),
+          h('span', { class: 'corpus-source', title: doc.source }, shortPath(doc.source)),
         ),
       ),
     );
@@ -90,21 +122,51 @@ async function loadCorpus() {
 
 /** @param {boolean} busy */
 function setBusy(busy) {
+  ui.send.hidden = busy;
+  ui.stop.hidden = !busy;
   ui.send.disabled = busy;
   for (const button of ui.examples) button.disabled = busy;
+  if (!busy) ui.hint.textContent = HINT;
+  // Keep focus where it was: the Stop button replaces Send in place, and Send gets it back.
+  if (busy && document.activeElement === ui.send) ui.stop.focus();
+  if (!busy && document.activeElement === ui.stop) ui.send.focus();
 }
 
 /** @param {string} text */
 function submit(text) {
   const question = text.trim();
-  if (!question || inFlight) return;
+  if (!question) return;
+  if (inFlight) {
+    // Enter while an answer is on its way: say why nothing happens, and how to stop it.
+    ui.hint.textContent = 'Still answering. Press Stop (or Esc) to cancel, then send your question.';
+    return;
+  }
   ui.input.value = '';
   fitInput();
-  ui.empty.hidden = true;
-  ui.newChat.hidden = false;
+  // A new answer makes the open source stale: its [1] is another answer's [1].
+  panel.close({ restoreFocus: false });
+  if (!conversation) conversation = newConversation(question);
   /** @type {ChatTurn} */
-  const turn = { question, answer: null };
-  turns.push(turn);
+  const turn = { question, result: null };
+  conversation.turns.push(turn);
+  showThread();
+  const message = appendTurn(turn);
+  save();
+  run(turn, message);
+  scrollToEnd();
+}
+
+function showThread() {
+  const has = turns().length > 0;
+  ui.empty.hidden = has;
+  ui.newChat.hidden = !has;
+}
+
+/**
+ * Adds a question and its (empty) answer to the thread.
+ * @param {ChatTurn} turn
+ */
+function appendTurn(turn) {
   const message = h('article', {
     class: 'msg msg-assistant',
     'data-testid': 'message-assistant',
@@ -114,12 +176,11 @@ function submit(text) {
     h(
       'article',
       { class: 'msg msg-user', 'data-testid': 'message-user', 'aria-label': 'Your question' },
-      h('p', { class: 'msg-user-text' }, question),
+      h('p', { class: 'msg-user-text' }, turn.question),
     ),
     message,
   );
-  run(turn, message);
-  scrollToEnd();
+  return message;
 }
 
 /**
@@ -130,11 +191,12 @@ function submit(text) {
 function historyBefore(turn) {
   /** @type {import('./api.js').Turn[]} */
   const history = [];
-  for (const previous of turns.slice(0, turns.indexOf(turn))) {
-    if (previous.answer === null) continue; // failed turns carry no answer worth building on
+  const all = turns();
+  for (const previous of all.slice(0, all.indexOf(turn))) {
+    if (!previous.result) continue; // failed or stopped turns carry no answer worth building on
     history.push(
       { role: 'user', content: previous.question },
-      { role: 'assistant', content: previous.answer },
+      { role: 'assistant', content: previous.result.answer },
     );
   }
   return history.slice(-MAX_HISTORY);
@@ -148,6 +210,7 @@ function historyBefore(turn) {
 async function run(turn, message) {
   const controller = new AbortController();
   inFlight = controller;
+  turn.stopped = false;
   setBusy(true);
   message.setAttribute('aria-busy', 'true');
   const status = h('span', { class: 'typing-label' }, 'Searching the articles…');
@@ -176,10 +239,19 @@ async function run(turn, message) {
         },
       },
     );
-    turn.answer = result.answer;
-    followScroll(() => renderResult(message, result));
+    turn.result = result;
+    save();
+    followScroll(() => renderResult(message, turn));
   } catch (caught) {
-    if (controller.signal.aborted) return;
+    if (controller.signal.aborted) {
+      // Stopped by the user (the Stop button, Esc) or by leaving the conversation.
+      turn.stopped = true;
+      if (message.isConnected) {
+        save();
+        renderStopped(message, turn);
+      }
+      return;
+    }
     const error = /** @type {import('./api.js').ApiError} */ (caught);
     if (isUnauthorized(error)) {
       // A stored token that is refused is forgotten, so the form asks for a new one.
@@ -198,6 +270,10 @@ async function run(turn, message) {
       setBusy(false);
     }
   }
+}
+
+function stop() {
+  inFlight?.abort();
 }
 
 // --- rendering a message ------------------------------------------------------------------------
@@ -236,28 +312,50 @@ function renderStreaming(message, text, citations) {
 
 /**
  * @param {HTMLElement} message
- * @param {AskResponse} result
+ * @param {ChatTurn} turn a turn with its result
  */
-function renderResult(message, result) {
+function renderResult(message, turn) {
+  const result = /** @type {AskResponse} */ (turn.result);
+  const actions = answerActions({ turn, history: () => historyBefore(turn), onChange: save });
   if (result.abstained) {
-    message.replaceChildren(abstention(result));
+    message.replaceChildren(abstention(result), actions);
     return;
   }
   /** @type {HTMLElement[]} */
-  const parts = [
+  const parts = [];
+  const onMarker = (/** @type {Citation} */ citation, /** @type {HTMLElement} */ button) =>
+    openCitation(message, citation, button);
+  // The short answer ("August 6"), when the engine found one, comes first, in bold: where the answer
+  // already starts with it, those words are bolded in place (the text stays exactly the answer).
+  const span = result.answerSpan?.text;
+  const leads = Boolean(span && result.answer.startsWith(span));
+  if (span && !leads) parts.push(h('p', { class: 'answer-span' }, h('strong', { 'data-testid': 'answer-span' }, span)));
+  parts.push(
     h(
       'div',
       { class: 'answer', 'data-testid': 'answer-text' },
-      ...answerNodes(result.answer, result.citations, (citation, button) =>
-        openCitation(message, citation, button),
-      ),
+      span && leads && h('strong', { class: 'answer-lead', 'data-testid': 'answer-span' }, span),
+      ...answerNodes(leads && span ? result.answer.slice(span.length) : result.answer, result.citations, onMarker),
     ),
-  ];
+  );
   const cited = result.citations.filter((c) => result.answer.includes(`[${c.marker}]`));
   if (cited.length > 0) parts.push(sourceList(message, cited));
   if (result.timings)
     parts.push(h('p', { class: 'msg-meta' }, `Answered in ${duration(result.timings.totalMs)}`));
+  parts.push(actions);
   message.replaceChildren(...parts);
+}
+
+/**
+ * A source label: the title (one line, full title and path in the tooltip) and a short file name.
+ * @param {Citation} citation
+ * @param {string} titleClass
+ */
+function sourceLabel(citation, titleClass) {
+  return [
+    h('span', { class: titleClass, title: `${citation.title}\n${citation.source}` }, citation.title),
+    h('span', { class: 'source-path', 'data-testid': 'source-path' }, shortPath(citation.source)),
+  ];
 }
 
 /**
@@ -277,12 +375,13 @@ function sourceList(message, cited) {
           {
             type: 'button',
             class: 'source-link',
+            'data-testid': 'source-link',
             'aria-haspopup': 'dialog',
             onclick: (/** @type {MouseEvent} */ event) =>
               openCitation(message, citation, /** @type {HTMLElement} */ (event.currentTarget)),
           },
           h('span', { class: 'source-num' }, `[${citation.marker}]`),
-          h('span', { class: 'source-title' }, citation.title),
+          ...sourceLabel(citation, 'source-title'),
         ),
       ),
     );
@@ -295,13 +394,11 @@ function sourceList(message, cited) {
 }
 
 /**
- * An abstention: muted, labelled, and the nearest passages offered as context (no markers: they are
- * not support for anything).
+ * An abstention: muted, the server's own words once (no heading that repeats them), and the nearest
+ * passages offered as context (no markers: they are not support for anything).
  * @param {AskResponse} result
  */
 function abstention(result) {
-  const simplify = (/** @type {string} */ s) => s.toLowerCase().replace(/[^a-z]/g, '');
-  const sameAsLabel = simplify(result.answer) === simplify(ABSTAIN_LABEL);
   return h(
     'div',
     { class: 'abstention', 'data-testid': 'abstained' },
@@ -309,13 +406,8 @@ function abstention(result) {
       'p',
       { class: 'abstention-label' },
       icon(ICONS.none),
-      h(
-        'span',
-        sameAsLabel ? { 'data-testid': 'answer-text' } : {},
-        sameAsLabel ? result.answer : ABSTAIN_LABEL,
-      ),
+      h('span', { class: 'abstention-text', 'data-testid': 'answer-text' }, result.answer),
     ),
-    !sameAsLabel && h('p', { class: 'abstention-text', 'data-testid': 'answer-text' }, result.answer),
     result.citations.length > 0 &&
       h(
         'section',
@@ -339,13 +431,40 @@ function abstention(result) {
                     returnFocus: () => button,
                   }),
               },
-              h('span', { class: 'related-title' }, citation.title),
+              h('span', { class: 'related-head' }, ...sourceLabel(citation, 'related-title')),
               h('span', { class: 'related-excerpt' }, excerpt(citation.text, 180)),
             );
             return h('li', {}, button);
           }),
         ),
       ),
+  );
+}
+
+/**
+ * @param {HTMLElement} message
+ * @param {ChatTurn} turn
+ */
+function renderStopped(message, turn) {
+  message.replaceChildren(
+    h(
+      'div',
+      { class: 'msg-stopped', 'data-testid': 'stopped' },
+      h('p', { class: 'msg-stopped-text' }, 'Stopped. No answer was given.'),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'button button-secondary',
+          'data-testid': 'retry-button',
+          onclick: () => {
+            if (!inFlight) run(turn, message);
+          },
+        },
+        icon(ICONS.retry),
+        'Ask again',
+      ),
+    ),
   );
 }
 
@@ -408,6 +527,40 @@ function describeError(error) {
   return error.message || 'Something went wrong while answering.';
 }
 
+// --- conversations ----------------------------------------------------------------------------
+
+/** Shows the stored conversation `id` (answers as they were; unfinished ones can be asked again). */
+function openConversation(id) {
+  const stored = getConversation(id);
+  if (!stored) return;
+  inFlight?.abort();
+  panel.close({ restoreFocus: false });
+  conversation = stored;
+  setCurrentId(id);
+  ui.thread.replaceChildren();
+  for (const turn of stored.turns) {
+    const message = appendTurn(turn);
+    message.setAttribute('aria-busy', 'false');
+    if (turn.result) renderResult(message, turn);
+    else renderStopped(message, turn);
+  }
+  showThread();
+  scrollToEnd();
+}
+
+function newChat() {
+  inFlight?.abort();
+  inFlight = null;
+  setBusy(false);
+  panel.close({ restoreFocus: false });
+  conversation = null;
+  setCurrentId(null);
+  ui.thread.replaceChildren();
+  showThread();
+  sidebar.render();
+  ui.input.focus();
+}
+
 // --- scrolling ------------------------------------------------------------------------------
 
 function scrollToEnd() {
@@ -433,31 +586,45 @@ function fitInput() {
   ui.input.style.height = `${ui.input.scrollHeight}px`;
 }
 
-function newChat() {
-  inFlight?.abort();
-  inFlight = null;
-  setBusy(false);
-  panel.close({ restoreFocus: false });
-  turns = [];
-  ui.thread.replaceChildren();
-  ui.empty.hidden = false;
-  ui.newChat.hidden = true;
-  ui.input.focus();
-}
-
 ui.input.addEventListener('input', fitInput);
 ui.input.addEventListener('keydown', (event) => {
   // isComposing: Enter that confirms an IME candidate must not send.
   if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
     submit(ui.input.value);
+  } else if (event.key === 'ArrowUp' && !ui.input.value && !event.isComposing) {
+    // Like a shell: ↑ in an empty box brings back the last question, to edit or send again.
+    const last = turns().at(-1)?.question ?? lastQuestion();
+    if (!last) return;
+    event.preventDefault();
+    ui.input.value = last;
+    fitInput();
+    ui.input.setSelectionRange(last.length, last.length);
+  } else if (event.key === 'Escape' && inFlight) {
+    event.preventDefault();
+    stop();
   }
 });
 ui.form.addEventListener('submit', (event) => {
   event.preventDefault();
   submit(ui.input.value);
 });
+ui.stop.addEventListener('click', stop);
 for (const button of ui.examples) button.addEventListener('click', () => submit(button.textContent ?? ''));
 ui.newChat.addEventListener('click', newChat);
+onExternalChange(() => sidebar.render());
 
+// --- start ----------------------------------------------------------------------------------
+
+ui.hint.textContent = HINT;
+const shared = new URLSearchParams(location.search).get('q')?.trim();
+if (shared) {
+  // A shared link (/?q=…) asks its question in a new chat; the address loses the query so that a
+  // reload doesn't ask it again.
+  history.replaceState(null, '', location.pathname);
+  submit(shared);
+} else {
+  const current = getCurrentId();
+  if (current) openConversation(current);
+}
 checkHealth();

@@ -1,7 +1,7 @@
 // The source panel: a side panel on desktop, a bottom sheet on narrow screens (the CSS decides which).
 
 import { getDocument } from './api.js';
-import { h, highlight, locatePassage } from './render.js';
+import { h, highlight, locatePassage, shortPath } from './render.js';
 
 /** @typedef {import('./api.js').Citation} Citation */
 
@@ -29,6 +29,9 @@ export function createPanel() {
   const articleSource = $('article-source');
   const articleText = $('article-text');
   const body = $('panel-body');
+  const head = $('panel-head');
+  /** On narrow screens the panel is a modal bottom sheet: the page behind it is inert, focus stays in it. */
+  const narrow = matchMedia('(max-width: 719.98px)');
 
   /** @type {Citation | null} */
   let current = null;
@@ -48,7 +51,7 @@ export function createPanel() {
     generation++;
     label.textContent = openOptions.label;
     passageTitle.textContent = citation.title;
-    passageSource.textContent = citation.source;
+    showSource(passageSource, citation.source);
     passageText.replaceChildren(
       ...(openOptions.related
         ? [citation.text]
@@ -62,9 +65,30 @@ export function createPanel() {
     panel.hidden = false;
     backdrop.hidden = false;
     document.body.classList.add('panel-open');
+    panel.style.transform = '';
+    updateModal();
     body.scrollTop = 0;
     markActive(true);
     $('panel-close').focus();
+  }
+
+  /**
+   * A short file name, the full path in its tooltip.
+   * @param {HTMLElement} el
+   * @param {string} source
+   */
+  function showSource(el, source) {
+    el.textContent = shortPath(source, 40);
+    el.title = source;
+  }
+
+  /** As a bottom sheet the panel is modal: everything behind it is inert (no focus, no clicks). */
+  function updateModal() {
+    const modal = !panel.hidden && narrow.matches;
+    panel.setAttribute('aria-modal', String(modal));
+    for (const el of document.querySelectorAll('.topbar, .banner, .chat, .history')) {
+      /** @type {HTMLElement} */ (el).inert = modal;
+    }
   }
 
   /** @param {{ restoreFocus?: boolean }} [opts] */
@@ -75,6 +99,7 @@ export function createPanel() {
     panel.hidden = true;
     backdrop.hidden = true;
     document.body.classList.remove('panel-open');
+    updateModal();
     if (restoreFocus) options?.returnFocus()?.focus();
     current = null;
     options = null;
@@ -92,7 +117,7 @@ export function createPanel() {
     passageView.hidden = true;
     articleView.hidden = false;
     articleTitle.textContent = citation.title;
-    articleSource.textContent = citation.source;
+    showSource(articleSource, citation.source);
     articleText.replaceChildren(h('p', { class: 'panel-status' }, 'Loading the article…'));
     articleView.focus();
     try {
@@ -160,6 +185,54 @@ export function createPanel() {
       close();
     }
   });
+  narrow.addEventListener('change', updateModal);
+
+  // Focus stays inside the sheet: Tab from its last control wraps to its first, Shift+Tab the other way.
+  panel.addEventListener('keydown', (event) => {
+    if (event.key !== 'Tab' || !narrow.matches) return;
+    const focusable = [...panel.querySelectorAll('button, [href], input, textarea, [tabindex]:not([tabindex="-1"])')]
+      .map((el) => /** @type {HTMLElement} */ (el))
+      .filter((el) => !el.hidden && el.offsetParent !== null && !el.hasAttribute('disabled'));
+    const first = focusable[0];
+    const last = focusable.at(-1);
+    if (!first || !last) return;
+    const active = document.activeElement;
+    const outside = !active || !focusable.includes(/** @type {HTMLElement} */ (active));
+    if (event.shiftKey && (active === first || outside)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || outside)) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+
+  // Swipe the sheet down (by its handle, the head) to close it.
+  /** @type {{ id: number, y: number, t: number, dy: number } | null} */
+  let drag = null;
+  head.addEventListener('pointerdown', (event) => {
+    if (!narrow.matches || event.button !== 0 || /** @type {Element} */ (event.target).closest('button')) return;
+    drag = { id: event.pointerId, y: event.clientY, t: event.timeStamp, dy: 0 };
+    head.setPointerCapture(event.pointerId);
+    panel.classList.add('is-dragging');
+  });
+  head.addEventListener('pointermove', (event) => {
+    if (!drag || event.pointerId !== drag.id) return;
+    drag.dy = Math.max(0, event.clientY - drag.y);
+    panel.style.transform = `translateY(${drag.dy}px)`;
+  });
+  /** @param {PointerEvent} event */
+  const endDrag = (event) => {
+    if (!drag || event.pointerId !== drag.id) return;
+    const { dy, t } = drag;
+    drag = null;
+    panel.classList.remove('is-dragging');
+    const fast = dy > 30 && dy / Math.max(1, event.timeStamp - t) > 0.6;
+    if (event.type === 'pointerup' && (dy > Math.min(120, panel.offsetHeight / 4) || fast)) close();
+    panel.style.transform = '';
+  };
+  head.addEventListener('pointerup', endDrag);
+  head.addEventListener('pointercancel', endDrag);
 
   return { open, close };
 }

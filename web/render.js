@@ -44,6 +44,13 @@ export const ICONS = {
   alert: 'M12 8v5m0 3.5v.5M10.3 3.9 2.4 18a2 2 0 0 0 1.7 3h15.8a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z',
   retry: 'M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7',
   lock: 'M7 11V7a5 5 0 0 1 10 0v4M5 11h14v10H5z',
+  edit: 'M12 20h9M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z',
+  trash: 'M3 6h18M8 6V4h8v2M19 6l-1 14H6L5 6M10 11v6M14 11v6',
+  copy: 'M9 9h11v11H9zM5 15H4V4h11v1',
+  link: 'M10 13a5 5 0 0 0 7.5.5l3-3a5 5 0 0 0-7-7l-1.7 1.7M14 11a5 5 0 0 0-7.5-.5l-3 3a5 5 0 0 0 7 7l1.7-1.7',
+  check: 'M20 6 9 17l-5-5',
+  up: 'M7 11v10H4V11zM7 11l4-9a3 3 0 0 1 3 3v4h5.7a2 2 0 0 1 2 2.3l-1.4 9a2 2 0 0 1-2 1.7H7',
+  down: 'M17 13V3h3v10zM17 13l-4 9a3 3 0 0 1-3-3v-4H4.3a2 2 0 0 1-2-2.3l1.4-9a2 2 0 0 1 2-1.7H17',
 };
 
 const MARKER = /\[(\d+)\]/g;
@@ -61,11 +68,26 @@ export function answerNodes(answer, citations, onMarker) {
   /** @type {(Node | string)[]} */
   const nodes = [];
   let last = 0;
+  /** @type {HTMLElement | null} the word + marker(s) group that must not wrap, when it ends the nodes */
+  let group = null;
   for (const match of answer.matchAll(MARKER)) {
     const citation = byMarker.get(Number(match[1]));
     if (!citation) continue; // an unknown number stays plain text rather than a dead button
-    nodes.push(answer.slice(last, match.index));
-    nodes.push(
+    const before = answer.slice(last, match.index);
+    // A marker stays on the line of the word before it: both go into one no-wrap span. Markers that
+    // follow one another ("[1] [2]") join the same span.
+    const word = /\S+[^\S\n]*$/.exec(before);
+    if (group && /^[^\S\n]*$/.test(before)) group.append(before);
+    else if (word) {
+      nodes.push(before.slice(0, word.index));
+      group = h('span', { class: 'nowrap' }, word[0]);
+      nodes.push(group);
+    } else {
+      nodes.push(before);
+      group = h('span', { class: 'nowrap' });
+      nodes.push(group);
+    }
+    group.append(
       h(
         'sup',
         { class: 'marker-sup' },
@@ -89,6 +111,19 @@ export function answerNodes(answer, citations, onMarker) {
   }
   nodes.push(answer.slice(last));
   return nodes;
+}
+
+/**
+ * A source path short enough for a label: the file name, its middle elided past `max` characters
+ * (`seeds/004_ec9c24d3208588b7.txt` → `004_ec9c…8588b7.txt`). The full path goes in a tooltip.
+ * @param {string} source
+ * @param {number} [max]
+ */
+export function shortPath(source, max = 22) {
+  const name = source.replace(/[?#].*$/, '').split(/[\\/]/).filter(Boolean).pop() ?? source;
+  if (name.length <= max) return name;
+  const keep = max - 1;
+  return `${name.slice(0, Math.ceil(keep / 2))}…${name.slice(name.length - Math.floor(keep / 2))}`;
 }
 
 /**
