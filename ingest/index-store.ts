@@ -244,10 +244,24 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
       'run npm run ingest to rebuild the index',
     );
   }
+  const { files } = manifest;
+  if (!files) {
+    // Written by an older version: nothing proves its files are the ones the manifest describes.
+    throw new IndexError(
+      `${FILES.manifest} in ${indexDir} has no checksums (an index from an older version)`,
+      'run npm run ingest to rebuild the index',
+    );
+  }
   const read = async (name: string) => {
     const bytes = await readRaw(name);
-    const expected = manifest.files?.[name];
-    if (expected && (bytes.byteLength !== expected.bytes || checksum(bytes) !== expected.sha256)) {
+    const expected = files[name];
+    if (!expected) {
+      throw new IndexError(
+        `${FILES.manifest} in ${indexDir} has no checksum for ${name}`,
+        'run npm run ingest to rebuild the index',
+      );
+    }
+    if (bytes.byteLength !== expected.bytes || checksum(bytes) !== expected.sha256) {
       const what = bytes.byteLength < expected.bytes ? 'truncated' : 'corrupt';
       throw new IndexError(`${name} in ${indexDir} is ${what}`, 'run npm run ingest to rebuild the index');
     }
