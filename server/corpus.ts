@@ -86,6 +86,11 @@ function parseJournal(name: string): { kind: 'pending' | 'deleted' | 'tmp'; file
 const journalFile = (dir: string, kind: 'pending' | 'deleted', fileName: string) =>
   path.join(dir, `.${kind}-${randomBytes(4).toString('hex')}-${fileName}`);
 
+/** A document's text without the `# title` and `Source:` lines `fileFor` writes above it. */
+function withoutHeader(text: string): string {
+  return text.replace(/^(?:# [^\n]*\n\n)?(?:Source: [^\n]*\n\n)?/, '');
+}
+
 const bySource = (a: DocumentRecord, b: DocumentRecord) =>
   a.source < b.source ? -1 : a.source > b.source ? 1 : 0;
 
@@ -162,12 +167,10 @@ export class Corpus {
         const record = await loadFile(pending, source, id, { maxBytes: this.opts.maxDocBytes });
         if ('reason' in record)
           throw new ApiError(400, 'invalid_document', `cannot index it: ${record.reason}`);
-        // The same text under another title or source differs only by the header this class writes.
-        const same = snapshot.documents.find(
-          (d) =>
-            d.hash === record.hash ||
-            (doc.format !== 'html' && (d.text === doc.body || d.text.endsWith(`\n\n${doc.body}`))),
-        );
+        // Whole documents only: the same text, or the same text under another title or source (which
+        // differ only by the header this class writes). A paragraph of another article is not a copy of it.
+        const body = withoutHeader(record.text);
+        const same = snapshot.documents.find((d) => d.hash === record.hash || withoutHeader(d.text) === body);
         if (same) {
           throw new ApiError(
             409,

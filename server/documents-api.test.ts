@@ -228,6 +228,19 @@ describe('documents API errors', () => {
     expect((await remove('titled')).status).toBe(200);
   });
 
+  it('duplicates are whole documents: a paragraph that ends another article is a document of its own', async () => {
+    const closing = 'The Kestrel mill ground 300 sacks of rye in its last week.';
+    const article = `Mill news\n\nThe Kestrel mill opened in 1820 beside the river.\n\n${closing}`;
+    expect((await addJson({ id: 'kestrel-mill', text: article })).status).toBe(201);
+    const res = await addJson({ id: 'kestrel-closing', text: closing });
+    expect(res.status, JSON.stringify(await res.clone().json())).toBe(201);
+    // The same article under a title is still the same article.
+    const titled = await addJson({ title: 'Mill news, again', text: article });
+    expect(await errorOf(titled)).toMatchObject({ code: 'duplicate_document', existingId: 'kestrel-mill' });
+    expect((await remove('kestrel-closing')).status).toBe(200);
+    expect((await remove('kestrel-mill')).status).toBe(200);
+  });
+
   it('an id in use: 409', async () => {
     const res = await addJson({ id: '004_ec9c24d3208588b7', text: 'Something new entirely, about 12 owls.' });
     expect(res.status).toBe(409);
