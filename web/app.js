@@ -122,14 +122,14 @@ async function loadCorpus() {
 
 /** @param {boolean} busy */
 function setBusy(busy) {
+  // Keep focus where it was: the Stop button replaces Send in place, and Send gets it back.
+  const focused = document.activeElement === (busy ? ui.send : ui.stop);
   ui.send.hidden = busy;
   ui.stop.hidden = !busy;
   ui.send.disabled = busy;
   for (const button of ui.examples) button.disabled = busy;
   if (!busy) ui.hint.textContent = HINT;
-  // Keep focus where it was: the Stop button replaces Send in place, and Send gets it back.
-  if (busy && document.activeElement === ui.send) ui.stop.focus();
-  if (!busy && document.activeElement === ui.stop) ui.send.focus();
+  if (focused) (busy ? ui.stop : ui.send).focus();
 }
 
 /** @param {string} text */

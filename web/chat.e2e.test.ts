@@ -32,6 +32,7 @@ afterAll(async () => {
 
 const open = (url: string, options: OpenOptions = {}) => openPage(browser, url, options);
 const byId = (page: Page, id: string) => page.getByTestId(id);
+const activeTestId = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
 
 async function waitForAnswer(page: Page, count: number) {
   await page.waitForFunction((n) => {
@@ -92,6 +93,8 @@ describe('stop', () => {
     await stopButton.waitFor();
     expect(await byId(page, 'send-button').isHidden()).toBe(true);
     expect(await stopButton.getAttribute('aria-label')).toBe('Stop answering');
+    // Focus moves with the button that took Send's place.
+    expect(await activeTestId(page)).toBe('stop-button');
 
     // Enter while pending no longer does nothing silently: it says how to stop.
     await byId(page, 'question-input').fill('Another question');
@@ -107,6 +110,7 @@ describe('stop', () => {
     expect(await message.getAttribute('aria-busy')).toBe('false');
     expect(await stopButton.isHidden()).toBe(true);
     expect(await byId(page, 'send-button').isEnabled()).toBe(true);
+    expect(await activeTestId(page)).toBe('send-button');
     await page.screenshot({ path: `${SHOTS}/stop-stopped.png` });
 
     // Ask again, this time answered.
