@@ -34,11 +34,17 @@ export const AskRequestSchema = z
 
 export const AskQuerySchema = z.object({
   q: question.openapi({ param: { name: 'q', in: 'query' }, example: 'Who is Hanna Liubakova?' }),
-  k: z.coerce
-    .number()
+  // Decimal digits only: Number() would also read "0x10", "1e1", " 5" or "5.0".
+  k: z
+    .string()
+    .regex(/^[0-9]{1,3}$/, 'k must be a whole number between 1 and 20, in decimal digits')
+    .transform(Number)
     .pipe(k)
     .optional()
-    .openapi({ param: { name: 'k', in: 'query' } }),
+    .openapi({
+      param: { name: 'k', in: 'query' },
+      description: 'Maximum number of citations (1-20, default 5)',
+    }),
 });
 
 export const CitationSchema = z
