@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CORPORA, type Corpus } from './corpora.ts';
 import { ms, pct } from './format.ts';
 import type { LatencySummary, Summary } from './metrics.ts';
 import { HEADLINE, type RatioKey } from './report.ts';
@@ -28,7 +29,8 @@ export const USAGE = `Usage: node --import tsx evals/run.ts [options]
 
   --url <http://host:port>   evaluate a running server over HTTP (POST /ask, GET /documents/:id);
                              default: load server/engine.ts in-process
-  --set <file.jsonl>         question set (default evals/dev.jsonl)
+  --corpus <seeds|sotu>      a corpus of evals/corpora.ts: (re)builds its own index, runs its dev set
+  --set <file.jsonl>         question set (default evals/dev.jsonl, or the corpus's dev set)
   --index-dir <dir>          index for in-process runs (default $INDEX_DIR or data/index)
   --models-dir <dir>         models for in-process runs (default $MODELS_DIR, else the engine's default)
   --out <dir>                where report.json, report.md and metrics.svg go (default evals/out)
@@ -52,6 +54,8 @@ export interface Gate {
 export interface CliOptions {
   help: boolean;
   url: string | null;
+  /** A named corpus: its index is built before an in-process run. */
+  corpus: Corpus | null;
   set: string;
   indexDir: string;
   modelsDir: string | null;
@@ -108,6 +112,7 @@ export function parseCli(
         out: stringOption,
         compare: stringOption,
         'from-feedback': stringOption,
+        corpus: stringOption,
         'max-p95-ms': stringOption,
         ...Object.fromEntries(RATIO_GATES.map((g) => [g.flag, stringOption])),
       },
@@ -125,11 +130,17 @@ export function parseCli(
   });
   const p95 = str('max-p95-ms');
   const url = str('url');
+  const corpusName = str('corpus');
+  const corpus = corpusName === null ? null : CORPORA[corpusName];
+  if (corpusName !== null && !corpus) {
+    throw new UsageError(`--corpus must be one of ${Object.keys(CORPORA).join(', ')}`);
+  }
   return {
     help: values.help === true,
     url: url === null ? null : parseUrl(url),
-    set: str('set') ?? 'evals/dev.jsonl',
-    indexDir: str('index-dir') ?? env.INDEX_DIR ?? 'data/index',
+    corpus: corpus ?? null,
+    set: str('set') ?? corpus?.dev ?? 'evals/dev.jsonl',
+    indexDir: str('index-dir') ?? corpus?.indexDir ?? env.INDEX_DIR ?? 'data/index',
     modelsDir: str('models-dir') ?? env.MODELS_DIR ?? null,
     out: str('out') ?? 'evals/out',
     compare: str('compare'),

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { barChartSvg } from './chart-svg.ts';
 import { type CliOptions, missedThresholds, parseCli, USAGE, UsageError } from './cli.ts';
 import { formatComparison } from './compare.ts';
+import { ensureCorpusIndex } from './corpora.ts';
 import { writeFeedbackDraft } from './from-feedback.ts';
 import { type AskResponse, RETRIEVAL_MODES, type RetrievalMode, type Target } from './contract.ts';
 import {
@@ -181,12 +182,14 @@ async function main(argv: readonly string[]): Promise<number> {
     if (opts.compare !== null) {
       baseline = await readBaseline(opts.compare);
     }
+    if (opts.corpus !== null && opts.url === null) ensureCorpusIndex(opts.corpus);
     target =
       opts.url !== null
         ? httpTarget(opts.url)
         : await inProcessTarget({
             indexDir: opts.indexDir,
             repoRoot: REPO_ROOT,
+            ...(opts.corpus ? { sourceRoot: path.resolve(REPO_ROOT, path.dirname(opts.corpus.dir)) } : {}),
             ...(opts.modelsDir === null ? {} : { modelsDir: opts.modelsDir }),
           });
   } catch (err) {

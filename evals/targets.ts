@@ -67,6 +67,8 @@ export async function inProcessTarget(opts: {
   indexDir: string;
   modelsDir?: string;
   repoRoot: string;
+  /** Where citation sources (relative to the corpus folder's parent) are found; default the repo root. */
+  sourceRoot?: string;
 }): Promise<Target> {
   // Resolved at run time so the evals type-check and unit-test without the server module.
   const engineUrl = pathToFileURL(path.join(opts.repoRoot, 'server', 'engine.ts')).href;
@@ -81,7 +83,7 @@ export async function inProcessTarget(opts: {
     if (source === undefined) throw new Error(`docId ${docId} is not in the index manifest`);
     return source;
   };
-  const readSource = cached((source) => readSourceFile(source, opts.repoRoot));
+  const readSource = cached((source) => readSourceFile(source, opts.sourceRoot ?? opts.repoRoot));
   return {
     description: `in-process ${opts.indexDir}`,
     ask: async (req) => parseAs(AskResponseSchema, await engine.ask(req), 'Engine.ask() result'),

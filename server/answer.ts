@@ -1,8 +1,25 @@
 import type { DocumentRecord } from '../ingest/types.ts';
-import { answerTypeRequired, hasAnswerType } from './answer-types.ts';
+import { answerTypeRequired } from './answer-types.ts';
 import type { AnalysedQuestion } from './query.ts';
+import {
+  type Bag,
+  bagOf,
+  type DocumentView,
+  decisionFeatures,
+  FEATURES,
+  unitFeatures,
+  type WordSimilarity,
+  withRelativeFeatures,
+} from './qa/features.ts';
+import type { Scorer } from './qa/scorer.ts';
+import type { Span } from './qa/span.ts';
+import { wordNet } from './qa/wordnet.ts';
+import { type Unit, unitsOf } from './qa/units.ts';
 import type { ExpandedTerm, Retrieved } from './retrieve.ts';
-import { isStopword, stemWord, words } from './text.ts';
+import { foldTypography } from './text.ts';
+
+export type { Bag, WordSimilarity };
+export { bagOf };
 
 export interface Citation {
   marker: number;
@@ -16,164 +33,50 @@ export interface Citation {
   score: number;
 }
 
+/** The short answer ("August 6", "14,000 miles"), verbatim: `text === document.slice(start, end)`. */
+export interface AnswerSpan {
+  text: string;
+  docId: string;
+  start: number;
+  end: number;
+}
+
+/** One scored candidate, for `debug` and the eval report. */
+export interface CandidateView {
+  docId: string;
+  start: number;
+  end: number;
+  text: string;
+  probability: number;
+  features: Record<string, number>;
+  contributions: Record<string, number>;
+}
+
 export interface ComposedAnswer {
   answer: string;
   abstained: boolean;
   citations: Citation[];
+  answerSpan: AnswerSpan | null;
   /** Why the answer abstained (for logs and the eval report), null when it answered. */
   abstainReason: string | null;
+  /** The answer scorer's probability for the chosen (or, on abstention, the best) candidate. */
+  confidence: number;
+  candidates: ScoredUnit[];
 }
 
-/** Similarity of two single words (cosine of their vectors); lets a paraphrase count as a match. */
-export interface WordSimilarity {
-  similarity(a: string, b: string): number;
+export interface ScoredUnit {
+  unit: Unit;
+  values: number[];
+  span: Span | null;
+  probability: number;
 }
 
-/** Tuned on the dev question set (evals/dev.jsonl); `npm run eval` shows the effect of a change. */
 export const ANSWER_TUNING = {
   /** Passages whose sentences are considered. */
   passagesRead: 8,
-  /** Minimum share (IDF-weighted) of the question's key terms the chosen passage must contain. */
-  minSupport: 0.7,
-  /** Minimum score of the best sentence (key-term coverage, answer type, rank, similarity; 0..1). */
-  minScore: 0.6,
-  /** A question word no article uses must have a close paraphrase (this much credit) in the passage... */
-  unknownMinCredit: 0.5,
-  /** ...except for this many such words (questions are often phrased more loosely than articles). */
-  unknownAllowed: 1,
-  /** Word similarity below `softFloor` gives no credit, at `softCeiling` and above the full soft credit. */
-  softFloor: 0.35,
-  softCeiling: 0.7,
-  /** A paraphrase never counts as much as the word itself. */
-  softCredit: 0.8,
-  /** Credit for a key term found in the article but not in the passage itself. */
-  contextCredit: 0.6,
-  /** A further sentence joins the answer if it scores at least this share of the best one. */
-  companionRatio: 0.8,
-  maxSentences: 3,
-  /** For a two-part question, a sentence from another article joins if it scores this share of the best. */
-  multiPartRatio: 0.7,
-  /** Two sentences must cover clearly more of the question than one to be quoted together. */
-  pairPenalty: 0.06,
+  /** For a two-part question, a unit from another document joins if it scores this share of the best. */
+  multiPartRatio: 0.5,
 };
-
-/** The words of a span of text, as stems (for exact matching) and lower-cased surface forms (for similarity). */
-export interface Bag {
-  stems: Set<string>;
-  surface: string[];
-}
-
-const bagMemo = new Map<string, Bag>();
-
-/** Memoised: the same sentences come back for question after question. */
-export function bagOf(text: string): Bag {
-  let bag = bagMemo.get(text);
-  if (!bag) {
-    const surface = words(text).filter((w) => !isStopword(w));
-    bag = { stems: new Set(surface.map(stemWord)), surface: [...new Set(surface)] };
-    if (bagMemo.size > 100_000) bagMemo.clear();
-    bagMemo.set(text, bag);
-  }
-  return bag;
-}
-
-/** One answer compares each question word with the same passage words many times over. */
-function memoized(sim: WordSimilarity): WordSimilarity {
-  const memo = new Map<string, number>();
-  return {
-    similarity(a, b) {
-      const key = `${a}\u0000${b}`;
-      let v = memo.get(key);
-      if (v === undefined) {
-        v = sim.similarity(a, b);
-        memo.set(key, v);
-      }
-      return v;
-    },
-  };
-}
-
-function union(bags: Bag[]): Bag {
-  if (bags.length === 1) return bags[0] as Bag;
-  return {
-    stems: new Set(bags.flatMap((b) => [...b.stems])),
-    surface: [...new Set(bags.flatMap((b) => b.surface))],
-  };
-}
-
-/** How well `bag` contains term `t`: 1 for the word or a spelling of it, partial for a close paraphrase. */
-function credit(t: ExpandedTerm, bag: Bag, sim: WordSimilarity): number {
-  if (t.matches.some((m) => bag.stems.has(m))) return 1;
-  let best = 0;
-  for (const w of bag.surface) best = Math.max(best, sim.similarity(t.word, w));
-  const { softFloor, softCeiling, softCredit } = ANSWER_TUNING;
-  return Math.min(1, Math.max(0, (best - softFloor) / (softCeiling - softFloor))) * softCredit;
-}
-
-/**
- * IDF-weighted share of the question's terms that `bag` contains. A term found only elsewhere in the same
- * article (`context`) counts partly: the passage may say "he" where the article names Lukashenko.
- */
-export function coverage(terms: ExpandedTerm[], bag: Bag, sim: WordSimilarity, context?: Bag): number {
-  let total = 0;
-  let hit = 0;
-  for (const t of terms) {
-    const w = t.weight * t.idf;
-    total += w;
-    const inContext =
-      context && t.matches.some((m) => context.stems.has(m)) ? ANSWER_TUNING.contextCredit : 0;
-    hit += w * Math.max(credit(t, bag, sim), inContext);
-  }
-  return total === 0 ? 0 : hit / total;
-}
-
-interface Candidate {
-  hit: Retrieved;
-  rank: number;
-  start: number;
-  end: number;
-  text: string;
-  bag: Bag;
-  typed: boolean;
-  coverage: number;
-  score: number;
-}
-
-function candidates(
-  q: AnalysedQuestion,
-  terms: ExpandedTerm[],
-  retrieved: Retrieved[],
-  docs: Map<string, DocumentRecord>,
-  sim: WordSimilarity,
-): Candidate[] {
-  const out: Candidate[] = [];
-  retrieved.slice(0, ANSWER_TUNING.passagesRead).forEach((hit, rank) => {
-    const doc = docs.get(hit.passage.docId);
-    if (!doc) return;
-    const sentences = hit.passage.sentences;
-    // Each sentence, and each pair of neighbours: the answer often sits in the sentence after the one that
-    // names the subject ("Ms Liubakova added: ..." / "“But we need to make sure...”").
-    sentences.forEach(([start, end], i) => {
-      const spans: Array<[number, number, number]> = [[start, end, 0]];
-      const next = sentences[i + 1];
-      if (next) spans.push([start, next[1], ANSWER_TUNING.pairPenalty]);
-      for (const [s, e, penalty] of spans) {
-        const text = doc.text.slice(s, e);
-        const bag = bagOf(text);
-        const typed = hasAnswerType(q, text, (a, b) => sim.similarity(a, b));
-        const cov = coverage(terms, bag, sim);
-        const score =
-          0.6 * cov +
-          0.15 * (typed ? 1 : 0) +
-          0.15 / (1 + rank) +
-          0.1 * Math.max(0, hit.similarity) -
-          penalty;
-        out.push({ hit, rank, start: s, end: e, text, bag, typed, coverage: cov, score });
-      }
-    });
-  });
-  return out.sort((a, b) => b.score - a.score || a.rank - b.rank || a.start - b.start);
-}
 
 function toCitation(
   hit: Retrieved,
@@ -197,69 +100,69 @@ function toCitation(
   };
 }
 
-/** Abstains plainly, naming key words no article contains; the closest passages come along as related. */
-function abstain(
-  reason: string,
-  /** Key words of the question that no article uses: named in the answer. */
-  absent: ExpandedTerm[],
-  closest: Retrieved[],
-  docs: Map<string, DocumentRecord>,
-  maxCitations: number,
-): ComposedAnswer {
-  const unknown = absent.map((t) => `“${t.word}”`);
-  const answer = unknown.length
-    ? `The articles don't say: none of them mentions ${unknown.slice(0, 3).join(' or ')}.`
-    : "The articles don't say.";
-  const citations = closest.slice(0, Math.min(3, maxCitations)).map((hit, i) => {
-    const first = hit.passage.sentences[0] ?? [hit.passage.start, hit.passage.end];
-    return toCitation(hit, i + 1, first, docs, hit.score);
-  });
-  return { answer, abstained: true, citations, abstainReason: reason };
-}
-
 /** Whitespace inside a quoted sentence is layout, not content: the answer reads it as one line. */
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
 }
 
-/**
- * Further sentences worth adding: close in score, and either bringing a key term the answer lacks, or
- * saying the same from another article. A two-part question's second answer covers the *other* part, so
- * it may score lower, but then it must bring new key terms.
- */
-function companions(
+/** Scores every candidate unit of the passages read, best first. */
+export function scoreUnits(
   q: AnalysedQuestion,
-  best: Candidate,
-  ranked: Candidate[],
   terms: ExpandedTerm[],
-  max: number,
-): Candidate[] {
-  const chosen = [best];
-  const covered = new Set(best.bag.stems);
-  const { companionRatio, multiPartRatio } = ANSWER_TUNING;
-  for (const c of ranked) {
-    if (chosen.length >= max) break;
-    if (!c.typed || c.score < best.score * (q.multiPart ? multiPartRatio : companionRatio)) continue;
-    if (chosen.some((x) => x.hit.passage.id === c.hit.passage.id && x.start < c.end && c.start < x.end)) {
-      continue;
-    }
-    const addsTerms = terms.some((t) => t.matches.some((m) => c.bag.stems.has(m) && !covered.has(m)));
-    const closeEnough = c.coverage >= best.coverage * companionRatio;
-    const anotherArticle = chosen.every((x) => x.hit.passage.docId !== c.hit.passage.docId);
-    const useful = q.multiPart
-      ? addsTerms || (closeEnough && anotherArticle)
-      : closeEnough && (addsTerms || anotherArticle);
-    if (!useful) continue;
-    chosen.push(c);
-    for (const s of c.bag.stems) covered.add(s);
+  retrieved: Retrieved[],
+  docs: Map<string, DocumentRecord>,
+  sim: WordSimilarity,
+  documentView: (docId: string) => DocumentView,
+  scorer: Scorer,
+  maxIdf: number,
+): ScoredUnit[] {
+  const previous = foldTypography(oneLine(q.previousAnswer));
+  const out: ScoredUnit[] = [];
+  for (const unit of unitsOf(retrieved, docs, ANSWER_TUNING.passagesRead)) {
+    // A follow-up is never answered with the answer it follows.
+    if (previous && previous.includes(foldTypography(oneLine(unit.text)))) continue;
+    const { values, span } = unitFeatures(q, terms, unit, documentView(unit.hit.passage.docId), sim, maxIdf);
+    out.push({ unit, values, span, probability: 0 });
   }
-  return chosen;
+  withRelativeFeatures(out.map((c) => c.values));
+  for (const c of out) c.probability = scorer.probability(c.values);
+  return out.sort(
+    (a, b) => b.probability - a.probability || a.unit.rank - b.unit.rank || a.unit.start - b.unit.start,
+  );
+}
+
+/** Abstains plainly; the closest passages come along as related reading, not as support. */
+function abstain(
+  reason: string,
+  missing: ExpandedTerm[],
+  closest: Retrieved[],
+  docs: Map<string, DocumentRecord>,
+  maxCitations: number,
+  ranked: ScoredUnit[],
+): ComposedAnswer {
+  const names = missing.map((t) => `“${t.word}”`);
+  const answer = names.length
+    ? `The documents don't say: none of them mentions ${names.slice(0, 3).join(' or ')}.`
+    : "The documents don't say: no passage answers this question.";
+  const citations = closest.slice(0, Math.min(3, maxCitations)).map((hit, i) => {
+    const first = hit.passage.sentences[0] ?? [hit.passage.start, hit.passage.end];
+    return toCitation(hit, i + 1, first, docs, hit.score);
+  });
+  return {
+    answer,
+    abstained: true,
+    citations,
+    answerSpan: null,
+    abstainReason: reason,
+    confidence: ranked[0]?.probability ?? 0,
+    candidates: ranked,
+  };
 }
 
 /**
- * Composes an extractive answer: the sentences that best answer the question, quoted verbatim, each
- * followed by the footnote marker of the passage it comes from. Abstains when the best passage does not
- * contain the question's key terms (or a sentence of the kind of answer asked for), rather than guess.
+ * Composes an extractive answer: the unit the trained scorer finds most likely to answer the question,
+ * quoted verbatim with its footnote marker, led by the short answer when the question asks for one.
+ * Abstains when no unit is likely enough.
  */
 export function composeAnswer(
   q: AnalysedQuestion,
@@ -268,64 +171,84 @@ export function composeAnswer(
   docs: Map<string, DocumentRecord>,
   maxCitations: number,
   sim: WordSimilarity,
-  articleBag: (docId: string) => Bag,
+  documentView: (docId: string) => DocumentView,
+  scorer: Scorer,
+  maxIdf: number,
 ): ComposedAnswer {
-  sim = memoized(sim);
-  if (retrieved.length === 0) return abstain('nothing retrieved', [], retrieved, docs, maxCitations);
-  if (terms.length === 0) return abstain('no key terms in the question', [], retrieved, docs, maxCitations);
-  const ranked = candidates(q, terms, retrieved, docs, sim);
+  if (retrieved.length === 0) return abstain('nothing retrieved', [], retrieved, docs, maxCitations, []);
+  if (terms.filter((t) => t.weight === 1).length === 0) {
+    return abstain('no key terms in the question', [], retrieved, docs, maxCitations, []);
+  }
+  const ranked = scoreUnits(q, terms, retrieved, docs, sim, documentView, scorer, maxIdf);
   const best = ranked[0];
-  if (!best) return abstain('no sentences', [], retrieved, docs, maxCitations);
-  const chosen = companions(q, best, ranked, terms, Math.min(ANSWER_TUNING.maxSentences, maxCitations));
-  // A two-part question is judged on all the passages it quotes together; any other on its best passage.
-  const judged = q.multiPart ? chosen : [best];
-  const passageBag = union(judged.map((c) => bagOf(c.hit.passage.text)));
-  const context = union(judged.map((c) => articleBag(c.hit.passage.docId)));
-  const absent = terms.filter(
-    (t) =>
-      t.weight === 1 && t.matches.length === 0 && credit(t, passageBag, sim) < ANSWER_TUNING.unknownMinCredit,
-  );
-  if (absent.length > ANSWER_TUNING.unknownAllowed) {
-    const reason = `no article uses ${absent.map((t) => t.word).join(', ')}`;
-    return abstain(reason, absent, retrieved, docs, maxCitations);
+  const confidence = scorer.confidence(decisionFeatures(ranked.slice(0, 2).map((c) => c.probability), best?.values));
+  // A count or a date asked for and none in the best unit: whatever else it says, it doesn't answer.
+  const detailMissing = best !== undefined && answerTypeRequired(q) && best.span === null;
+  if (!best || confidence < scorer.threshold || detailMissing) {
+    // Named only as a fact ("none of them mentions …"), and only names and things: a verb or an adjective
+    // the documents don't use ("supposed", "unlikely") says nothing about whether they answer.
+    const wn = wordNet();
+    const unknownNames = terms.filter(
+      (t) =>
+        t.weight === 1 &&
+        t.matches.length === 0 &&
+        (t.entity || (wn.senses(t.word, 'noun').length > 0 && wn.senses(t.word, 'verb').length === 0 && wn.senses(t.word, 'adj').length === 0)),
+    );
+    const reason = detailMissing
+      ? `no ${q.type === 'when' ? 'date' : 'amount'} in the best candidate`
+      : best
+      ? `confidence ${confidence.toFixed(2)} < ${scorer.threshold.toFixed(2)}`
+      : 'no candidate sentences';
+    return { ...abstain(reason, unknownNames, retrieved, docs, maxCitations, ranked), confidence };
   }
-  const support = coverage(terms, passageBag, sim, context);
-  if (support < ANSWER_TUNING.minSupport) {
-    const reason = `passage holds ${(support * 100).toFixed(0)}% of the key terms`;
-    return abstain(reason, absent, retrieved, docs, maxCitations);
-  }
-  // The score's coverage part (weight 0.6) counts what the quoted sentences cover together.
-  const quotedCoverage = coverage(terms, union(judged.map((c) => c.bag)), sim);
-  const score = best.score + 0.6 * (quotedCoverage - best.coverage);
-  if (score < ANSWER_TUNING.minScore) {
-    const reason = `best sentence scores ${score.toFixed(2)} < ${ANSWER_TUNING.minScore}`;
-    return abstain(reason, [], retrieved, docs, maxCitations);
-  }
-  if (!best.typed && answerTypeRequired(q)) {
-    return abstain(`no sentence gives a ${q.type} answer`, [], retrieved, docs, maxCitations);
+  const chosen = [best];
+  if (q.multiPart && maxCitations > 1) {
+    const other = ranked.find(
+      (c) =>
+        c.unit.hit.passage.docId !== best.unit.hit.passage.docId &&
+        c.probability >= best.probability * ANSWER_TUNING.multiPartRatio,
+    );
+    if (other) chosen.push(other);
   }
 
-  // One citation per passage; its quote spans the chosen sentences of that passage.
+  // One citation per passage; its quote spans the chosen units of that passage.
   const citations: Citation[] = [];
-  const byPassage = new Map<string, { cit: Citation; qs: number; qe: number }>();
   const parts: string[] = [];
   for (const c of chosen) {
-    const p = c.hit.passage;
-    let entry = byPassage.get(p.id);
-    if (!entry) {
-      entry = {
-        cit: toCitation(c.hit, citations.length + 1, [c.start, c.end], docs, c.score),
-        qs: c.start,
-        qe: c.end,
-      };
-      citations.push(entry.cit);
-      byPassage.set(p.id, entry);
-    } else {
-      entry.qs = Math.min(entry.qs, c.start);
-      entry.qe = Math.max(entry.qe, c.end);
-      entry.cit.quote = p.text.slice(entry.qs - p.start, entry.qe - p.start);
-    }
-    parts.push(`${oneLine(c.text)} [${entry.cit.marker}]`);
+    const { hit, start, end, text } = c.unit;
+    citations.push(toCitation(hit, citations.length + 1, [start, end], docs, c.probability));
+    parts.push(`${oneLine(text)} [${citations.length}]`);
   }
-  return { answer: parts.join(' '), abstained: false, citations, abstainReason: null };
+  const span = best.span;
+  const answerSpan: AnswerSpan | null = span
+    ? {
+        text: span.text,
+        docId: best.unit.hit.passage.docId,
+        start: best.unit.start + span.start,
+        end: best.unit.start + span.end,
+      }
+    : null;
+  const answer = answerSpan ? `${answerSpan.text} — ${parts.join(' ')}` : parts.join(' ');
+  return {
+    answer,
+    abstained: false,
+    citations,
+    answerSpan,
+    abstainReason: null,
+    confidence,
+    candidates: ranked,
+  };
+}
+
+/** The top candidates with their features, for `debug: true` and the eval report. */
+export function describeCandidates(ranked: ScoredUnit[], scorer: Scorer, n = 5): CandidateView[] {
+  return ranked.slice(0, n).map((c) => ({
+    docId: c.unit.hit.passage.docId,
+    start: c.unit.start,
+    end: c.unit.end,
+    text: c.unit.text,
+    probability: Math.round(c.probability * 1000) / 1000,
+    features: Object.fromEntries(FEATURES.map((f, i) => [f, Math.round((c.values[i] ?? 0) * 1000) / 1000])),
+    contributions: scorer.contributions(c.values),
+  }));
 }

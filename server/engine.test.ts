@@ -13,8 +13,13 @@ describe('answers from the seed articles', () => {
     const r = await engine.ask({ question: 'How many rounds of negotiations took place in Belarus?' });
     expect(r.abstained).toBe(false);
     expect(r.answer).toContain('three rounds');
-    for (const part of r.answer.split(/\s*\[\d+\]\s*/).filter(Boolean)) {
-      const marker = Number(r.answer.slice(r.answer.indexOf(part) + part.length).match(/\[(\d+)\]/)?.[1]);
+    // The short answer leads ("three rounds — …"), verbatim at its offsets in the document.
+    const span = r.answerSpan;
+    expect(span?.text).toBe('three rounds');
+    expect(engine.documents.get(span?.docId ?? '')?.text.slice(span?.start, span?.end)).toBe(span?.text);
+    const quoted = r.answer.slice(`${span?.text} — `.length);
+    for (const part of quoted.split(/\s*\[\d+\]\s*/).filter(Boolean)) {
+      const marker = Number(quoted.slice(quoted.indexOf(part) + part.length).match(/\[(\d+)\]/)?.[1]);
       const cited = r.citations.find((c) => c.marker === marker);
       expect(oneLine(cited?.quote ?? '')).toContain(oneLine(part));
     }
@@ -35,7 +40,7 @@ describe('answers from the seed articles', () => {
   it('abstains when no article mentions what is asked, and says which word', async () => {
     const r = await engine.ask({ question: 'What is the population of Belarus?' });
     expect(r.abstained).toBe(true);
-    expect(r.answer).toBe("The articles don't say: none of them mentions “population”.");
+    expect(r.answer).toBe("The documents don't say: none of them mentions “population”.");
     expect(r.citations.length).toBeGreaterThan(0);
   });
 
@@ -59,4 +64,27 @@ describe('answers from the seed articles', () => {
       expect(hits.map((h) => h.passage.text).join(' ')).toContain('Doha');
     }
   });
+
+  it('never answers a follow-up with the answer it follows', async () => {
+    const first = await engine.ask({ question: 'Who is Mikhail Podolyak?' });
+    const next = await engine.ask({
+      question: 'What did he say about Lukashenko?',
+      history: [
+        { role: 'user', content: 'Who is Mikhail Podolyak?' },
+        { role: 'assistant', content: first.answer },
+      ],
+    });
+    const quoted = (r: typeof first) => r.citations.map((c) => c.quote).join(' ');
+    if (!next.abstained) expect(quoted(next)).not.toBe(quoted(first));
+  });
+
+  it('explains itself with debug: candidates, features and probabilities', async () => {
+    const r = await engine.ask({ question: 'Where were the ceasefire talks due to take place?', debug: true });
+    expect(r.debug?.candidates.length).toBeGreaterThan(0);
+    const top = r.debug?.candidates[0];
+    expect(top?.probability).toBeGreaterThan(0);
+    expect(Object.keys(top?.features ?? {})).toContain('coverage');
+    expect(r.confidence).toBeGreaterThanOrEqual(0);
+  });
 });
+

@@ -1,7 +1,20 @@
 import { createEmbedder, type Embedder } from '../ingest/embedder.ts';
 import { IndexError, type LoadedIndex, loadIndex } from '../ingest/index-store.ts';
 import type { DocumentRecord } from '../ingest/types.ts';
-import { ANSWER_TUNING, type Bag, bagOf, type Citation, composeAnswer } from './answer.ts';
+import {
+  ANSWER_TUNING,
+  type AnswerSpan,
+  bagOf,
+  type CandidateView,
+  type Citation,
+  composeAnswer,
+  describeCandidates,
+  type ScoredUnit,
+} from './answer.ts';
+import { idf } from './bm25.ts';
+import { contextWords } from './qa/document-context.ts';
+import { DECISION_FEATURES, type DocumentView, FEATURES } from './qa/features.ts';
+import { loadScorer, type Scorer } from './qa/scorer.ts';
 import { analyseQuestion, type ChatTurn } from './query.ts';
 import { type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
 import { WordVectors } from './word-vectors.ts';
@@ -10,13 +23,27 @@ export interface AskInput {
   question: string;
   history?: ChatTurn[];
   k?: number;
+  /** Return the top candidates with their features and probabilities. */
+  debug?: boolean;
 }
 
 export interface AskResult {
   answer: string;
   abstained: boolean;
   citations: Citation[];
+  /** The short answer inside the first citation's quote, when the question asks for one. */
+  answerSpan?: AnswerSpan;
+  /** The scorer's probability that the answer (or, on abstention, the best candidate) answers the question. */
+  confidence: number;
   timings: { retrieveMs: number; answerMs: number; totalMs: number };
+  debug?: { candidates: CandidateView[]; abstainReason: string | null };
+}
+
+let defaultScorer: Scorer | null = null;
+/** The committed weights (server/qa/weights.json), read once. */
+export function committedScorer(): Scorer {
+  defaultScorer ??= loadScorer(FEATURES, DECISION_FEATURES);
+  return defaultScorer;
 }
 
 export const DEFAULT_K = 5;
@@ -28,30 +55,35 @@ export class Engine {
   readonly documents: Map<string, DocumentRecord>;
   readonly retriever: Retriever;
   private readonly wordVectors: WordVectors;
-  private readonly articleBags = new Map<string, Bag>();
+  private readonly views = new Map<string, DocumentView>();
+  /** IDF of a term no passage contains: the most informative a word can be in this corpus. */
+  private readonly maxIdf: number;
 
   constructor(
     readonly index: LoadedIndex,
     readonly embedder: Embedder,
   ) {
     this.documents = new Map(index.documents.map((d) => [d.docId, d]));
-    this.retriever = new Retriever(index.passages, index.vectors, index.hnsw, embedder);
+    this.retriever = new Retriever(index.passages, index.vectors, index.hnsw, embedder, this.documents);
     this.wordVectors = new WordVectors(embedder);
+    this.maxIdf = idf(this.retriever.bm25, '\u0000');
   }
 
   get modelId(): string {
     return this.index.manifest.model.id;
   }
 
-  /** The words of a whole article (its title included), computed once per article. */
-  private articleBag(docId: string): Bag {
-    let bag = this.articleBags.get(docId);
-    if (!bag) {
+  /** The words of a whole document and of its title and file name, computed once per document. */
+  private documentView(docId: string): DocumentView {
+    let view = this.views.get(docId);
+    if (!view) {
       const doc = this.documents.get(docId);
-      bag = bagOf(doc ? `${doc.title}\n${doc.text}` : '');
-      this.articleBags.set(docId, bag);
+      const text = bagOf(doc?.text ?? '');
+      const context = bagOf(doc ? contextWords(doc).join(' ') : '');
+      view = { text, context, whole: { stems: new Set([...text.stems, ...context.stems]), surface: [] } };
+      this.views.set(docId, view);
     }
-    return bag;
+    return view;
   }
 
   /** Reads the question, then searches: the shared first half of `retrieve` and `ask`. */
@@ -70,7 +102,17 @@ export class Engine {
     return (await this.search(query, opts.history, opts.mode, opts.k)).retrieved;
   }
 
-  async ask(input: AskInput): Promise<AskResult & { abstainReason: string | null }> {
+  /** Answers a question (the `/ask` contract), plus why it abstained for logs and evals. */
+  async ask(input: AskInput, scorer?: Scorer): Promise<AskResult & { abstainReason: string | null }> {
+    const { candidates: _, ...result } = await this.answer(input, scorer);
+    return result;
+  }
+
+  /** `ask` with every scored candidate kept (for training and the eval report). */
+  async answer(
+    input: AskInput,
+    scorer: Scorer = committedScorer(),
+  ): Promise<AskResult & { abstainReason: string | null; candidates: ScoredUnit[] }> {
     const t0 = performance.now();
     const k = input.k ?? DEFAULT_K;
     const { analysed, terms, retrieved } = await this.search(input.question, input.history, 'hybrid', Math.max(k, 10));
@@ -82,16 +124,30 @@ export class Engine {
       ...read.flatMap((r) => bagOf(r.passage.text).surface),
     ]);
     const t1 = performance.now();
-    const composed = composeAnswer(analysed, terms, retrieved, this.documents, k, this.wordVectors, (id) =>
-      this.articleBag(id),
+    const composed = composeAnswer(
+      analysed,
+      terms,
+      retrieved,
+      this.documents,
+      k,
+      this.wordVectors,
+      (id) => this.documentView(id),
+      scorer,
+      this.maxIdf,
     );
     const t2 = performance.now();
     return {
       answer: composed.answer,
       abstained: composed.abstained,
       citations: composed.citations,
+      ...(composed.answerSpan ? { answerSpan: composed.answerSpan } : {}),
+      confidence: Math.round(composed.confidence * 1000) / 1000,
       abstainReason: composed.abstainReason,
+      candidates: composed.candidates,
       timings: { retrieveMs: round(t1 - t0), answerMs: round(t2 - t1), totalMs: round(t2 - t0) },
+      ...(input.debug
+        ? { debug: { candidates: describeCandidates(composed.candidates, scorer), abstainReason: composed.abstainReason } }
+        : {}),
     };
   }
 }

@@ -43,10 +43,12 @@ describe('POST /ask over a real socket', () => {
     expectContract(body);
     expect(body.abstained).toBe(false);
     expect(body.citations.length).toBeGreaterThan(0);
-    expect(body.citations[0]?.docId).toBe('004_ec9c24d3208588b7');
-    expect(body.citations[0]?.title).toBe(
-      'Putin ally Lukashenko turns on him and urges fighting in Ukraine to stop',
-    );
+    // The quote is about the talks and comes from an article about Lukashenko, titled as that article.
+    const top = body.citations[0];
+    expect(top?.quote).toMatch(/talks|negotiat/i);
+    const doc = (await (await fetch(`${server.url}/documents/${top?.docId}`)).json()) as { title: string; text: string };
+    expect(doc.text).toMatch(/Lukashenk/);
+    expect(top?.title).toBe(doc.title);
   });
 
   it('abstains when the articles do not say', async () => {

@@ -122,7 +122,7 @@ describe('the openai SDK', () => {
     });
     const content = completion.choices[0]?.message.content ?? '';
     expect((completion as unknown as Footnoted).abstained).toBe(true);
-    expect(content).toMatch(/^The articles don't say/);
+    expect(content).toMatch(/^The documents don't say/);
     expect(content).not.toMatch(/\[\d+\]/);
   });
 

@@ -16,6 +16,10 @@ export interface QueryTerm {
   word: string;
   /** 1 for the question's own words, less for words carried over from the conversation. */
   weight: number;
+  /** A name or a number ("Doha", "1962", "JFK"): an answer can't do without it, so its absence weighs more. */
+  entity?: boolean;
+  /** Written in capitals ("JFK", "UN"): may be an initialism of a name the corpus spells out. */
+  initialism?: boolean;
 }
 
 export interface AnalysedQuestion {
@@ -30,6 +34,12 @@ export interface AnalysedQuestion {
   stems: Set<string>;
   /** The question asks for two things ("both...", "..., and when..."): the answer may need two sources. */
   multiPart: boolean;
+  /** Stems of the nouns naming the kind of answer wanted ("which *city*" → city). */
+  category: string[];
+  /** The question asks what someone said, wrote, claimed or warned. */
+  attribution: boolean;
+  /** Text of the previous answer in the conversation (a follow-up must not repeat it). */
+  previousAnswer: string;
 }
 
 const AUXILIARIES = /^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b/i;
@@ -89,14 +99,24 @@ export function answerCategory(question: string): Set<string> {
 function termsOf(text: string, weight: number): QueryTerm[] {
   const seen = new Set<string>();
   const out: QueryTerm[] = [];
+  const names = new Set(properNouns(text).flatMap((n) => words(n)));
+  const capitals = new Set([...text.matchAll(/\b\p{Lu}{2,5}\b/gu)].map((m) => m[0].toLowerCase()));
   for (const w of words(text)) {
     if (isStopword(w)) continue;
     const s = stemWord(w);
     if (seen.has(s)) continue;
     seen.add(s);
-    out.push({ stem: s, word: w, weight });
+    const entity = names.has(w) || /^\d/.test(w);
+    out.push({ stem: s, word: w, weight, ...(entity ? { entity } : {}), ...(capitals.has(w) ? { initialism: true } : {}) });
   }
   return out;
+}
+
+const ATTRIBUTION = /\b(say|says|said|saying|write|wrote|written|claim(ed|s)?|warn(ed|s)?|tell|told|state[sd]?|argue[sd]?|describe[sd]?|call(ed|s)?|promise[sd]?|propose[sd]?|announce[sd]?|urge[sd]?|add(ed|s)?|reply|replied|respond(ed)?|comment(ed)?|accuse[sd]?|insist(ed|s)?)\b/i;
+
+/** Footnote markers and quote marks of an earlier answer: not words of its subject. */
+function answerText(content: string): string {
+  return content.replace(/\[\d+\]/g, ' ');
 }
 
 const AUX_OR_VERB =
@@ -123,13 +143,20 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
   const category = answerCategory(question);
   const own = termsOf(question, 1).map((t) => (category.has(t.stem) ? { ...t, weight: CATEGORY_WEIGHT } : t));
   const lastUser = [...history].reverse().find((t) => t.role === 'user');
+  const lastAnswer = [...history].reverse().find((t) => t.role === 'assistant');
   let carried: QueryTerm[] = [];
   if (lastUser && (PRONOUN.test(question) || own.length < 2)) {
     const ownStems = new Set(own.map((t) => t.stem));
-    // The subject of the previous question: its names, or all its key words if it had none.
+    // The subject of the previous question: its names, or all its key words if it had none. The names of
+    // the previous answer weigh less: "he" is usually the person asked about, sometimes one answered with.
     const names = properNouns(lastUser.content);
     const source = names.length ? names.join(' ') : lastUser.content;
     carried = termsOf(source, 0.6).filter((t) => !ownStems.has(t.stem));
+    if (lastAnswer && names.length === 0) {
+      const answerNames = properNouns(answerText(lastAnswer.content)).slice(0, 4).join(' ');
+      const have = new Set([...ownStems, ...carried.map((t) => t.stem)]);
+      carried.push(...termsOf(answerNames, 0.3).filter((t) => !have.has(t.stem)));
+    }
   }
   const searchText = carried.length ? `${question} ${carried.map((t) => t.word).join(' ')}` : question;
   return {
@@ -140,5 +167,8 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
     counted: countedThing(question),
     multiPart: MULTI_PART.test(question),
     stems: new Set(words(question).map(stemWord)),
+    category: [...category],
+    attribution: ATTRIBUTION.test(question),
+    previousAnswer: lastAnswer ? answerText(lastAnswer.content) : '',
   };
 }

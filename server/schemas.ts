@@ -29,6 +29,10 @@ export const AskRequestSchema = z
       .optional()
       .openapi({ description: 'Earlier turns of the chat, oldest first; used to resolve "he", "it"...' }),
     k: k.optional().openapi({ description: 'Maximum number of citations (1-20, default 5)' }),
+    debug: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Also return the top candidates with their features and probabilities' }),
   })
   .openapi('AskRequest');
 
@@ -68,7 +72,34 @@ export const AskResponseSchema = z
       description: 'true when the articles do not support an answer; citations are then the closest passages',
     }),
     citations: z.array(CitationSchema),
+    answerSpan: z
+      .object({ text: z.string(), docId: z.string(), start: z.number().int(), end: z.number().int() })
+      .optional()
+      .openapi({
+        description:
+          'The short answer (a date, a quantity, a name, a place) for who/when/where/how-many/which questions: text === document.slice(start, end)',
+      }),
+    confidence: z.number().openapi({
+      description: 'Probability (trained scorer) that the answer, or on abstention the best candidate, answers the question',
+    }),
     timings: z.object({ retrieveMs: z.number(), answerMs: z.number(), totalMs: z.number() }),
+    debug: z
+      .object({
+        abstainReason: z.string().nullable(),
+        candidates: z.array(
+          z.object({
+            docId: z.string(),
+            start: z.number().int(),
+            end: z.number().int(),
+            text: z.string(),
+            probability: z.number(),
+            features: z.record(z.string(), z.number()),
+            contributions: z.record(z.string(), z.number()),
+          }),
+        ),
+      })
+      .optional()
+      .openapi({ description: 'With debug: true, the top candidates and why' }),
   })
   .openapi('AskResponse');
 

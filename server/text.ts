@@ -23,9 +23,20 @@ export function isStopword(word: string): boolean {
   return STOPWORDS.has(word);
 }
 
-/** Folds typography so `don’t` and `don't`, `“x”` and `"x"` match. */
+/** Characters that change how a word looks but not what it says: zero-width marks, soft hyphens, BOM. */
+const INVISIBLE = /[\u00AD\u200B-\u200F\u2060-\u2064\uFEFF]/g;
+/** Combining marks left after decomposition (é → e + ◌́): folded away so "Zelenskyy" and "Zelenskýy" match. */
+const COMBINING = /\p{M}+/gu;
+
+/**
+ * Folds typography so `don’t` and `don't`, `“x”` and `"x"`, full-width `ＵＮ` and `UN`, `Kyïv` and `Kyiv`
+ * match. For matching only: cited text is never rewritten.
+ */
 export function foldTypography(s: string): string {
   return s
+    .replace(INVISIBLE, '')
+    .normalize('NFKD')
+    .replace(COMBINING, '')
     .replace(/[\u2018\u2019\u201A\u201B\u2032]/g, "'")
     .replace(/[\u201C\u201D\u201E\u201F\u2033\u00AB\u00BB]/g, '"')
     .replace(/[\u2013\u2014]/g, '-');

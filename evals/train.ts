@@ -1,0 +1,187 @@
+/**
+ * `npm run train`: fits the answer scorer (server/qa/weights.json) on the dev sets of every corpus in
+ * evals/corpora.ts, cross-validated by question, and records the hash of the data it saw.
+ *
+ *   npm run train               fit, cross-validate, write the weights
+ *   npm run train -- --check    cross-validate only; print, write nothing
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { loadEngine } from '../server/engine.ts';
+import { DECISION_FEATURES, decisionFeatures, FEATURES } from '../server/qa/features.ts';
+import { fitLogistic, type Linear, linear, type ScorerWeights, WEIGHTS_FILE } from '../server/qa/scorer.ts';
+import { CORPORA } from './corpora.ts';
+import { corpusRows, type QuestionRows } from './training-data.ts';
+
+export const FOLDS = 5;
+
+/** Stable fold of a question: by a hash of its set and id, so a question never trains the model that judges it. */
+export function foldOf(set: string, id: string, folds = FOLDS): number {
+  let h = 2166136261;
+  for (const c of `${set}\u0000${id}`) h = Math.imul(h ^ (c.codePointAt(0) as number), 16777619) >>> 0;
+  return h % folds;
+}
+
+type Fitted = Omit<Linear, 'features'>;
+
+/** Candidate model on every unit; decision model on each question's best unit (label: that unit answers). */
+export function fit(data: QuestionRows[]): { candidate: Fitted; decision: Fitted } {
+  const candidate = fitLogistic(
+    data.flatMap((q) => q.rows),
+    data.flatMap((q) => q.labels),
+    { l2: 0.003, iterations: 800, rate: 0.5 },
+  );
+  const tops = tops_(candidate, data);
+  const decision = fitLogistic(
+    tops.map((t) => t.x),
+    tops.map((t) => (t.correct ? 1 : 0)),
+    { l2: 0.01, iterations: 800, rate: 0.5 },
+  );
+  return { candidate, decision };
+}
+
+function tops_(candidate: Fitted, data: QuestionRows[]) {
+  const model = linear({ ...candidate, features: [...FEATURES] });
+  return data.map((q) => {
+    const scored = q.rows.map((r, i) => ({ p: model.probability(r), r, label: q.labels[i] === 1 }));
+    scored.sort((a, b) => b.p - a.p);
+    const top = scored[0];
+    return {
+      x: decisionFeatures(
+        scored.slice(0, 2).map((s) => s.p),
+        top?.r,
+      ),
+      correct: Boolean(q.answerable && top?.label),
+    };
+  });
+}
+
+export interface Outcome {
+  set: string;
+  id: string;
+  answerable: boolean;
+  probability: number;
+  correct: boolean;
+}
+
+export function decide(weights: ReturnType<typeof fit>, data: QuestionRows[]): Outcome[] {
+  const decision = linear({ ...weights.decision, features: [...DECISION_FEATURES] });
+  const tops = tops_(weights.candidate, data);
+  return data.map((q, i) => {
+    const t = tops[i] as (typeof tops)[number];
+    return { set: q.set, id: q.id, answerable: q.answerable, probability: decision.probability(t.x), correct: t.correct };
+  });
+}
+
+export function rates(outcomes: Outcome[], threshold: number) {
+  const ans = outcomes.filter((o) => o.answerable);
+  const un = outcomes.filter((o) => !o.answerable);
+  const answered = (o: Outcome) => o.probability >= threshold;
+  const r = (n: number, d: number) => (d ? n / d : 0);
+  return {
+    accuracy: r(ans.filter((o) => answered(o) && o.correct).length, ans.length),
+    falseAbstention: r(ans.filter((o) => !answered(o)).length, ans.length),
+    abstention: r(un.filter((o) => !answered(o)).length, un.length),
+    answerable: ans.length,
+    unanswerable: un.length,
+  };
+}
+
+/**
+ * Utility of a threshold on one corpus, per question: +1 for a correct answer or a correct abstention,
+ * −0.5 for a wrong answer (a claim the documents don't support is worse than saying nothing), 0 for
+ * abstaining on an answerable question. Maximising accuracy + abstention instead picks a degenerate
+ * threshold when the classes separate poorly (it abstains on nearly everything).
+ */
+export function utility(outcomes: Outcome[], threshold: number): number {
+  let u = 0;
+  for (const o of outcomes) {
+    const answered = o.probability >= threshold;
+    if (o.answerable ? answered && o.correct : !answered) u += 1;
+    else if (answered) u -= 0.5;
+  }
+  return outcomes.length ? u / outcomes.length : 0;
+}
+
+/** The threshold with the best utility, averaged over the corpora (each counts the same). */
+export function chooseThreshold(outcomes: Outcome[]): number {
+  const sets = [...new Set(outcomes.map((o) => o.set))];
+  let best = 0.5;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (let t = 0.02; t < 0.98; t += 0.01) {
+    const score = sets.reduce((s, set) => s + utility(outcomes.filter((o) => o.set === set), t), 0) / sets.length;
+    if (score > bestScore + 1e-9) {
+      bestScore = score;
+      best = t;
+    }
+  }
+  return Math.round(best * 100) / 100;
+}
+
+/** Out-of-fold outcomes: each question judged by a model trained without its fold. */
+export function crossValidate(data: QuestionRows[], folds = FOLDS): Outcome[] {
+  const out: Outcome[] = [];
+  for (let f = 0; f < folds; f++) {
+    const train = data.filter((q) => foldOf(q.set, q.id, folds) !== f);
+    const test = data.filter((q) => foldOf(q.set, q.id, folds) === f);
+    out.push(...decide(fit(train), test));
+  }
+  return out;
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { check: { type: 'boolean' } } });
+  const data: QuestionRows[] = [];
+  const trainedOn: NonNullable<ScorerWeights['trainedOn']> = [];
+  for (const corpus of Object.values(CORPORA)) {
+    const r = await corpusRows(corpus, (indexDir) => loadEngine({ indexDir }));
+    data.push(...r.rows);
+    trainedOn.push({ set: corpus.dev, sha256: r.sha256, questions: r.questions });
+    process.stderr.write(`${corpus.dev}: ${r.questions} questions, ${r.rows.reduce((s, q) => s + q.rows.length, 0)} candidates\n`);
+  }
+  const oof = crossValidate(data);
+  const threshold = chooseThreshold(oof);
+  const crossValidation = Object.fromEntries(
+    [...new Set(oof.map((o) => o.set))].map((set) => [set, rates(oof.filter((o) => o.set === set), threshold)]),
+  );
+  console.log(`threshold ${threshold} (chosen on out-of-fold predictions)`);
+  for (const [set, m] of Object.entries(crossValidation)) {
+    console.log(
+      `${set}: accuracy ${(m.accuracy * 100).toFixed(1)}%  false abstention ${(m.falseAbstention * 100).toFixed(1)}%  abstention ${(m.abstention * 100).toFixed(1)}%  (${m.answerable} answerable, ${m.unanswerable} unanswerable; ${FOLDS}-fold by question)`,
+    );
+  }
+  const weights = fit(data);
+  const show = (names: readonly string[], w: Fitted) =>
+    names
+      .map((f, i) => [f, w.weights[i] as number] as const)
+      .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+      .map(([f, x]) => `${f} ${x.toFixed(2)}`)
+      .join(', ');
+  console.log(`candidate weights: ${show(FEATURES, weights.candidate)}`);
+  console.log(`decision weights: ${show(DECISION_FEATURES, weights.decision)}`);
+  if (values.check) return;
+  const round = (x: number) => Math.round(x * 1e6) / 1e6;
+  const pack = (names: readonly string[], w: Fitted): Linear => ({
+    features: [...names],
+    mean: w.mean.map(round),
+    scale: w.scale.map(round),
+    weights: w.weights.map(round),
+    bias: round(w.bias),
+  });
+  const out: ScorerWeights = {
+    candidate: pack(FEATURES, weights.candidate),
+    decision: pack(DECISION_FEATURES, weights.decision),
+    threshold,
+    trainedOn,
+    crossValidation,
+  };
+  await writeFile(WEIGHTS_FILE, `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`wrote ${WEIGHTS_FILE.pathname}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,237 @@
+import { hasAnswerType, answerTypeRequired } from '../answer-types.ts';
+import type { AnalysedQuestion } from '../query.ts';
+import type { ExpandedTerm } from '../retrieve.ts';
+import { foldTypography, isStopword, stemWord, words } from '../text.ts';
+import { findSpan, type Span } from './span.ts';
+import type { Unit } from './units.ts';
+
+/** The words of a span of text, as stems (for exact matching) and lower-cased surface forms (for similarity). */
+export interface Bag {
+  stems: Set<string>;
+  surface: string[];
+}
+
+const bagMemo = new Map<string, Bag>();
+
+/** Memoised: the same sentences come back for question after question. */
+export function bagOf(text: string): Bag {
+  let bag = bagMemo.get(text);
+  if (!bag) {
+    const surface = words(text).filter((w) => !isStopword(w));
+    bag = { stems: new Set(surface.map(stemWord)), surface: [...new Set(surface)] };
+    if (bagMemo.size > 100_000) bagMemo.clear();
+    bagMemo.set(text, bag);
+  }
+  return bag;
+}
+
+/** Similarity of two single words (cosine of their vectors); lets a paraphrase count as a match. */
+export interface WordSimilarity {
+  similarity(a: string, b: string): number;
+}
+
+/** Word-vector similarity below FLOOR gives no credit, at CEILING and above the full soft credit. */
+const FLOOR = 0.35;
+const CEILING = 0.7;
+const VECTOR_CREDIT = 0.7;
+/** A WordNet synonym or derivation counts almost as much as the word itself. */
+const RELATED_CREDIT = 0.85;
+
+/** How well `bag` contains term `t`: 1 for the word or a spelling of it, partial for a paraphrase. */
+export function credit(t: ExpandedTerm, bag: Bag, sim?: WordSimilarity): number {
+  if (t.matches.some((m) => bag.stems.has(m))) return 1;
+  if (t.related.some((m) => bag.stems.has(m))) return RELATED_CREDIT;
+  if (!sim || t.entity) return 0;
+  let best = 0;
+  for (const w of bag.surface) best = Math.max(best, sim.similarity(t.word, w));
+  return Math.min(1, Math.max(0, (best - FLOOR) / (CEILING - FLOOR))) * VECTOR_CREDIT;
+}
+
+/** IDF-weighted share of `terms` that `bag` contains (soft credit included). */
+export function coverage(terms: ExpandedTerm[], bag: Bag, sim?: WordSimilarity, hard = false): number {
+  let total = 0;
+  let hit = 0;
+  for (const t of terms) {
+    const w = t.weight * t.idf;
+    total += w;
+    hit += w * (hard ? (t.matches.some((m) => bag.stems.has(m)) ? 1 : 0) : credit(t, bag, sim));
+  }
+  return total === 0 ? 1 : hit / total;
+}
+
+/** Everything known about the document a unit comes from. */
+export interface DocumentView {
+  /** Words of the whole text. */
+  text: Bag;
+  /** Title and file-name words. */
+  context: Bag;
+  /** Both together (stems only). */
+  whole: Bag;
+}
+
+export const FEATURES = [
+  'coverage',
+  'coverageExact',
+  'coveragePassage',
+  'coverageDocument',
+  'carriedCoverage',
+  'missingEntity',
+  'missingContent',
+  'absentFromCorpus',
+  'typed',
+  'typeMissing',
+  'span',
+  'categoryAsked',
+  'categoryMet',
+  'attribution',
+  'bm25RR',
+  'denseRR',
+  'hybridRR',
+  'similarity',
+  'pair',
+  'length',
+  'dependent',
+  'novelty',
+  'headline',
+  'entityInPassage',
+  'spanMissing',
+  // Relative to the question's other candidates (filled in by `withRelativeFeatures`): a pointwise model
+  // ranks better when it sees how a unit compares, not only how it scores.
+  'coverageGap',
+  'coveragePassageGap',
+  'spanGap',
+] as const;
+export type FeatureName = (typeof FEATURES)[number];
+
+const SPEECH = /\b(said|says|say|told|tells|wrote|writes|warned|warns|added|adds|according to|stated|claimed|argued|insisted|urged|called|announced|declared|proposed|propose|ask|asked|believe|believes)\b|["“”]/i;
+
+export interface UnitFeatures {
+  values: number[];
+  span: Span | null;
+}
+
+/** Features of one candidate unit. Pure: the same inputs always give the same numbers. */
+export function unitFeatures(
+  q: AnalysedQuestion,
+  terms: ExpandedTerm[],
+  unit: Unit,
+  doc: DocumentView,
+  sim: WordSimilarity,
+  maxIdf: number,
+): UnitFeatures {
+  const own = terms.filter((t) => t.weight === 1);
+  const carried = terms.filter((t) => t.weight < 1);
+  const bag = bagOf(unit.text);
+  const passage = bagOf(unit.hit.passage.text);
+  const whole = doc.whole;
+  const inDocument = (t: ExpandedTerm) => Math.max(credit(t, bag, sim), credit(t, whole) * 0.8);
+  const ownWeight = own.reduce((s, t) => s + t.idf, 0) || 1;
+  const docCoverage = own.reduce((s, t) => s + t.idf * inDocument(t), 0) / ownWeight;
+  const entities = own.filter((t) => t.entity);
+  const missingEntity = entities.length
+    ? entities.filter((t) => !t.matches.some((m) => whole.stems.has(m))).length / entities.length
+    : 0;
+  const content = own.filter((t) => !t.entity);
+  const contentWeight = content.reduce((s, t) => s + t.idf, 0);
+  const missingContent = contentWeight
+    ? content.filter((t) => credit(t, whole) < 0.5 && credit(t, bag, sim) < 0.5).reduce((s, t) => s + t.idf, 0) /
+      contentWeight
+    : 0;
+  const absent = own.filter((t) => t.matches.length === 0 && t.related.length === 0);
+  const absentFromCorpus =
+    absent.reduce((s, t) => s + (t.entity ? 2 : 1) * (t.idf / maxIdf), 0) / Math.max(1, own.length);
+  const typed = hasAnswerType(q, unit.text, (a, b) => sim.similarity(a, b));
+  const span = findSpan(q, unit.text);
+  const unitWords = bag.surface.map(stemWord);
+  const novelty = unitWords.length ? unitWords.filter((s) => !q.stems.has(s)).length / unitWords.length : 0;
+  const rr = (rank: number) => (rank < 0 ? 0 : 1 / (1 + rank));
+  const firstLine = unit.hit.passage.start === 0 && unit.sentence === 0;
+  const values: Record<FeatureName, number> = {
+    coverage: coverage(own, bag, sim),
+    coverageExact: coverage(own, bag, undefined, true),
+    coveragePassage: coverage(own, passage, sim),
+    coverageDocument: docCoverage,
+    carriedCoverage: carried.length ? coverage(carried, { stems: new Set([...passage.stems, ...whole.stems]), surface: [] }) : 1,
+    missingEntity,
+    missingContent,
+    absentFromCorpus,
+    typed: typed && q.type !== 'what' && q.type !== 'yes-no' ? 1 : 0,
+    typeMissing: !typed && answerTypeRequired(q) ? 1 : 0,
+    span: span ? 1 : 0,
+    categoryAsked: q.category.length || q.type === 'who' || q.type === 'where' ? 1 : 0,
+    categoryMet: span && (q.category.length || q.type === 'who' || q.type === 'where') ? 1 : 0,
+    attribution: q.attribution && SPEECH.test(foldTypography(unit.text)) ? 1 : 0,
+    bm25RR: rr(unit.hit.bm25Rank),
+    denseRR: rr(unit.hit.denseRank),
+    hybridRR: rr(unit.rank),
+    similarity: unit.hit.similarity,
+    pair: unit.pair ? 1 : 0,
+    length: Math.log1p(unit.text.length) / Math.log(600),
+    dependent: unit.dependent && !unit.pair ? 1 : 0,
+    novelty,
+    headline: firstLine && !unit.pair ? 1 : 0,
+    entityInPassage: entities.length
+      ? entities.filter((t) => t.matches.some((m) => passage.stems.has(m))).length / entities.length
+      : 1,
+    spanMissing: !span && (q.type === 'who' || q.type === 'when' || q.type === 'where' || q.type === 'how-many' || q.category.length > 0) ? 1 : 0,
+    coverageGap: 0,
+    coveragePassageGap: 0,
+    spanGap: 0,
+  };
+  return { values: FEATURES.map((f) => values[f]), span };
+}
+
+const RELATIVE: Array<[FeatureName, FeatureName]> = [
+  ['coverageGap', 'coverage'],
+  ['coveragePassageGap', 'coveragePassage'],
+  ['spanGap', 'span'],
+];
+
+/** Fills the relative features: how far each candidate's value is below the best of the question. */
+export function withRelativeFeatures(rows: number[][]): void {
+  for (const [gap, of] of RELATIVE) {
+    const g = FEATURES.indexOf(gap);
+    const o = FEATURES.indexOf(of);
+    const best = Math.max(0, ...rows.map((r) => r[o] as number));
+    for (const r of rows) r[g] = best - (r[o] as number);
+  }
+}
+
+/** Features of the question's decision: answer with the best candidate, or abstain. */
+export const DECISION_FEATURES = [
+  'best',
+  'margin',
+  'bestCoverage',
+  'bestCoverageExact',
+  'missingEntity',
+  'missingContent',
+  'absentFromCorpus',
+  'typeMissing',
+  'span',
+  'bm25RR',
+  'similarity',
+  'entityInPassage',
+  'spanMissing',
+  'coveragePassage',
+] as const;
+
+export function decisionFeatures(probabilities: number[], top: number[] | undefined): number[] {
+  const f = (name: FeatureName) => (top ? (top[FEATURES.indexOf(name)] as number) : 0);
+  const [p1 = 0, p2 = 0] = probabilities;
+  return [
+    p1,
+    p1 - p2,
+    f('coverage'),
+    f('coverageExact'),
+    f('missingEntity'),
+    f('missingContent'),
+    f('absentFromCorpus'),
+    f('typeMissing'),
+    f('span'),
+    f('bm25RR'),
+    f('similarity'),
+    f('entityInPassage'),
+    f('spanMissing'),
+    f('coveragePassage'),
+  ];
+}

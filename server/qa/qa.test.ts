@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { analyseQuestion } from '../query.ts';
+import { documentContext } from './document-context.ts';
+import { initialismsOf } from './initialisms.ts';
+import { fitLogistic, linear } from './scorer.ts';
+import { findSpan } from './span.ts';
+import { unitsOf } from './units.ts';
+import { wordNet } from './wordnet.ts';
+
+const span = (question: string, sentence: string) => findSpan(analyseQuestion(question), sentence)?.text ?? null;
+
+describe('short answer spans', () => {
+  it('finds the date, the amount with its unit, the place, the name', () => {
+    expect(span('When did the invasion begin?', 'The invasion of Russia, which began on August 6, surprised Moscow.')).toBe(
+      'August 6',
+    );
+    expect(span('How far can the missile fly?', 'It can fly up to 14,000 miles before it lands.')).toBe('up to 14,000 miles');
+    expect(span('Where were the talks due to take place?', 'Kiev and Moscow were due to meet in Doha later this month.')).toBe(
+      'Doha',
+    );
+    expect(span('How many rounds of negotiations took place?', 'After that, three rounds of negotiations took place.')).toBe(
+      'three rounds',
+    );
+  });
+
+  it('does not take a day of a date, a year or a digit inside a name for an amount', () => {
+    expect(span('How many soldiers died?', 'On February 24, 2022, troops crossed from Satan-2 country.')).toBeNull();
+  });
+
+  it('gives offsets that index the sentence as written', () => {
+    const sentence = 'Talks “resumed” on 12 March 2024 in Geneva.';
+    const s = findSpan(analyseQuestion('When did talks resume?'), sentence);
+    expect(s && sentence.slice(s.start, s.end)).toBe(s?.text);
+  });
+});
+
+describe('WordNet', () => {
+  it('relates derivations, synonyms and pertainyms, and types places', () => {
+    const wn = wordNet();
+    expect(wn.related('ukrainian').has('ukraine')).toBe(true);
+    expect(wn.related('lend').has('loan')).toBe(true);
+    expect(wn.isA('doha', 'city')).toBe(true);
+    expect(wn.isA('belarus', 'city')).toBe(false);
+  });
+});
+
+describe('document context and initialisms', () => {
+  const doc = { docId: '1962_john_f_kennedy_d', title: 'Annual message', source: 'sotu/1962_john_f_kennedy_d.txt', text: 'We met the United Nations.', hash: '' };
+  it('reads speaker and year from a file name, and nothing from a hash', () => {
+    expect(documentContext(doc)).toContain('kennedy');
+    expect(documentContext(doc)).toContain('1962');
+    expect(documentContext({ docId: 'x', title: 'T', source: 'seeds/004_ec9c24d3208588b7.txt' })).toBe('T');
+  });
+  it('resolves initialisms from the corpus its own full names', () => {
+    const map = initialismsOf([doc]);
+    expect(map.get('jfk')).toContain('kennedi');
+    expect(map.get('un')).toEqual(expect.arrayContaining(['unit', 'nation']));
+  });
+});
+
+describe('candidate units', () => {
+  it('never glues a headline to the sentence after it; pairs stay inside a paragraph', () => {
+    const text = 'Big headline here\nFirst sentence. He then said more.';
+    const passage = {
+      id: 'd:0',
+      docId: 'd',
+      start: 0,
+      end: text.length,
+      text,
+      sentences: [
+        [0, 17],
+        [18, 33],
+        [34, text.length],
+      ] as [number, number][],
+      hash: '',
+    };
+    const hit = { passage, index: 0, score: 1, similarity: 1, bm25Rank: 0, denseRank: 0 };
+    const units = unitsOf([hit], new Map([['d', { docId: 'd', source: 'd.txt', title: 't', text, hash: '' }]]), 1);
+    expect(units.filter((u) => u.pair).map((u) => u.text)).toEqual(['First sentence. He then said more.']);
+    expect(units.find((u) => u.text === 'He then said more.')?.dependent).toBe(true);
+  });
+});
+
+describe('the scorer', () => {
+  it('learns which feature predicts the label and gives calibrated-looking probabilities', () => {
+    const rows: number[][] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const x = (i % 20) / 20;
+      rows.push([x, (i * 7) % 3]);
+      labels.push(x > 0.5 ? 1 : 0);
+    }
+    const w = fitLogistic(rows, labels, { iterations: 500 });
+    const model = linear({ ...w, features: ['signal', 'noise'] });
+    expect(model.probability([0.9, 1])).toBeGreaterThan(0.8);
+    expect(model.probability([0.1, 1])).toBeLessThan(0.2);
+    expect(Math.abs(w.weights[0] as number)).toBeGreaterThan(Math.abs(w.weights[1] as number) * 5);
+  });
+});

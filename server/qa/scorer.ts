@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The answer scorer: logistic regression over generic features of a candidate unit, trained by
+ * `npm run train` on the question sets of more than one corpus. Its probability is read as "this unit
+ * answers the question"; below `threshold` Footnote abstains.
+ */
+const LinearSchema = z.object({
+  features: z.array(z.string()),
+  mean: z.array(z.number()),
+  scale: z.array(z.number()),
+  weights: z.array(z.number()),
+  bias: z.number(),
+});
+export type Linear = z.infer<typeof LinearSchema>;
+
+/**
+ * Two models: `candidate` ranks the units of a question (is this unit the answer?); `decision`, fed the
+ * best candidate's probability, its margin over the runner-up and question-level evidence, gives the
+ * calibrated probability that the best candidate answers the question. Below `threshold`: abstain.
+ */
+export const ScorerWeightsSchema = z.object({
+  candidate: LinearSchema,
+  decision: LinearSchema,
+  threshold: z.number(),
+  trainedOn: z.array(z.object({ set: z.string(), sha256: z.string(), questions: z.number() })).optional(),
+  crossValidation: z.record(z.string(), z.unknown()).optional(),
+});
+export type ScorerWeights = z.infer<typeof ScorerWeightsSchema>;
+
+export interface Scorer {
+  readonly threshold: number;
+  /** Probability that a candidate unit is the answer (ranks candidates). */
+  probability(x: readonly number[]): number;
+  /** Probability that the best candidate answers the question (decides answer or abstain). */
+  confidence(x: readonly number[]): number;
+  /** Each candidate feature's share of the logit (for `debug` and the eval report). */
+  contributions(x: readonly number[]): Record<string, number>;
+}
+
+export function linear(w: Linear) {
+  const z = (x: readonly number[]) =>
+    w.weights.reduce((s, wi, i) => s + wi * (((x[i] ?? 0) - (w.mean[i] ?? 0)) / (w.scale[i] || 1)), w.bias);
+  return {
+    probability: (x: readonly number[]) => 1 / (1 + Math.exp(-z(x))),
+    contributions: (x: readonly number[]) =>
+      Object.fromEntries(
+        w.features.map((f, i) => [
+          f,
+          Math.round((w.weights[i] ?? 0) * (((x[i] ?? 0) - (w.mean[i] ?? 0)) / (w.scale[i] || 1)) * 1000) / 1000,
+        ]),
+      ),
+  };
+}
+
+export function scorerFrom(w: ScorerWeights): Scorer {
+  const candidate = linear(w.candidate);
+  const decision = linear(w.decision);
+  return {
+    threshold: w.threshold,
+    probability: candidate.probability,
+    confidence: decision.probability,
+    contributions: candidate.contributions,
+  };
+}
+
+export const WEIGHTS_FILE = new URL('./weights.json', import.meta.url);
+
+/** The committed weights; a feature list that no longer matches the code is a build error, not a guess. */
+export function loadScorer(candidate: readonly string[], decision: readonly string[]): Scorer {
+  const w = ScorerWeightsSchema.parse(JSON.parse(readFileSync(WEIGHTS_FILE, 'utf8')));
+  if (w.candidate.features.join() !== candidate.join() || w.decision.features.join() !== decision.join()) {
+    throw new Error('server/qa/weights.json was trained on other features: run npm run train');
+  }
+  return scorerFrom(w);
+}
+
+/**
+ * Fits L2-regularised logistic regression by full-batch gradient descent on standardised features.
+ * A few hundred lines of a library would add nothing for a dozen features and a few thousand rows.
+ */
+export function fitLogistic(
+  rows: ReadonlyArray<readonly number[]>,
+  labels: readonly number[],
+  opts: { l2?: number; iterations?: number; rate?: number; positiveWeight?: number } = {},
+): Omit<Linear, 'features'> {
+  const d = rows[0]?.length ?? 0;
+  const n = rows.length;
+  const mean = Array.from({ length: d }, (_, j) => rows.reduce((s, r) => s + (r[j] ?? 0), 0) / Math.max(1, n));
+  const scale = Array.from({ length: d }, (_, j) => {
+    const v = rows.reduce((s, r) => s + ((r[j] ?? 0) - (mean[j] ?? 0)) ** 2, 0) / Math.max(1, n);
+    return Math.sqrt(v) || 1;
+  });
+  const xs = rows.map((r) => r.map((v, j) => (v - (mean[j] ?? 0)) / (scale[j] ?? 1)));
+  const { l2 = 0.01, iterations = 600, rate = 0.5, positiveWeight = 1 } = opts;
+  const weights = new Array<number>(d).fill(0);
+  let bias = 0;
+  const sampleWeight = labels.map((y) => (y === 1 ? positiveWeight : 1));
+  const total = sampleWeight.reduce((a, b) => a + b, 0);
+  for (let it = 0; it < iterations; it++) {
+    const grad = new Array<number>(d).fill(0);
+    let gb = 0;
+    xs.forEach((x, i) => {
+      const zi = x.reduce((s, v, j) => s + v * (weights[j] as number), bias);
+      const err = (1 / (1 + Math.exp(-zi)) - (labels[i] as number)) * (sampleWeight[i] as number);
+      for (let j = 0; j < d; j++) grad[j] = (grad[j] as number) + err * (x[j] as number);
+      gb += err;
+    });
+    for (let j = 0; j < d; j++) {
+      weights[j] = (weights[j] as number) - rate * ((grad[j] as number) / total + l2 * (weights[j] as number));
+    }
+    bias -= rate * (gb / total);
+  }
+  return { mean, scale, weights, bias };
+}

@@ -1,0 +1,131 @@
+import type { AnalysedQuestion } from '../query.ts';
+import { stemWord, words } from '../text.ts';
+import { wordNet } from './wordnet.ts';
+
+/** A short answer inside a unit, as offsets into the unit's text. */
+export interface Span {
+  text: string;
+  start: number;
+  end: number;
+}
+
+const MONTHS = 'January|February|March|April|May|June|July|August|September|October|November|December|Jan\\.|Feb\\.|Aug\\.|Sept?\\.|Oct\\.|Nov\\.|Dec\\.';
+const DATE = new RegExp(
+  [
+    `\\b(?:${MONTHS})\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?`,
+    `\\b\\d{1,2}\\s+(?:${MONTHS})(?:\\s+\\d{4})?`,
+    `\\b(?:(?:early|late|mid)-?\\s?)?(?:${MONTHS})(?:\\s+(?:of\\s+)?\\d{4})?`,
+    '\\b(?:1[5-9]|20)\\d\\d\\b',
+    '\\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\b',
+    '\\b(?:yesterday|today|tonight|tomorrow|last (?:night|week|month|year)|next (?:week|month|year))\\b',
+  ].join('|'),
+  'g',
+);
+const NUMBER_WORDS =
+  'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|billions|half|third|quarter|fifth|tenth';
+const QUANTITY = new RegExp(
+  `(?:\\b(?:about|around|nearly|almost|over|under|more than|less than|fewer than|up to|some|roughly|at least)\\s+)?` +
+    `(?:[$£€]\\s?)?(?:\\d[\\d,]*(?:\\.\\d+)?|\\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten)\\s+(?:${NUMBER_WORDS})\\b|\\b(?:${NUMBER_WORDS})\\b)` +
+    `(?:[\\s-]+(?:${NUMBER_WORDS}|percent|per cent))*%?` +
+    `(?:[\\s-]+(?:[a-z]+)){0,2}`,
+  'gi',
+);
+/** Runs of capitalised words, allowing "of"/"the" and initials inside: "Mikhail Podolyak", "Bank of England". */
+const NAME = /\b\p{Lu}[\p{L}'’.-]*(?:\s+(?:(?:of|the|de|von|van|al|bin)\s+)?\p{Lu}[\p{L}'’.-]*)*/gu;
+const LEADING_NOISE = /^(?:The|A|An|In|On|At|But|And|This|That|He|She|It|They|We|I|Mr|Mrs|Ms|Dr)\b\.?\s*/;
+
+/** Words of the unit a quantity may name after its number ("14,000 miles"): never a function word. */
+const UNIT_STOP = /^(?:the|a|an|of|to|in|on|at|and|or|but|that|this|is|was|were|are|be|by|for|from|with|as|it|its|their|his|her|which|who|has|had|have|will|would|than|more|per|into|since|after|before|along|across)$/i;
+
+function isNew(text: string, q: AnalysedQuestion): boolean {
+  return words(text).some((w) => !q.stems.has(stemWord(w)));
+}
+
+const NUMERIC = new RegExp(`^(?:[$£€]?\\d[\\d,]*(?:\\.\\d+)?%?|${NUMBER_WORDS}|a|an|percent|per|cent)$`, 'i');
+
+/** Keeps the qualifier, the number and at most one noun after it: "more than 120,000 troops", "$5 billion". */
+function trimQuantity(m: string): string {
+  const tokens = m.trim().split(/[\s]+/);
+  const firstNumber = tokens.findIndex((t) => /\d/.test(t) || new RegExp(`^(?:${NUMBER_WORDS})$`, 'i').test(t));
+  if (firstNumber < 0) return '';
+  // "2022, Russian": punctuation after the number ends the quantity.
+  if (/[,.;:]$/.test(tokens[firstNumber] as string)) {
+    return tokens.slice(0, firstNumber + 1).join(' ').replace(/[,.;:]+$/, '');
+  }
+  let end = firstNumber + 1;
+  while (end < tokens.length && NUMERIC.test(tokens[end] as string)) end++;
+  const next = tokens[end];
+  if (next && /^[a-z]+$/i.test(next) && !UNIT_STOP.test(next)) end++;
+  return tokens.slice(0, end).join(' ').replace(/[,.;:]+$/, '');
+}
+
+function* matches(re: RegExp, text: string): Generator<Span> {
+  for (const m of text.matchAll(re)) {
+    yield { text: m[0], start: m.index, end: m.index + m[0].length };
+  }
+}
+
+/** Which named things a "who/where/which X" question accepts, checked in WordNet. */
+function fitsCategory(name: string, category: string[], type: AnalysedQuestion['type']): boolean {
+  const wn = wordNet();
+  const head = name.split(/\s+/).pop()?.toLowerCase() ?? '';
+  const full = name.toLowerCase();
+  const kinds = category.length ? category : type === 'where' ? ['location'] : type === 'who' ? ['person', 'organization'] : [];
+  if (kinds.length === 0) return true;
+  const known = wn.knows(full.replace(/ /g, '_')) || wn.knows(head);
+  // A name WordNet has never heard of may still be right (most people): only a known wrong kind rules it out.
+  if (!known) return type === 'who' || category.some((c) => /person|leader|official|journalist|president|minister|man|woman/.test(c));
+  return kinds.some((k) => wn.isA(full, k) || wn.isA(head, k));
+}
+
+/**
+ * The short answer a who / when / where / how-many / which question asks for, inside `unit`: a date, a
+ * quantity with its unit, a name or a place that the question itself does not already contain.
+ */
+export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
+  // Offsets must index the unit as written (folding would shift them), so the raw text is searched.
+  const text = unit;
+  const pick = (candidates: Iterable<Span>, ok: (s: Span) => boolean = () => true): Span | null => {
+    for (const s of candidates) {
+      if (isNew(s.text, q) && ok(s)) return { text: unit.slice(s.start, s.end), start: s.start, end: s.end };
+    }
+    return null;
+  };
+  if (q.type === 'when') return pick(matches(DATE, text));
+  if (q.type === 'how-many') {
+    const asksTime = /\bhow long\b/i.test(q.question);
+    const found: Span[] = [];
+    for (const s of matches(QUANTITY, text)) {
+      const t = trimQuantity(s.text);
+      if (!/\d|[a-z]/i.test(t)) continue;
+      // A day of a date ("February 24, 2022") or a digit inside a name ("Satan-2") is not an amount.
+      const before = text.slice(Math.max(0, s.start - 12), s.start);
+      if (new RegExp(`(?:${MONTHS})\\s*$`).test(before) || /[\p{L}]-$/u.test(before)) continue;
+      if (/^\d{1,2}(?:st|nd|rd|th)?,?\s+(?:1[5-9]|20)\d\d\b/.test(text.slice(s.start, s.start + 12))) continue;
+      // A bare year is a date, not an amount, unless the question asks how long.
+      if (!asksTime && /^(?:\D+\s)?(1[5-9]|20)\d\d$/.test(t)) continue;
+      found.push({ text: t, start: s.start, end: s.start + t.length });
+    }
+    // Prefer the amount followed by what the question counts ("how many troops" → "120,000 troops").
+    const head = q.counted[q.counted.length - 1];
+    const counted = head ? found.filter((s) => words(s.text).some((w) => stemWord(w) === stemWord(head))) : [];
+    return pick(counted.length ? counted : found, (s) => new RegExp(`\\d|\\b(?:${NUMBER_WORDS})\\b`, 'i').test(s.text));
+  }
+  if (q.type === 'who' || q.type === 'where' || q.category.length) {
+    const names: Span[] = [];
+    for (const s of matches(NAME, text)) {
+      const lead = s.text.match(LEADING_NOISE)?.[0].length ?? 0;
+      const t = s.text.slice(lead).replace(/[.,'’]+$/, '');
+      if (t.length < 2) continue;
+      names.push({ text: t, start: s.start + lead, end: s.start + lead + t.length });
+    }
+    if (q.type === 'where') {
+      // A place is what follows "in", "at", "near"...: prefer those names over others in the sentence.
+      const placed = names.filter((s) => /\b(?:in|at|near|from|to|into|outside|inside)\s+(?:the\s+)?$/i.test(text.slice(Math.max(0, s.start - 12), s.start)));
+      return pick([...placed, ...names], (s) => fitsCategory(s.text, q.category, q.type));
+    }
+    if (q.type === 'who') return pick(names, (s) => fitsCategory(s.text, q.category, q.type));
+    if (q.category.length) return pick(names, (s) => fitsCategory(s.text, q.category, q.type));
+  }
+  return null;
+}

