@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { ConfigError, IngestEnvSchema, parseEnv } from './config.ts';
-import { createEmbedder } from './embedder.ts';
+import { createEmbedder, DEFAULT_MODEL_ID, type Embedder } from './embedder.ts';
 import { IndexError } from './index-store.ts';
+import { buildModel } from './model/build-model.ts';
 import { EmptyCorpusError, type IngestSummary, ingest } from './pipeline.ts';
 import { watchFolder } from './watch.ts';
 
@@ -82,7 +85,7 @@ async function main(): Promise<number> {
   const env = parseEnv(IngestEnvSchema);
   const corpusDir = args.values.dir ?? env.CORPUS_DIR;
   const indexDir = args.values['index-dir'] ?? env.INDEX_DIR;
-  const embedder = await createEmbedder({ modelId: env.EMBEDDING_MODEL, modelsDir: env.MODELS_DIR });
+  const embedder = await loadModel(env.EMBEDDING_MODEL, env.MODELS_DIR);
   const once = async (full: boolean) => {
     const progress = progressReporter();
     try {
@@ -129,9 +132,32 @@ async function main(): Promise<number> {
   });
 }
 
+class ModelError extends Error {
+  override name = 'ModelError';
+}
+
+/**
+ * The embedder, building the default model first when it is not built yet (a fresh clone that runs
+ * `npm run ingest` before `npm start`); a model that cannot be loaded is one line, not a stack trace.
+ */
+async function loadModel(modelId: string, modelsDir: string): Promise<Embedder> {
+  if (modelId === DEFAULT_MODEL_ID && !existsSync(path.join(modelsDir, modelId, 'config.json'))) {
+    const outDir = path.join(modelsDir, modelId);
+    console.error(`building the embedding model ${modelId} in ${outDir} first (once, ~10 s)`);
+    await buildModel({ outDir }).catch((err: unknown) => {
+      throw new ModelError(`cannot build the embedding model: ${(err as Error).message ?? err}`);
+    });
+  }
+  try {
+    return await createEmbedder({ modelId, modelsDir });
+  } catch (err) {
+    throw new ModelError((err as Error).message.split('\n')[0] ?? String(err));
+  }
+}
+
 /** Errors that are the user's to fix, as one line and an exit code; null for bugs. */
 function expectedError(err: unknown): { line: string; code: number } | null {
-  if (err instanceof EmptyCorpusError || err instanceof ConfigError)
+  if (err instanceof EmptyCorpusError || err instanceof ConfigError || err instanceof ModelError)
     return { line: `error: ${err.message}`, code: 2 };
   if (err instanceof IndexError) return { line: `error: ${err.message}: ${err.hint}`, code: 2 };
   return null;
