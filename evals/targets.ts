@@ -109,14 +109,52 @@ export async function inProcessTarget(opts: {
 
 const DocumentBodySchema = z.object({ text: z.string() });
 
-export function httpTarget(baseUrl: string): Target {
+/** At most this many retries of a request answered 429, each waiting what Retry-After says, capped. */
+const MAX_RETRIES_ON_429 = 5;
+const MAX_RETRY_WAIT_MS = 60_000;
+const DEFAULT_RETRY_WAIT_MS = 1_000;
+
+/** Milliseconds to wait from a Retry-After header (seconds or an HTTP date), capped; a default if absent. */
+export function retryAfterMs(header: string | null, now = Date.now()): number {
+  const value = header?.trim() ?? '';
+  const ms = /^\d+$/.test(value)
+    ? Number(value) * 1000
+    : Number.isFinite(Date.parse(value))
+      ? Date.parse(value) - now
+      : DEFAULT_RETRY_WAIT_MS;
+  return Math.min(MAX_RETRY_WAIT_MS, Math.max(0, ms));
+}
+
+export interface HttpTargetOptions {
+  /** Sent as `Authorization: Bearer <token>` (default: $FOOTNOTE_API_TOKEN). */
+  token?: string;
+  /** How to wait before a retry (tests observe it). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function httpTarget(baseUrl: string, opts: HttpTargetOptions = {}): Target {
   const base = baseUrl.replace(/\/+$/, '');
+  const token = opts.token ?? process.env.FOOTNOTE_API_TOKEN;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   async function requestJson(route: string, init?: RequestInit): Promise<unknown> {
-    const res = await fetch(`${base}${route}`, { ...init, signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
-    const body = await res.text();
-    if (!res.ok)
-      throw new Error(`${init?.method ?? 'GET'} ${route} → HTTP ${res.status}: ${body.slice(0, 200)}`);
-    return JSON.parse(body);
+    const headers: Record<string, string> = { ...(init?.headers as Record<string, string>) };
+    if (token) headers.authorization = `Bearer ${token}`;
+    for (let attempt = 0; ; attempt++) {
+      const res = await fetch(`${base}${route}`, {
+        ...init,
+        headers,
+        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+      });
+      const body = await res.text();
+      // A rate-limited server says when to come back: wait that long (bounded) rather than fail the run.
+      if (res.status === 429 && attempt < MAX_RETRIES_ON_429) {
+        await sleep(retryAfterMs(res.headers.get('retry-after')));
+        continue;
+      }
+      if (!res.ok)
+        throw new Error(`${init?.method ?? 'GET'} ${route} → HTTP ${res.status}: ${body.slice(0, 200)}`);
+      return JSON.parse(body);
+    }
   }
   const documentById = cached(async (docId) => {
     const route = `/documents/${encodeURIComponent(docId)}`;
