@@ -3,6 +3,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { docIdFor, formatBytes, loadFile, sha256 } from '../ingest/documents.ts';
 import { readManifest, withIndexLock } from '../ingest/index-store.ts';
+import { IngestThread } from '../ingest/ingest-thread.ts';
 import {
   type CorpusSnapshot,
   EmptyCorpusError,
@@ -38,6 +39,8 @@ export interface CorpusOptions {
   indexDir: string;
   maxDocBytes: number;
   live: LiveEngine;
+  /** Index on the event loop instead of the worker thread (slower to start; for tools, not servers). */
+  inProcess?: boolean;
 }
 
 const escapeHtml = (s: string) =>
@@ -128,7 +131,14 @@ async function syncDir(dir: string): Promise<void> {
  * settles by the published index: the old state or the new one, never half of each.
  */
 export class Corpus {
+  private readonly thread = new IngestThread();
+
   constructor(private readonly opts: CorpusOptions) {}
+
+  /** Stops the ingest worker thread (it never keeps the process alive, but tests may end it). */
+  close(): Promise<void> {
+    return this.thread.close();
+  }
 
   add(doc: NewDocument): Promise<AddedDocument> {
     return this.writing(async () => {
@@ -319,18 +329,19 @@ export class Corpus {
     return kind === 'deleted' ? `finished deleting "${id}"` : `removed a temporary file of "${id}"`;
   }
 
+  /** Indexes `snapshot` and publishes it, in the ingest worker thread (or in-process if so configured). */
   private async publish(snapshot: CorpusSnapshot): Promise<void> {
     const engine = this.currentEngine();
+    const where = {
+      corpusDir: this.opts.corpusDir,
+      indexDir: this.opts.indexDir,
+      maxBytes: this.opts.maxDocBytes,
+    };
     try {
-      await ingestLocked(
-        {
-          corpusDir: this.opts.corpusDir,
-          indexDir: this.opts.indexDir,
-          embedder: engine.embedder,
-          maxBytes: this.opts.maxDocBytes,
-        },
-        snapshot,
-      );
+      if (this.opts.inProcess) await ingestLocked({ ...where, embedder: engine.embedder }, snapshot);
+      else {
+        await this.thread.run({ ...where, corpus: snapshot }, engine.embedder);
+      }
     } catch (err) {
       if (err instanceof EmptyCorpusError) throw new ApiError(409, 'empty_corpus', err.message);
       throw err;

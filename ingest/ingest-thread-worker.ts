@@ -1,0 +1,70 @@
+/**
+ * Worker-thread entry of `IngestThread`: runs `ingestLocked` (splitting every document into passages,
+ * loading the previous index for its vectors, building the HNSW graph, checksumming and writing the index)
+ * off the caller's event loop. Embedding is asked of the caller's thread: onnxruntime-node must not run
+ * in two threads of one process at once. The caller holds the index lock for each job.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { Embedder } from './embedder.ts';
+import type { FromWorker, IngestJob, ToWorker } from './ingest-thread.ts';
+import { IndexError } from './index-store.ts';
+import { ingestLocked } from './pipeline.ts';
+
+const port = parentPort;
+if (!port) throw new Error('ingest-thread-worker.ts runs only as a worker thread');
+
+let nextRequest = 0;
+const waiting = new Map<number, { resolve: (v: Float32Array[]) => void; reject: (e: Error) => void }>();
+
+/** An embedder whose work happens on the caller's thread. */
+function remoteEmbedder(job: IngestJob): Embedder {
+  const embed = (texts: string[]) =>
+    new Promise<Float32Array[]>((resolve, reject) => {
+      const request = nextRequest++;
+      waiting.set(request, { resolve, reject });
+      port?.postMessage({ type: 'embed', job: job.id, request, texts } satisfies FromWorker);
+    });
+  return {
+    id: job.modelId,
+    dimensions: job.dimensions,
+    embed,
+    embedQuery: async (text) => (await embed([text]))[0] as Float32Array,
+  };
+}
+
+async function runJob(job: IngestJob): Promise<void> {
+  let reply: FromWorker;
+  try {
+    const summary = await ingestLocked(
+      {
+        corpusDir: job.corpusDir,
+        indexDir: job.indexDir,
+        maxBytes: job.maxBytes,
+        embedder: remoteEmbedder(job),
+      },
+      job.corpus,
+    );
+    reply = { type: 'done', job: job.id, ok: true, summary };
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    reply = {
+      type: 'done',
+      job: job.id,
+      ok: false,
+      error: { name: e.name, message: e.message, ...(err instanceof IndexError ? { hint: err.hint } : {}) },
+    };
+  }
+  port?.postMessage(reply);
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'job') {
+    void runJob(msg.job);
+    return;
+  }
+  const pending = waiting.get(msg.request);
+  waiting.delete(msg.request);
+  if (!pending) return;
+  if (msg.ok) pending.resolve(msg.vectors);
+  else pending.reject(new Error(msg.error));
+});

@@ -1,0 +1,109 @@
+import { Worker } from 'node:worker_threads';
+import type { Embedder } from './embedder.ts';
+import { IndexError } from './index-store.ts';
+import { type CorpusSnapshot, EmptyCorpusError, type IngestSummary } from './pipeline.ts';
+
+export interface IngestJob {
+  id: number;
+  corpusDir: string;
+  indexDir: string;
+  maxBytes: number;
+  modelId: string;
+  dimensions: number;
+  corpus: CorpusSnapshot;
+}
+
+type Failure = { name: string; message: string; hint?: string };
+
+/** Messages to the worker: a job, or the vectors it asked for. */
+export type ToWorker =
+  | { type: 'job'; job: IngestJob }
+  | { type: 'embedded'; request: number; ok: true; vectors: Float32Array[] }
+  | { type: 'embedded'; request: number; ok: false; error: string };
+
+/** Messages from the worker: texts to embed, or a job's outcome. */
+export type FromWorker =
+  | { type: 'embed'; job: number; request: number; texts: string[] }
+  | { type: 'done'; job: number; ok: true; summary: IngestSummary }
+  | { type: 'done'; job: number; ok: false; error: Failure };
+
+/** The error the worker threw, as the class callers check for. */
+function revive(e: Failure): Error {
+  if (e.name === 'EmptyCorpusError') return new EmptyCorpusError(e.message);
+  if (e.name === 'IndexError') return new IndexError(e.message, e.hint ?? 'run npm run ingest');
+  return new Error(`ingest failed in its worker thread: ${e.message}`);
+}
+
+interface Running {
+  embedder: Embedder;
+  resolve: (s: IngestSummary) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Runs `ingestLocked` in a worker thread, so the CPU-heavy part of a change (splitting every document into
+ * passages, loading the previous vectors, building the HNSW graph, checksumming and writing the index)
+ * does not block the event loop that answers requests. Only the new passages' embeddings are computed on
+ * the calling thread, batch by batch (onnxruntime-node must not run in two threads at once). One thread,
+ * started on first use and kept for the next change; it does not keep the process alive when idle. The
+ * caller must hold the index lock, as for `ingestLocked`.
+ */
+export class IngestThread {
+  private worker: Worker | null = null;
+  private readonly jobs = new Map<number, Running>();
+  private nextId = 0;
+
+  run(job: Omit<IngestJob, 'id' | 'modelId' | 'dimensions'>, embedder: Embedder): Promise<IngestSummary> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise<IngestSummary>((resolve, reject) => {
+      this.jobs.set(id, { embedder, resolve, reject });
+      worker.ref();
+      const full: IngestJob = { ...job, id, modelId: embedder.id, dimensions: embedder.dimensions };
+      worker.postMessage({ type: 'job', job: full } satisfies ToWorker);
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    // A JavaScript entry that registers tsx in the thread, then loads ingest-thread-worker.ts.
+    const worker = new Worker(new URL('./ingest-thread-boot.mjs', import.meta.url));
+    worker.unref();
+    worker.on('message', (msg: FromWorker) => {
+      const job = this.jobs.get(msg.job);
+      if (!job) return;
+      if (msg.type === 'embed') {
+        job.embedder.embed(msg.texts).then(
+          (vectors) => worker.postMessage({ type: 'embedded', request: msg.request, ok: true, vectors } satisfies ToWorker),
+          (err: unknown) =>
+            worker.postMessage({
+              type: 'embedded',
+              request: msg.request,
+              ok: false,
+              error: err instanceof Error ? err.message : String(err),
+            } satisfies ToWorker),
+        );
+        return;
+      }
+      this.jobs.delete(msg.job);
+      if (this.jobs.size === 0) worker.unref();
+      if (msg.ok) job.resolve(msg.summary);
+      else job.reject(revive(msg.error));
+    });
+    const fail = (err: Error) => {
+      if (this.worker === worker) this.worker = null;
+      for (const job of this.jobs.values()) job.reject(err);
+      this.jobs.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the ingest worker thread exited (code ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+}
