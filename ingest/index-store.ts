@@ -310,18 +310,26 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   return { manifest, documents, passages, vectors, hnsw, dir };
 }
 
-/** Exclusive lock so two ingests never write the same index at once; stale locks (dead pid) are taken over. */
+/** Locks this process holds now: a lock file naming this pid but not listed here is a previous life's. */
+const heldHere = new Set<string>();
+
+/**
+ * Exclusive lock so two ingests never write the same index at once. Stale locks are taken over: a dead
+ * pid's, or this pid's when this process does not hold it (a restarted container often gets the same pid).
+ */
 export async function withIndexLock<T>(indexDir: string, fn: () => Promise<T>): Promise<T> {
   const lock = `${path.resolve(indexDir)}.lock`;
   await mkdir(path.dirname(lock), { recursive: true });
   for (let attempt = 0; ; attempt++) {
     try {
       await writeFile(lock, String(process.pid), { flag: 'wx' });
+      heldHere.add(lock);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number((await readFile(lock, 'utf8').catch(() => '')) || 0);
-      if (!holder || !isAlive(holder)) {
+      const stale = holder === process.pid ? !heldHere.has(lock) : !isAlive(holder);
+      if (!holder || stale) {
         await rm(lock, { force: true });
         continue;
       }
@@ -333,6 +341,7 @@ export async function withIndexLock<T>(indexDir: string, fn: () => Promise<T>): 
   try {
     return await fn();
   } finally {
+    heldHere.delete(lock);
     await rm(lock, { force: true });
   }
 }

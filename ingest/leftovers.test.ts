@@ -56,3 +56,14 @@ describe('what killed ingests leave behind', () => {
     expect(path.basename(await readlink(ws.indexDir))).toBe(path.basename(second.generation));
   });
 });
+
+describe('a lock left by a previous process', () => {
+  it('with this very pid (a restarted container reuses pids) is taken over, not waited on', async () => {
+    const ws = await seedsWorkspace(inject('seedsIndexDir'));
+    await writeFile(`${ws.indexDir}.lock`, String(process.pid));
+    // Waited on, it would end in "index is locked by process <this pid>" after a minute.
+    const summary = await reingest(ws);
+    expect(summary.documents).toBe(5);
+    expect(existsSync(`${ws.indexDir}.lock`)).toBe(false);
+  }, 90_000);
+});
