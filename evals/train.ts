@@ -8,8 +8,8 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadEngine } from '../server/engine.ts';
-import { DECISION_FEATURES, decisionFeatures, FEATURES } from '../server/qa/features.ts';
-import { fitLogistic, type Linear, linear, type ScorerWeights, WEIGHTS_FILE } from '../server/qa/scorer.ts';
+import { DECISION_FEATURES, decisionFeatures, detailMissing, FEATURES } from '../server/qa/features.ts';
+import { fitListwise, fitLogistic, type Linear, linear, type ScorerWeights, WEIGHTS_FILE } from '../server/qa/scorer.ts';
 import { CORPORA } from './corpora.ts';
 import { corpusRows, type QuestionRows } from './training-data.ts';
 
@@ -26,11 +26,7 @@ type Fitted = Omit<Linear, 'features'>;
 
 /** Candidate model on every unit; decision model on each question's best unit (label: that unit answers). */
 export function fit(data: QuestionRows[]): { candidate: Fitted; decision: Fitted } {
-  const candidate = fitLogistic(
-    data.flatMap((q) => q.rows),
-    data.flatMap((q) => q.labels),
-    { l2: 0.003, iterations: 800, rate: 0.5 },
-  );
+  const candidate = fitListwise(data, { l2: 0.003, iterations: 400, rate: 0.5 });
   const tops = tops_(candidate, data);
   const decision = fitLogistic(
     tops.map((t) => t.x),
@@ -52,6 +48,7 @@ function tops_(candidate: Fitted, data: QuestionRows[]) {
         top?.r,
       ),
       correct: Boolean(q.answerable && top?.label),
+      detailMissing: detailMissing(top?.r),
     };
   });
 }
@@ -69,7 +66,9 @@ export function decide(weights: ReturnType<typeof fit>, data: QuestionRows[]): O
   const tops = tops_(weights.candidate, data);
   return data.map((q, i) => {
     const t = tops[i] as (typeof tops)[number];
-    return { set: q.set, id: q.id, answerable: q.answerable, probability: decision.probability(t.x), correct: t.correct };
+    // The same rule as the engine: an asked-for detail missing from the best unit is an abstention.
+    const probability = t.detailMissing ? 0 : decision.probability(t.x);
+    return { set: q.set, id: q.id, answerable: q.answerable, probability, correct: t.correct };
   });
 }
 

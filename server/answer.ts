@@ -1,11 +1,11 @@
 import type { DocumentRecord } from '../ingest/types.ts';
-import { answerTypeRequired } from './answer-types.ts';
 import type { AnalysedQuestion } from './query.ts';
 import {
   type Bag,
   bagOf,
   type DocumentView,
   decisionFeatures,
+  detailMissing,
   FEATURES,
   unitFeatures,
   type WordSimilarity,
@@ -75,7 +75,7 @@ export const ANSWER_TUNING = {
   /** Passages whose sentences are considered. */
   passagesRead: 8,
   /** For a two-part question, a unit from another document joins if it scores this share of the best. */
-  multiPartRatio: 0.5,
+  multiPartRatio: 0.3,
 };
 
 function toCitation(
@@ -182,9 +182,8 @@ export function composeAnswer(
   const ranked = scoreUnits(q, terms, retrieved, docs, sim, documentView, scorer, maxIdf);
   const best = ranked[0];
   const confidence = scorer.confidence(decisionFeatures(ranked.slice(0, 2).map((c) => c.probability), best?.values));
-  // A count or a date asked for and none in the best unit: whatever else it says, it doesn't answer.
-  const detailMissing = best !== undefined && answerTypeRequired(q) && best.span === null;
-  if (!best || confidence < scorer.threshold || detailMissing) {
+  const missing = detailMissing(best?.values);
+  if (!best || confidence < scorer.threshold || missing) {
     // Named only as a fact ("none of them mentions …"), and only names and things: a verb or an adjective
     // the documents don't use ("supposed", "unlikely") says nothing about whether they answer.
     const wn = wordNet();
@@ -194,8 +193,8 @@ export function composeAnswer(
         t.matches.length === 0 &&
         (t.entity || (wn.senses(t.word, 'noun').length > 0 && wn.senses(t.word, 'verb').length === 0 && wn.senses(t.word, 'adj').length === 0)),
     );
-    const reason = detailMissing
-      ? `no ${q.type === 'when' ? 'date' : 'amount'} in the best candidate`
+    const reason = missing
+      ? `no ${q.type === 'when' ? 'date' : q.type === 'how-many' ? 'amount' : q.category.join(' ')} in the best candidate`
       : best
       ? `confidence ${confidence.toFixed(2)} < ${scorer.threshold.toFixed(2)}`
       : 'no candidate sentences';

@@ -15,6 +15,7 @@ import { idf } from './bm25.ts';
 import { contextWords } from './qa/document-context.ts';
 import { DECISION_FEATURES, type DocumentView, FEATURES } from './qa/features.ts';
 import { loadScorer, type Scorer } from './qa/scorer.ts';
+import { wordNet } from './qa/wordnet.ts';
 import { analyseQuestion, type ChatTurn } from './query.ts';
 import { type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
 import { WordVectors } from './word-vectors.ts';
@@ -175,5 +176,7 @@ export async function loadEngine(opts: {
   if (embedder.id !== indexModel || embedder.dimensions !== index.manifest.model.dimensions) {
     throw new IndexError(`index built with ${indexModel}, embedder is ${embedder.id}`, 'run npm run ingest');
   }
+  // Read before the first question rather than during it: answering uses it for soft matching and spans.
+  wordNet();
   return new Engine(index, embedder);
 }

@@ -34,7 +34,7 @@ export interface AnalysedQuestion {
   stems: Set<string>;
   /** The question asks for two things ("both...", "..., and when..."): the answer may need two sources. */
   multiPart: boolean;
-  /** Stems of the nouns naming the kind of answer wanted ("which *city*" → city). */
+  /** The nouns naming the kind of answer wanted ("which *city*" → city), lower-cased words. */
   category: string[];
   /** The question asks what someone said, wrote, claimed or warned. */
   attribution: boolean;
@@ -48,7 +48,7 @@ export function questionType(question: string): QuestionType {
   const q = foldTypography(question).toLowerCase().trim();
   if (/\bhow (many|much|far|long|old|large|big)\b|\bwhat (number|percentage|share|range)\b/.test(q))
     return 'how-many';
-  if (/\bwhen\b|\bwhat (date|day|month|year|time)\b|\bwhich (date|day|month|year)\b/.test(q)) return 'when';
+  if (/\bwhen\b|\b(what|which)( (exact|specific|precise|particular))? (date|day|month|year|time)\b/.test(q)) return 'when';
   if (/\bwhere\b|\bwhich (country|city|region|place)\b|\bfrom what (country|territory)\b/.test(q))
     return 'where';
   if (/\bwhy\b|\bwhat (caused|was the reason|reason)\b|\bfor what reason\b/.test(q)) return 'why';
@@ -83,14 +83,19 @@ const CATEGORY_WEIGHT = 0.3;
  * sentence repeats: "Which news organisation interviewed him?" is answered by "...the Associated Press".
  */
 export function answerCategory(question: string): Set<string> {
+  return new Set(categoryNouns(question).map(stemWord));
+}
+
+/** The category nouns themselves, lower-cased ("city", "journalist"). */
+export function categoryNouns(question: string): string[] {
   const doc = nlp.readDoc(question);
   const values: string[] = doc.tokens().out(its.value);
   const tags: string[] = doc.tokens().out(its.pos);
-  const out = new Set<string>();
+  const out: string[] = [];
   values.forEach((v, i) => {
     if (!/^(what|which)$/i.test(v)) return;
     for (let j = i + 1; j < values.length && /^(ADJ|NOUN|PROPN|NUM)$/.test(tags[j] as string); j++) {
-      if (tags[j] === 'NOUN') out.add(stemWord((values[j] as string).toLowerCase()));
+      if (tags[j] === 'NOUN') out.push((values[j] as string).toLowerCase());
     }
   });
   return out;
@@ -140,7 +145,8 @@ export function countedThing(question: string): string[] {
  * "What did he say about nuclear weapons?" — the subject of the conversation it refers back to.
  */
 export function analyseQuestion(question: string, history: ChatTurn[] = []): AnalysedQuestion {
-  const category = answerCategory(question);
+  const nouns = categoryNouns(question);
+  const category = new Set(nouns.map(stemWord));
   const own = termsOf(question, 1).map((t) => (category.has(t.stem) ? { ...t, weight: CATEGORY_WEIGHT } : t));
   const lastUser = [...history].reverse().find((t) => t.role === 'user');
   const lastAnswer = [...history].reverse().find((t) => t.role === 'assistant');
@@ -167,7 +173,7 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
     counted: countedThing(question),
     multiPart: MULTI_PART.test(question),
     stems: new Set(words(question).map(stemWord)),
-    category: [...category],
+    category: nouns,
     attribution: ATTRIBUTION.test(question),
     previousAnswer: lastAnswer ? answerText(lastAnswer.content) : '',
   };

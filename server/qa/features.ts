@@ -2,7 +2,7 @@ import { hasAnswerType, answerTypeRequired } from '../answer-types.ts';
 import type { AnalysedQuestion } from '../query.ts';
 import type { ExpandedTerm } from '../retrieve.ts';
 import { foldTypography, isStopword, stemWord, words } from '../text.ts';
-import { findSpan, type Span } from './span.ts';
+import { asksForNamedKind, findSpan, type Span } from './span.ts';
 import type { Unit } from './units.ts';
 
 /** The words of a span of text, as stems (for exact matching) and lower-cased surface forms (for similarity). */
@@ -42,10 +42,22 @@ export function credit(t: ExpandedTerm, bag: Bag, sim?: WordSimilarity): number 
   if (t.matches.some((m) => bag.stems.has(m))) return 1;
   if (t.related.some((m) => bag.stems.has(m))) return RELATED_CREDIT;
   if (!sim || t.entity) return 0;
-  let best = 0;
-  for (const w of bag.surface) best = Math.max(best, sim.similarity(t.word, w));
-  return Math.min(1, Math.max(0, (best - FLOOR) / (CEILING - FLOOR))) * VECTOR_CREDIT;
+  // The same term meets the same sentence several times per question (as a unit, in a pair, in features).
+  let memo = softMemo.get(bag);
+  if (!memo) {
+    memo = new WeakMap();
+    softMemo.set(bag, memo);
+  }
+  let soft = memo.get(t);
+  if (soft === undefined) {
+    let best = 0;
+    for (const w of bag.surface) best = Math.max(best, sim.similarity(t.word, w));
+    soft = Math.min(1, Math.max(0, (best - FLOOR) / (CEILING - FLOOR))) * VECTOR_CREDIT;
+    memo.set(t, soft);
+  }
+  return soft;
 }
+const softMemo = new WeakMap<Bag, WeakMap<ExpandedTerm, number>>();
 
 /** IDF-weighted share of `terms` that `bag` contains (soft credit included). */
 export function coverage(terms: ExpandedTerm[], bag: Bag, sim?: WordSimilarity, hard = false): number {
@@ -57,6 +69,22 @@ export function coverage(terms: ExpandedTerm[], bag: Bag, sim?: WordSimilarity, 
     hit += w * (hard ? (t.matches.some((m) => bag.stems.has(m)) ? 1 : 0) : credit(t, bag, sim));
   }
   return total === 0 ? 1 : hit / total;
+}
+
+/** A passage's coverage is the same for each of its units: computed once per question and passage. */
+const passageMemo = new WeakMap<ExpandedTerm[], Map<string, number>>();
+function passageCoverage(key: ExpandedTerm[], own: ExpandedTerm[], id: string, bag: Bag, sim: WordSimilarity): number {
+  let memo = passageMemo.get(key);
+  if (!memo) {
+    memo = new Map();
+    passageMemo.set(key, memo);
+  }
+  let v = memo.get(id);
+  if (v === undefined) {
+    v = coverage(own, bag, sim);
+    memo.set(id, v);
+  }
+  return v;
 }
 
 /** Everything known about the document a unit comes from. */
@@ -95,6 +123,7 @@ export const FEATURES = [
   'headline',
   'entityInPassage',
   'spanMissing',
+  'detailMissing',
   // Relative to the question's other candidates (filled in by `withRelativeFeatures`): a pointwise model
   // ranks better when it sees how a unit compares, not only how it scores.
   'coverageGap',
@@ -149,7 +178,7 @@ export function unitFeatures(
   const values: Record<FeatureName, number> = {
     coverage: coverage(own, bag, sim),
     coverageExact: coverage(own, bag, undefined, true),
-    coveragePassage: coverage(own, passage, sim),
+    coveragePassage: passageCoverage(terms, own, unit.hit.passage.id, passage, sim),
     coverageDocument: docCoverage,
     carriedCoverage: carried.length ? coverage(carried, { stems: new Set([...passage.stems, ...whole.stems]), surface: [] }) : 1,
     missingEntity,
@@ -174,6 +203,7 @@ export function unitFeatures(
       ? entities.filter((t) => t.matches.some((m) => passage.stems.has(m))).length / entities.length
       : 1,
     spanMissing: !span && (q.type === 'who' || q.type === 'when' || q.type === 'where' || q.type === 'how-many' || q.category.length > 0) ? 1 : 0,
+    detailMissing: !span && (answerTypeRequired(q) || asksForNamedKind(q)) ? 1 : 0,
     coverageGap: 0,
     coveragePassageGap: 0,
     spanGap: 0,
@@ -234,4 +264,13 @@ export function decisionFeatures(probabilities: number[], top: number[] | undefi
     f('spanMissing'),
     f('coveragePassage'),
   ];
+}
+
+/**
+ * A count or a date asked for and none in the unit, or a "which city / which journalist" question and no
+ * such name in it: whatever else the unit says, it doesn't answer. A rule, not a weight: it holds on
+ * every corpus.
+ */
+export function detailMissing(values: readonly number[] | undefined): boolean {
+  return values?.[FEATURES.indexOf('detailMissing')] === 1;
 }

@@ -114,3 +114,53 @@ export function fitLogistic(
   }
   return { mean, scale, weights, bias };
 }
+
+/**
+ * Fits a listwise ranker (conditional logit: softmax over each question's candidates, the positives as the
+ * target), then calibrates its scores with a one-feature logistic fit so `sigmoid(w·x + b)` reads as a
+ * probability. Choosing the best of a question's candidates is a ranking task: a pointwise fit spends its
+ * capacity separating easy negatives from other questions.
+ */
+export function fitListwise(
+  groups: ReadonlyArray<{ rows: ReadonlyArray<readonly number[]>; labels: readonly number[] }>,
+  opts: { l2?: number; iterations?: number; rate?: number } = {},
+): Omit<Linear, 'features'> {
+  const all = groups.flatMap((g) => g.rows);
+  const d = all[0]?.length ?? 0;
+  const n = all.length;
+  const mean = Array.from({ length: d }, (_, j) => all.reduce((s, r) => s + (r[j] ?? 0), 0) / Math.max(1, n));
+  const scale = Array.from({ length: d }, (_, j) => {
+    const v = all.reduce((s, r) => s + ((r[j] ?? 0) - (mean[j] ?? 0)) ** 2, 0) / Math.max(1, n);
+    return Math.sqrt(v) || 1;
+  });
+  const std = (r: readonly number[]) => r.map((v, j) => (v - (mean[j] ?? 0)) / (scale[j] ?? 1));
+  const ranked = groups
+    .filter((g) => g.labels.some((l) => l === 1))
+    .map((g) => ({ xs: g.rows.map(std), labels: g.labels }));
+  const { l2 = 0.003, iterations = 400, rate = 0.5 } = opts;
+  const w = new Array<number>(d).fill(0);
+  for (let it = 0; it < iterations; it++) {
+    const grad = new Array<number>(d).fill(0);
+    for (const g of ranked) {
+      const s = g.xs.map((x) => x.reduce((a, v, j) => a + v * (w[j] as number), 0));
+      const max = Math.max(...s);
+      const e = s.map((v) => Math.exp(v - max));
+      const z = e.reduce((a, b) => a + b, 0);
+      const positives = g.labels.reduce((a, b) => a + b, 0);
+      g.xs.forEach((x, i) => {
+        const diff = (e[i] as number) / z - (g.labels[i] as number) / positives;
+        for (let j = 0; j < d; j++) grad[j] = (grad[j] as number) + diff * (x[j] as number);
+      });
+    }
+    for (let j = 0; j < d; j++) {
+      w[j] = (w[j] as number) - rate * ((grad[j] as number) / Math.max(1, ranked.length) + l2 * (w[j] as number));
+    }
+  }
+  // Calibration: p = sigmoid(a·score + b) on every candidate, answerable or not.
+  const scores = all.map((r) => [std(r).reduce((a, v, j) => a + v * (w[j] as number), 0)]);
+  const labels = groups.flatMap((g) => g.labels);
+  const cal = fitLogistic(scores, labels, { l2: 0, iterations: 300, rate: 0.5 });
+  const a = (cal.weights[0] as number) / (cal.scale[0] as number);
+  const b = cal.bias - a * (cal.mean[0] as number);
+  return { mean, scale, weights: w.map((wj) => wj * a), bias: b };
+}

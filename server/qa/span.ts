@@ -1,5 +1,5 @@
 import type { AnalysedQuestion } from '../query.ts';
-import { stemWord, words } from '../text.ts';
+import { isStopword, stemWord, words } from '../text.ts';
 import { wordNet } from './wordnet.ts';
 
 /** A short answer inside a unit, as offsets into the unit's text. */
@@ -18,6 +18,7 @@ const DATE = new RegExp(
     '\\b(?:1[5-9]|20)\\d\\d\\b',
     '\\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\b',
     '\\b(?:yesterday|today|tonight|tomorrow|last (?:night|week|month|year)|next (?:week|month|year))\\b',
+    '\\b(?:on )?the (?:eve of the )?anniversary of [\\w ]{3,40}?(?=[,.;:]|$)',
   ].join('|'),
   'g',
 );
@@ -65,6 +66,24 @@ function* matches(re: RegExp, text: string): Generator<Span> {
   }
 }
 
+/** What "how old / how far / how long / how much money / what share" questions measure in. */
+const MEASURES: Array<[RegExp, RegExp]> = [
+  [/\bhow old\b/i, /\b\d+[- ]years?[- ]old\b|\baged? (?:of )?\d+|\b\d+ years of age\b/i],
+  [
+    /\bhow far\b|\bwhat (?:distance|range)\b/i,
+    /\b(?:miles?|kilomet(?:er|re)s?|km|feet|foot|yards?|met(?:er|re)s?|nautical)\b/i,
+  ],
+  [
+    /\bhow long\b/i,
+    /\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)|miles?|kilomet(?:er|re)s?|km|feet|met(?:er|re)s?)\b/i,
+  ],
+  [
+    /\bhow much\b.*\b(?:money|cost|costs|spend|spent|budget|fund|funds|funding|pay|paid|price|worth|save|saved|tax|taxes|deficit|debt|revenue|wage)\b|\bhow much (?:money|did)\b/i,
+    /[$£€]|\b(?:dollars?|cents?|pounds?|euros?|billion|million|trillion)\b/i,
+  ],
+  [/\bwhat (?:percentage|percent|share|fraction|proportion)\b/i, /%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth)s?\b|\/\d/i],
+];
+
 /** Which named things a "who/where/which X" question accepts, checked in WordNet. */
 function fitsCategory(name: string, category: string[], type: AnalysedQuestion['type']): boolean {
   const wn = wordNet();
@@ -72,9 +91,12 @@ function fitsCategory(name: string, category: string[], type: AnalysedQuestion['
   const full = name.toLowerCase();
   const kinds = category.length ? category : type === 'where' ? ['location'] : type === 'who' ? ['person', 'organization'] : [];
   if (kinds.length === 0) return true;
-  const known = wn.knows(full.replace(/ /g, '_')) || wn.knows(head);
-  // A name WordNet has never heard of may still be right (most people): only a known wrong kind rules it out.
-  if (!known) return type === 'who' || category.some((c) => /person|leader|official|journalist|president|minister|man|woman/.test(c));
+  // A nationality or other adjective ("Ukrainian", "American") is not who or where.
+  if (!name.includes(' ') && wn.senses(full, 'adj').length > 0) return false;
+  const known = wn.senses(full.replace(/ /g, '_'), 'noun').length > 0 || wn.senses(head, 'noun').length > 0;
+  // A name WordNet has never heard of may still be right (most people, agencies): only a known wrong kind
+  // rules it out.
+  if (!known) return true;
   return kinds.some((k) => wn.isA(full, k) || wn.isA(head, k));
 }
 
@@ -109,7 +131,13 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
     // Prefer the amount followed by what the question counts ("how many troops" → "120,000 troops").
     const head = q.counted[q.counted.length - 1];
     const counted = head ? found.filter((s) => words(s.text).some((w) => stemWord(w) === stemWord(head))) : [];
-    return pick(counted.length ? counted : found, (s) => new RegExp(`\\d|\\b(?:${NUMBER_WORDS})\\b`, 'i').test(s.text));
+    const measure = MEASURES.find(([asks]) => asks.test(q.question))?.[1];
+    return pick(counted.length ? counted : found, (s) => {
+      if (!new RegExp(`\\d|\\b(?:${NUMBER_WORDS})\\b`, 'i').test(s.text)) return false;
+      // "How old", "how far", "how much money"...: the amount must be of that measure ("67-year-old",
+      // "14,000 miles", "$5 billion"), looked for in the span and the words right after it.
+      return !measure || measure.test(text.slice(s.start, s.end + 25));
+    });
   }
   if (q.type === 'who' || q.type === 'where' || q.category.length) {
     const names: Span[] = [];
@@ -117,6 +145,10 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
       const lead = s.text.match(LEADING_NOISE)?.[0].length ?? 0;
       const t = s.text.slice(lead).replace(/[.,'’]+$/, '');
       if (t.length < 2) continue;
+      // A word capitalised only because it starts the sentence ("Those", "Last", "Every") is no name.
+      const first = t.split(/\s+/)[0]?.toLowerCase() ?? '';
+      const atStart = /^\W*$/.test(text.slice(0, s.start + lead)) || /[.!?:]["'”’]?\s+["'“‘]?$/.test(text.slice(0, s.start + lead));
+      if (atStart && !t.includes(' ') && (isStopword(first) || startsAsWord(first))) continue;
       names.push({ text: t, start: s.start + lead, end: s.start + lead + t.length });
     }
     if (q.type === 'where') {
@@ -128,4 +160,19 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
     if (q.category.length) return pick(names, (s) => fitsCategory(s.text, q.category, q.type));
   }
   return null;
+}
+
+/** Kinds of things a name answers: "which city", "which journalist", "what agency" ask for a named entity. */
+const ENTITY_KINDS = ['location', 'person', 'organization', 'social_group'];
+
+/** The question asks for a named thing of a kind (city, country, journalist...), so the answer must name one. */
+export function asksForNamedKind(q: AnalysedQuestion): boolean {
+  const wn = wordNet();
+  return q.category.some((c) => ENTITY_KINDS.some((k) => wn.isA(c, k)));
+}
+
+/** A common word WordNet knows as an adjective, adverb or verb ("Last", "Every", "Let"), not a name. */
+function startsAsWord(word: string): boolean {
+  const wn = wordNet();
+  return wn.senses(word, 'adj').length + wn.senses(word, 'adv').length + wn.senses(word, 'verb').length > 0;
 }

@@ -30,6 +30,8 @@ export class WordNet {
   private readonly index = new Map<Pos, Map<string, number[]>>();
   private readonly relatedMemo = new Map<string, Set<string>>();
   private readonly synsetMemo = new Map<string, Synset>();
+  private readonly isAMemo = new Map<string, boolean>();
+  private readonly lemmaMemo = new Map<string, string[]>();
 
   constructor(dir: string) {
     for (const pos of POS) {
@@ -73,6 +75,17 @@ export class WordNet {
 
   /** Base forms WordNet knows for a word form (a few regular inflection rules, then the word itself). */
   lemmas(word: string, pos: Pos): string[] {
+    const key = `${pos}\u0000${word}`;
+    let found = this.lemmaMemo.get(key);
+    if (!found) {
+      found = this.findLemmas(word, pos);
+      if (this.lemmaMemo.size > 200_000) this.lemmaMemo.clear();
+      this.lemmaMemo.set(key, found);
+    }
+    return found;
+  }
+
+  private findLemmas(word: string, pos: Pos): string[] {
     const map = this.index.get(pos) as Map<string, number[]>;
     const out: string[] = [];
     const tryForm = (w: string) => {
@@ -127,6 +140,17 @@ export class WordNet {
    * "Belarus" a country. Walks instance and class hypernyms a few levels up.
    */
   isA(word: string, category: string): boolean {
+    const key = `${word}\u0000${category}`;
+    let known = this.isAMemo.get(key);
+    if (known === undefined) {
+      known = this.walkIsA(word, category);
+      if (this.isAMemo.size > 100_000) this.isAMemo.clear();
+      this.isAMemo.set(key, known);
+    }
+    return known;
+  }
+
+  private walkIsA(word: string, category: string): boolean {
     const targets = new Set(this.senses(category, 'noun', 2));
     if (targets.size === 0) return false;
     const seen = new Set<number>();
