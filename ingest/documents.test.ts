@@ -24,6 +24,7 @@ describe('loadCorpus', () => {
       'binary.txt': new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02]),
       'latin1.txt': new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x20, 0x6f, 0x6c, 0xe9]),
       'notes.pdf': 'not really a pdf',
+      'notes.odt': 'an OpenDocument file',
     });
     await symlink(path.join(dir, 'missing-target.txt'), path.join(dir, 'dangling.txt'));
     const { documents, skipped } = await loadCorpus(dir, { maxBytes: 1024 * 1024 });
@@ -33,7 +34,8 @@ describe('loadCorpus', () => {
     expect(reasons['blank.md']).toMatch(/empty/);
     expect(reasons['binary.txt']).toMatch(/binary/);
     expect(reasons['latin1.txt']).toMatch(/UTF-8/);
-    expect(reasons['notes.pdf']).toMatch(/unsupported/);
+    expect(reasons['notes.pdf']).toMatch(/not a readable PDF/);
+    expect(reasons['notes.odt']).toMatch(/unsupported/);
     expect(reasons['dangling.txt']).toMatch(/unreadable/);
   });
 

@@ -3,13 +3,64 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { convert } from 'html-to-text';
 import { contentSegments } from './clean.ts';
+import { ExtractError, type ExtractFailure, extractPdf } from './pdf.ts';
 import type { DocumentRecord } from './types.ts';
 
-export const SUPPORTED_EXTENSIONS = ['.txt', '.md', '.html', '.htm'] as const;
+export const SUPPORTED_EXTENSIONS = ['.txt', '.md', '.html', '.htm', '.pdf', '.docx'] as const;
+/** Formats read as binary files and converted to text (PDF.js, mammoth). */
+export const BINARY_EXTENSIONS = ['.pdf', '.docx'] as const;
+
+export const isBinaryFormat = (ext: string) => (BINARY_EXTENSIONS as readonly string[]).includes(ext.toLowerCase());
+
+/** Limits of binary documents, from the environment: MAX_PDF_PAGES (2000), MAX_FILE_BYTES (100 MB). */
+export function binaryLimits(env: NodeJS.ProcessEnv = process.env): { maxPages: number; maxFileBytes: number } {
+  const num = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : d);
+  return {
+    maxPages: num(env.MAX_PDF_PAGES, 2000),
+    maxFileBytes: num(env.MAX_FILE_BYTES, 100 * 1024 * 1024),
+  };
+}
+
+export interface Extracted {
+  text: string;
+  title: string | null;
+  pages?: number[];
+}
+
+/**
+ * Converts a PDF or Word file to the text the index stores, or explains why it can't be used (encrypted,
+ * corrupt, no text layer, too many pages). `onPage` reports progress through a long PDF.
+ */
+export async function extractBinary(
+  bytes: Uint8Array,
+  ext: string,
+  opts: { maxPages?: number; onPage?: (done: number, total: number) => void } = {},
+): Promise<Extracted | { error: string; kind: ExtractFailure }> {
+  try {
+    if (ext.toLowerCase() === '.pdf') {
+      const maxPages = opts.maxPages ?? binaryLimits().maxPages;
+      const pdf = await extractPdf(bytes, { maxPages, ...(opts.onPage ? { onPage: opts.onPage } : {}) });
+      return { text: pdf.text, title: pdf.title, pages: pdf.pages };
+    }
+    const mammoth = (await import('mammoth')).default;
+    const result = await mammoth
+      .extractRawText({ buffer: Buffer.from(bytes) })
+      .catch((err: unknown) => {
+        throw new ExtractError('corrupt', `not a readable Word (.docx) file (${(err as Error)?.message ?? String(err)})`);
+      });
+    // mammoth ends every paragraph with a blank line; trailing ones carry nothing.
+    return { text: result.value.replace(/\s+$/, '\n'), title: null };
+  } catch (err) {
+    if (err instanceof ExtractError) return { error: err.message, kind: err.kind };
+    return { error: `cannot read it (${(err as Error)?.message ?? String(err)})`, kind: 'corrupt' };
+  }
+}
 
 export interface Skipped {
   file: string;
   reason: string;
+  /** Why a PDF or Word file was refused: lets the documents API answer 400, 413 or 415. */
+  kind?: ExtractFailure | 'too_large';
 }
 
 export interface LoadResult {
@@ -87,14 +138,23 @@ export function makeDocument(opts: {
   source: string;
   text: string;
   title?: string | null;
+  pages?: number[] | undefined;
 }): DocumentRecord {
   const title = opts.title?.trim() || detectTitle(opts.text, opts.docId);
-  return { docId: opts.docId, source: opts.source, title, text: opts.text, hash: sha256(opts.text) };
+  const doc: DocumentRecord = { docId: opts.docId, source: opts.source, title, text: opts.text, hash: sha256(opts.text) };
+  if (opts.pages) doc.pages = opts.pages;
+  return doc;
 }
 
 export interface LoadOptions {
-  /** Files larger than this are skipped with a warning. */
+  /** Files larger than this are skipped with a warning (for PDF and Word files: their text). */
   maxBytes: number;
+  /** PDF and Word files larger than this are skipped (default MAX_FILE_BYTES, 100 MB). */
+  maxFileBytes?: number;
+  /** PDFs with more pages are skipped (default MAX_PDF_PAGES, 2000). */
+  maxPages?: number;
+  /** Progress through a PDF's pages. */
+  onPage?: (file: string, done: number, total: number) => void;
 }
 
 /** Reads one file into a document, or explains why it can't be used. */
@@ -106,6 +166,8 @@ export async function loadFile(
 ): Promise<DocumentRecord | Skipped> {
   try {
     const info = await stat(filePath);
+    const ext = path.extname(filePath).toLowerCase();
+    if (isBinaryFormat(ext)) return await loadBinary(filePath, info.size, source, docId, ext, opts);
     if (info.size > opts.maxBytes) {
       return {
         file: source,
@@ -114,7 +176,6 @@ export async function loadFile(
     }
     const decoded = decodeText(await readFile(filePath));
     if ('error' in decoded) return { file: source, reason: decoded.error };
-    const ext = path.extname(filePath).toLowerCase();
     const { text, title } =
       ext === '.html' || ext === '.htm' ? htmlToText(decoded.text) : { text: decoded.text, title: null };
     if (contentSegments(text).length === 0) return { file: source, reason: 'empty (no text to index)' };
@@ -122,6 +183,41 @@ export async function loadFile(
   } catch (err) {
     return { file: source, reason: `unreadable: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
   }
+}
+
+async function loadBinary(
+  filePath: string,
+  size: number,
+  source: string,
+  docId: string,
+  ext: string,
+  opts: LoadOptions,
+): Promise<DocumentRecord | Skipped> {
+  const limits = binaryLimits();
+  const maxFileBytes = opts.maxFileBytes ?? limits.maxFileBytes;
+  if (size > maxFileBytes) {
+    return {
+      file: source,
+      reason: `larger than ${formatBytes(maxFileBytes)} (${formatBytes(size)}); raise MAX_FILE_BYTES to include it`,
+      kind: 'too_large',
+    };
+  }
+  const onPage = opts.onPage;
+  const extracted = await extractBinary(await readFile(filePath), ext, {
+    maxPages: opts.maxPages ?? limits.maxPages,
+    ...(onPage ? { onPage: (done: number, total: number) => onPage(source, done, total) } : {}),
+  });
+  if ('error' in extracted) return { file: source, reason: extracted.error, kind: extracted.kind };
+  const { text, title, pages } = extracted;
+  if (text.length > opts.maxBytes) {
+    return {
+      file: source,
+      reason: `its text is larger than ${formatBytes(opts.maxBytes)} (${formatBytes(text.length)}); raise MAX_DOC_BYTES to include it`,
+      kind: 'too_large',
+    };
+  }
+  if (contentSegments(text).length === 0) return { file: source, reason: 'empty (no text to index)' };
+  return makeDocument({ docId, source, text, title, pages });
 }
 
 /** Reads every supported file in `dir` (not recursive), sorted by name so ingestion is deterministic. */

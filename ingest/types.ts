@@ -10,6 +10,8 @@ export const DocumentRecordSchema = z.object({
   text: z.string(),
   /** sha256 of `text`. */
   hash: z.string(),
+  /** Paginated documents (PDF): the start offset in `text` of each page, in page order. */
+  pages: z.array(z.number().int().nonnegative()).optional(),
 });
 export type DocumentRecord = z.infer<typeof DocumentRecordSchema>;
 

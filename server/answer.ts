@@ -1,3 +1,4 @@
+import { pageRange } from '../ingest/pages.ts';
 import type { DocumentRecord } from '../ingest/types.ts';
 import type { AnalysedQuestion } from './query.ts';
 import {
@@ -31,6 +32,9 @@ export interface Citation {
   text: string;
   quote: string;
   score: number;
+  /** PDFs: the page the quote starts on (1-based), and the page it ends on when that is another. */
+  page?: number;
+  pageEnd?: number;
 }
 
 /** The short answer ("August 6", "14,000 miles"), verbatim: `text === document.slice(start, end)`. */
@@ -97,6 +101,7 @@ function toCitation(
     text: p.text,
     quote: p.text.slice(qs - p.start, qe - p.start),
     score: Math.round(score * 1000) / 1000,
+    ...pageRange(doc, qs, qe),
   };
 }
 

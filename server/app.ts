@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { compress } from 'hono/compress';
@@ -71,6 +73,8 @@ export interface AppOptions {
   draining?: () => boolean;
   /** Where POST /feedback appends (default: $FEEDBACK_FILE, else data/feedback.jsonl). */
   feedbackFile?: string;
+  /** The corpus folder (CORPUS_DIR), from which GET /documents/{id}/file serves original PDFs. */
+  corpusDir?: string;
 }
 
 export const CSP =
@@ -147,6 +151,18 @@ const getDocument = createRoute({
   responses: {
     200: { description: 'The document', content: { 'application/json': { schema: DocumentSchema } } },
     404: { description: 'No such document', content: { 'application/json': { schema: ErrorSchema } } },
+    ...errorResponses,
+  },
+});
+
+const getDocumentFile = createRoute({
+  method: 'get',
+  path: '/documents/{id}/file',
+  summary: 'The original file of a PDF document (for viewing the cited page)',
+  request: { params: DocumentIdParamSchema },
+  responses: {
+    200: { description: 'The PDF', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
+    404: { description: 'No such PDF document', content: { 'application/json': { schema: ErrorSchema } } },
     ...errorResponses,
   },
 });
@@ -341,7 +357,27 @@ export function createApp(opts: AppOptions) {
     const { id } = c.req.valid('param');
     const doc = engine.documents.get(id);
     if (!doc) throw new ApiError(404, 'not_found', `no document with id "${id}"`);
-    return c.json({ id: doc.docId, title: doc.title, source: doc.source, text: doc.text }, 200);
+    const paged = doc.pages ? { pages: doc.pages, file: `/documents/${encodeURIComponent(doc.docId)}/file` } : {};
+    return c.json({ id: doc.docId, title: doc.title, source: doc.source, text: doc.text, ...paged }, 200);
+  });
+
+  app.openapi(getDocumentFile, async (c) => {
+    const engine = requireEngine(opts);
+    const { id } = c.req.valid('param');
+    const doc = engine.documents.get(id);
+    if (!doc?.pages || extname(doc.source).toLowerCase() !== '.pdf') {
+      throw new ApiError(404, 'not_found', `no PDF document with id "${id}"`);
+    }
+    // The source names the file relative to the corpus folder's parent; only its name is used.
+    const file = join(opts.corpusDir ?? dirname(doc.source), basename(doc.source));
+    const body = await readFile(file).catch(() => {
+      throw new ApiError(404, 'not_found', `the file of "${id}" is no longer in the corpus folder`);
+    });
+    return c.body(new Uint8Array(body), 200, {
+      'Content-Type': 'application/pdf',
+      'Content-Disposition': `inline; filename="${basename(doc.source).replace(/[^\w.-]/g, '_')}"`,
+      'Cache-Control': 'private, no-cache',
+    }) as never;
   });
 
   app.doc31('/openapi.json', {

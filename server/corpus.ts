@@ -19,9 +19,11 @@ export interface NewDocument {
   id?: string;
   title?: string;
   source?: string;
-  /** The document as given: plain text, markdown or HTML. */
+  /** The document as given: plain text, markdown or HTML (a PDF or Word file: see `file`). */
   body: string;
-  format: 'text' | 'markdown' | 'html';
+  format: 'text' | 'markdown' | 'html' | 'pdf' | 'docx';
+  /** The uploaded bytes of a PDF or Word file, stored as they are (its text is extracted for the index). */
+  file?: Uint8Array;
   /** An uploaded file's name: the default id. */
   fileName?: string;
 }
@@ -51,7 +53,9 @@ const escapeHtml = (s: string) =>
  * rebuilds the same index from it), so a title and a source are written into the document itself: a
  * markdown heading and a `Source:` line, or a `<title>` for HTML.
  */
-function fileFor(doc: NewDocument): { ext: string; content: string } {
+function fileFor(doc: NewDocument): { ext: string; content: string | Uint8Array } {
+  // A PDF or Word file is kept as uploaded: its own title is used.
+  if ((doc.format === 'pdf' || doc.format === 'docx') && doc.file) return { ext: `.${doc.format}`, content: doc.file };
   if (doc.format === 'html') {
     const head = doc.title ? `<title>${escapeHtml(doc.title)}</title>\n` : '';
     const source = doc.source ? `<p>Source: ${escapeHtml(doc.source)}</p>\n` : '';
@@ -102,7 +106,7 @@ const exists = (file: string) => stat(file).then(
   () => false,
 );
 
-async function writeDurable(file: string, content: string): Promise<void> {
+async function writeDurable(file: string, content: string | Uint8Array): Promise<void> {
   const fh = await open(file, 'wx');
   try {
     await fh.writeFile(content);
@@ -145,7 +149,7 @@ export class Corpus {
       const t0 = performance.now();
       this.currentEngine();
       const { ext, content } = fileFor(doc);
-      const bytes = Buffer.byteLength(content);
+      const bytes = typeof content === 'string' ? Buffer.byteLength(content) : 0;
       if (bytes > this.opts.maxDocBytes) {
         throw new ApiError(
           413,
@@ -175,8 +179,12 @@ export class Corpus {
       await writeDurable(pending, content);
       try {
         const record = await loadFile(pending, source, id, { maxBytes: this.opts.maxDocBytes });
-        if ('reason' in record)
-          throw new ApiError(400, 'invalid_document', `cannot index it: ${record.reason}`);
+        if ('reason' in record) {
+          // A PDF over the page limit or a file too large: 413; a scan without a text layer: 415.
+          const status = record.kind === 'too_many_pages' || record.kind === 'too_large' ? 413 : record.kind === 'no_text' ? 415 : 400;
+          const code = { 413: 'payload_too_large', 415: 'unsupported_media_type', 400: 'invalid_document' }[status];
+          throw new ApiError(status, code, `cannot index it: ${record.reason}`);
+        }
         // Whole documents only: the same text, or the same text under another title or source (which
         // differ only by the header this class writes). A paragraph of another article is not a copy of it.
         const body = withoutHeader(record.text);
@@ -379,7 +387,7 @@ export class Corpus {
     return new Set([...indexed, ...names.filter((n) => !n.startsWith('.')).map(docIdFor)]);
   }
 
-  private defaultId(doc: NewDocument, content: string, taken: Set<string>): string {
+  private defaultId(doc: NewDocument, content: string | Uint8Array, taken: Set<string>): string {
     const name = doc.fileName ?? (doc.title ? `${doc.title}.txt` : '');
     const base = (name ? docIdFor(name) : '').slice(0, 80).replace(/[-.]+$/, '') || 'doc';
     return taken.has(base) || !name ? `${base}-${sha256(content).slice(0, 12)}` : base;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
-import { decodeText } from '../ingest/documents.ts';
+import { binaryLimits, decodeText, isBinaryFormat } from '../ingest/documents.ts';
 import { IndexError } from '../ingest/index-store.ts';
 import { ADMIN_SECURITY, adminErrorResponses, requireAdmin } from './admin.ts';
 import { limitBody } from './body-limit.ts';
@@ -28,6 +28,8 @@ const FORMAT_BY_EXT: Record<string, NewDocument['format']> = {
   '.md': 'markdown',
   '.html': 'html',
   '.htm': 'html',
+  '.pdf': 'pdf',
+  '.docx': 'docx',
 };
 
 const json = (schema: typeof ErrorSchema, description: string) => ({
@@ -43,7 +45,7 @@ export function registerDocumentRoutes(app: OpenAPIHono, opts: DocumentsApiOptio
     path: '/documents',
     summary: 'Add a document: stored in the corpus folder, indexed, and answerable at once',
     description:
-      'JSON `{ id?, title?, text | html, source? }`, or a multipart upload of a .txt, .md or .html `file` (with optional `id`, `title`, `source` fields). Same text as an existing document: 409 with its id.',
+      'JSON `{ id?, title?, text | html, source? }`, or a multipart upload of a .txt, .md, .html, .pdf or .docx `file` (with optional `id`, `title`, `source` fields; a PDF or Word file keeps its own title). Same text as an existing document: 409 with its id. A PDF that is encrypted or corrupt: 400; over MAX_PDF_PAGES or MAX_FILE_BYTES: 413; without a text layer (a scan): 415.',
     security: [{ [ADMIN_SECURITY]: [] }],
     middleware: [
       guard,
@@ -59,7 +61,11 @@ export function registerDocumentRoutes(app: OpenAPIHono, opts: DocumentsApiOptio
       },
       // Room for the JSON or multipart framing around a document of MAX_DOC_BYTES; the document itself is
       // checked exactly once decoded.
-      limitBody(opts.maxDocBytes + 64 * 1024, 'the document is over MAX_DOC_BYTES'),
+      // (PDF and Word uploads may be up to MAX_FILE_BYTES.)
+      limitBody(
+        Math.max(opts.maxDocBytes, binaryLimits().maxFileBytes) + 64 * 1024,
+        'the document is over MAX_DOC_BYTES (PDF and Word files: MAX_FILE_BYTES)',
+      ),
     ] as const,
     request: {
       body: {
@@ -71,14 +77,20 @@ export function registerDocumentRoutes(app: OpenAPIHono, opts: DocumentsApiOptio
     },
     responses: {
       201: { description: 'Indexed', content: { 'application/json': { schema: AddedDocumentSchema } } },
-      400: json(ErrorSchema, 'Invalid request, or a file that cannot be indexed (empty, binary, not UTF-8)'),
+      400: json(
+        ErrorSchema,
+        'Invalid request, or a file that cannot be indexed (empty, binary, not UTF-8, an encrypted or corrupt PDF)',
+      ),
       ...adminErrorResponses,
       409: {
         description: 'Same text or same id as an existing document',
         content: { 'application/json': { schema: DuplicateDocumentSchema } },
       },
-      413: json(ErrorSchema, 'Over MAX_DOC_BYTES'),
-      415: json(ErrorSchema, 'Not JSON or multipart, or a file type other than .txt, .md, .html'),
+      413: json(ErrorSchema, 'Over MAX_DOC_BYTES (a PDF: over MAX_PDF_PAGES or MAX_FILE_BYTES)'),
+      415: json(
+        ErrorSchema,
+        'Not JSON or multipart, a file type other than .txt, .md, .html, .pdf, .docx, or a PDF without a text layer',
+      ),
     },
   });
 
@@ -134,7 +146,15 @@ async function fromUpload(form: NewDocumentForm, maxDocBytes: number): Promise<N
   const { file, ...meta } = form;
   const format = FORMAT_BY_EXT[path.extname(file.name).toLowerCase()];
   if (!format) {
-    throw new ApiError(415, 'unsupported_media_type', 'upload a .txt, .md or .html file');
+    throw new ApiError(415, 'unsupported_media_type', 'upload a .txt, .md, .html, .pdf or .docx file');
+  }
+  const ext = path.extname(file.name).toLowerCase();
+  if (isBinaryFormat(ext)) {
+    if (file.size > binaryLimits().maxFileBytes) {
+      throw new ApiError(413, 'payload_too_large', 'the file is over MAX_FILE_BYTES');
+    }
+    // Checked (encrypted, corrupt, no text layer, page limit) when the corpus reads it.
+    return { ...meta, body: '', format, file: new Uint8Array(await file.arrayBuffer()), fileName: file.name };
   }
   if (file.size > maxDocBytes) throw new ApiError(413, 'payload_too_large', 'the file is over MAX_DOC_BYTES');
   const decoded = decodeText(new Uint8Array(await file.arrayBuffer()));

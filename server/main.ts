@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     corsOrigins: env.CORS_ORIGINS,
     handlerTimeoutMs: env.HANDLER_TIMEOUT_MS,
     draining: () => draining,
+    corpusDir: env.CORPUS_DIR,
   });
   const server = await listen({
     fetch: app.fetch,

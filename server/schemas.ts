@@ -62,6 +62,16 @@ export const CitationSchema = z
     text: z.string().openapi({ description: 'The passage: exactly document.text.slice(start, end)' }),
     quote: z.string().openapi({ description: 'The supporting sentence(s): an exact substring of text' }),
     score: z.number(),
+    page: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'PDF sources: the page (1-based) the quote starts on' }),
+    pageEnd: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'PDF sources: the page the quote ends on, when it crosses onto another page' }),
   })
   .openapi('Citation');
 
@@ -141,6 +151,13 @@ export const DocumentSchema = z
     title: z.string(),
     source: z.string(),
     text: z.string().openapi({ description: 'The full document text; citation offsets index into it' }),
+    pages: z.array(z.number().int()).optional().openapi({
+      description:
+        'PDF documents: the start offset in text of each page (page n runs from pages[n-1] to pages[n])',
+    }),
+    file: z.string().optional().openapi({
+      description: 'PDF documents: the URL of the original file (GET /documents/{id}/file)',
+    }),
   })
   .openapi('Document');
 
@@ -204,7 +221,7 @@ export const NewDocumentJsonSchema = z
 export const NewDocumentFormSchema = z
   .object({
     file: z
-      .custom<File>((v) => v instanceof File, 'file must be an uploaded .txt, .md or .html file')
+      .custom<File>((v) => v instanceof File, 'file must be an uploaded .txt, .md, .html, .pdf or .docx file')
       .openapi({ type: 'string', format: 'binary' }),
     id: documentId.optional(),
     title: documentTitle.optional(),
