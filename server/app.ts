@@ -22,6 +22,8 @@ import { registerFeedbackRoute } from './feedback.ts';
 import type { ReloadResult } from './live-engine.ts';
 import { type Logger, requestLog, silentLogger } from './logger.ts';
 import { createOpenAIApp } from './openai.ts';
+import { generativeAnswer } from './generative-http.ts';
+import type { GenerativeAnswerer } from './qa/generative.ts';
 import { clientAddress, rateLimit } from './rate-limit.ts';
 import {
   AskQuerySchema,
@@ -73,6 +75,8 @@ export interface AppOptions {
   draining?: () => boolean;
   /** Where POST /feedback appends (default: $FEEDBACK_FILE, else data/feedback.jsonl). */
   feedbackFile?: string;
+  /** Writes answers with a language model, each sentence verified (LLM_BASE_URL); absent: extractive. */
+  llm?: GenerativeAnswerer | null;
   /** The corpus folder (CORPUS_DIR), from which GET /documents/{id}/file serves original PDFs. */
   corpusDir?: string;
 }
@@ -186,6 +190,17 @@ async function answer(c: Context, opts: AppOptions, input: AskInput) {
   const engine = requireEngine(opts);
   // A client that went away (the UI's Stop button aborts its fetch) gets no more work done for it.
   const signal = c.req.raw.signal;
+  if (opts.llm) {
+    return generativeAnswer(c, engine, opts.llm, input, {
+      stream: wantsStream(c),
+      logger: opts.logger ?? silentLogger,
+      chunks: answerChunks,
+      errorEvent: (err) => {
+        const e = toApiError(err);
+        return JSON.stringify(errorBody(e.code, e.message));
+      },
+    });
+  }
   if (!wantsStream(c)) {
     const { abstainReason: _, ...result } = await engine.ask(input);
     return c.json(result, 200);
@@ -335,6 +350,8 @@ export function createApp(opts: AppOptions) {
       documents: m?.counts.documents ?? 0,
       passages: m?.counts.passages ?? 0,
       indexCreatedAt: m?.createdAt ?? null,
+      mode: opts.llm ? ('generative' as const) : ('extractive' as const),
+      llmModel: opts.llm?.model ?? null,
       ...(s.message ? { message: s.message } : {}),
       ...(s.lastReload ? { lastReload: s.lastReload } : {}),
     };

@@ -5,6 +5,8 @@ import { Corpus } from './corpus.ts';
 import { ListenError, listen, shutdownOnSignals } from './lifecycle.ts';
 import { describeLoadError, LiveEngine } from './live-engine.ts';
 import { createLogger } from './logger.ts';
+import { GenerativeAnswerer } from './qa/generative.ts';
+import { llmConfigFromEnv } from './qa/llm-config.ts';
 
 /** A reason the server cannot start, printed as one line (exit code 2) instead of a stack trace. */
 class StartupError extends Error {}
@@ -12,6 +14,13 @@ class StartupError extends Error {}
 async function main(): Promise<void> {
   const env = parseEnv(ServerEnvSchema);
   const logger = createLogger(env.LOG_LEVEL);
+  // LLM_BASE_URL set: a language model writes the answers, each sentence verified against its citation.
+  const llmConfig = llmConfigFromEnv();
+  const llm = llmConfig ? new GenerativeAnswerer(llmConfig) : null;
+  if (llmConfig) {
+    const { model, timeoutMs, unsupported } = llmConfig;
+    logger.info({ model, timeoutMs, unsupported }, `generative answers with ${model}`);
+  }
   const live = new LiveEngine({
     indexDir: env.INDEX_DIR,
     modelsDir: env.MODELS_DIR,
@@ -50,7 +59,9 @@ async function main(): Promise<void> {
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     trustProxy: env.TRUST_PROXY,
     corsOrigins: env.CORS_ORIGINS,
-    handlerTimeoutMs: env.HANDLER_TIMEOUT_MS,
+    // The model's own timeout falls back to the extractive answer: the request timeout must be longer.
+    handlerTimeoutMs: llm ? Math.max(env.HANDLER_TIMEOUT_MS, llm.config.timeoutMs + 5000) : env.HANDLER_TIMEOUT_MS,
+    llm,
     draining: () => draining,
     corpusDir: env.CORPUS_DIR,
   });

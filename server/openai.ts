@@ -9,9 +9,11 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Citation } from './answer.ts';
 import { requireApiToken } from './api-token.ts';
 import type { AppOptions } from './app.ts';
-import type { AskInput } from './engine.ts';
+import type { AskInput, Engine } from './engine.ts';
+import type { GenerativeAnswerer } from './qa/generative.ts';
 import { ApiError, codeForStatus } from './errors.ts';
 import {
+  type ChatCompletionRequest,
   ChatCompletionRequestSchema,
   ChatCompletionSchema,
   type ChatMessage,
@@ -145,7 +147,7 @@ const countTokens = (s: string) => s.match(/\w+|[^\w\s]/g)?.length ?? 0;
 /** Builds the `/v1` sub-app; errors inside it, 404 and 405 included, take OpenAI's error shape. */
 /** The /v1 app; `guards` (rate limit, timeout) run before a completion, their errors in OpenAI's shape. */
 export function createOpenAIApp(
-  opts: Pick<AppOptions, 'state' | 'maxBodyBytes' | 'apiToken'>,
+  opts: Pick<AppOptions, 'state' | 'maxBodyBytes' | 'apiToken' | 'llm'>,
   guards: MiddlewareHandler[] = [],
 ) {
   const v1 = new OpenAPIHono({
@@ -189,7 +191,14 @@ export function createOpenAIApp(
     const body = c.req.valid('json');
     const s = opts.state();
     if (!s.engine) throw new ApiError(503, 'not_ready', s.message ?? 'the index is not loaded yet');
-    const { answer, abstained, citations } = await s.engine.ask(toAskInput(body.messages));
+    const input = toAskInput(body.messages);
+    // With a language model (LLM_BASE_URL): the same verified answers as /ask.
+    if (opts.llm && body.stream) return generativeStream(c, s.engine, opts.llm, input, body) as never;
+    const generated = opts.llm ? (await opts.llm.answer(s.engine, input, { signal: c.req.raw.signal })).response : null;
+    const { answer, abstained, citations } = generated ?? (await s.engine.ask(input));
+    const verified = generated
+      ? { mode: generated.mode, sentences: generated.sentences, fallbackReason: generated.fallbackReason }
+      : {};
     const sources = sourceList(abstained, citations);
     const content = answer + sources;
     const prompt_tokens = body.messages.reduce((n, m) => n + countTokens(textOf(m)), 0);
@@ -201,7 +210,7 @@ export function createOpenAIApp(
       const message = { role: 'assistant' as const, content, refusal: null };
       const choices = [{ index: 0, message, finish_reason: 'stop' as const, logprobs: null }];
       const object = 'chat.completion' as const;
-      return c.json({ id, object, created, model: body.model, choices, usage, citations, abstained }, 200);
+      return c.json({ id, object, created, model: body.model, choices, usage, citations, abstained, ...verified }, 200);
     }
     const includeUsage = body.stream_options?.include_usage === true;
     const chunk = (choices: object[], extra: object = {}) =>
@@ -253,4 +262,74 @@ export function createOpenAIApp(
   );
   v1.onError((err, c) => errorJson(c, toApiError(err)));
   return v1;
+}
+
+/**
+ * A streamed completion written by the language model: each sentence goes out as a content chunk once
+ * verified (in drop mode no unverified text is sent); `citations`, `abstained`, `mode`, `sentences` and
+ * `fallbackReason` come with the last chunk, since which passages are cited is known only at the end. When
+ * the answer falls back, the extractive answer is streamed instead.
+ */
+function generativeStream(
+  c: Context,
+  engine: Engine,
+  llm: GenerativeAnswerer,
+  input: AskInput,
+  body: ChatCompletionRequest,
+) {
+  const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
+  const created = Math.floor(Date.now() / 1000);
+  const includeUsage = body.stream_options?.include_usage === true;
+  const chunk = (choices: object[], extra: object = {}) =>
+    JSON.stringify({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: body.model,
+      choices,
+      ...(includeUsage ? { usage: null } : {}),
+      ...extra,
+    });
+  const delta = (d: object, finish_reason: 'stop' | null = null) => [
+    { index: 0, delta: d, logprobs: null, finish_reason },
+  ];
+  const signal = c.req.raw.signal;
+  return streamSSE(c, async (stream) => {
+    const gone = () => stream.aborted || signal.aborted;
+    let content = '';
+    const send = async (text: string) => {
+      content += text;
+      await stream.writeSSE({ data: chunk(delta({ content: text })) });
+    };
+    try {
+      await stream.writeSSE({ data: chunk(delta({ role: 'assistant', content: '' })) });
+      const outcome = await llm.answer(engine, input, {
+        signal,
+        onSentence: async (text) => {
+          if (gone()) throw new Error('client went away');
+          await send(content ? ` ${text}` : text);
+        },
+      });
+      if (gone()) return;
+      const r = outcome.response;
+      if (!outcome.emitted) for (const text of r.answer.match(/\S+\s*|\s+/g) ?? []) await send(text);
+      const sources = sourceList(r.abstained, r.citations);
+      if (sources) await send(sources);
+      const { citations, abstained, mode, sentences, fallbackReason } = r;
+      await stream.writeSSE({
+        data: chunk(delta({}, 'stop'), { citations, abstained, mode, sentences, fallbackReason }),
+      });
+      if (includeUsage) {
+        const prompt_tokens = body.messages.reduce((n, m) => n + countTokens(textOf(m)), 0);
+        const completion_tokens = countTokens(content);
+        const usage = { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+        await stream.writeSSE({ data: chunk([], { usage }) });
+      }
+      await stream.writeSSE({ data: '[DONE]' });
+    } catch (err) {
+      if (gone()) return;
+      const e = toApiError(err);
+      await stream.writeSSE({ data: JSON.stringify({ error: { message: e.message, type: 'server_error', param: null, code: e.code } }) });
+    }
+  });
 }

@@ -93,6 +93,34 @@ export const AskResponseSchema = z
       description: 'Probability (trained scorer) that the answer, or on abstention the best candidate, answers the question',
     }),
     timings: z.object({ retrieveMs: z.number(), answerMs: z.number(), totalMs: z.number() }),
+    mode: z.enum(['extractive', 'generative']).optional().openapi({
+      description:
+        'With a language model configured: generative when the model wrote the answer, extractive when it fell back',
+    }),
+    sentences: z
+      .array(
+        z.object({
+          text: z.string().openapi({ description: 'The sentence as shown, with its markers' }),
+          markers: z.array(z.number().int()),
+          supported: z.boolean().openapi({ description: 'Verified against the cited passages' }),
+          reason: z.string().optional().openapi({ description: 'Why it is not supported (LLM_UNSUPPORTED=flag)' }),
+        }),
+      )
+      .optional()
+      .openapi({ description: 'Generative answers: each sentence and its verification' }),
+    fallbackReason: z
+      .enum([
+        'llm_timeout',
+        'llm_rate_limited',
+        'llm_error',
+        'llm_unreachable',
+        'llm_empty_reply',
+        'llm_abstained',
+        'no_supported_sentence',
+        'no_passages',
+      ])
+      .optional()
+      .openapi({ description: 'Why the answer is the extractive one although a language model is configured' }),
     debug: z
       .object({
         abstainReason: z.string().nullable(),
@@ -129,6 +157,11 @@ export const HealthSchema = z
     documents: z.number().int(),
     passages: z.number().int(),
     indexCreatedAt: z.string().nullable(),
+    mode: z
+      .enum(['extractive', 'generative'])
+      .optional()
+      .openapi({ description: 'generative when a language model writes the answers (LLM_BASE_URL), else extractive' }),
+    llmModel: z.string().nullable().optional().openapi({ description: 'The language model (LLM_MODEL), or null' }),
     message: z.string().optional(),
     lastReload: z
       .object({ ok: z.boolean(), at: z.string(), error: z.string().optional() })
