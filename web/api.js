@@ -5,7 +5,9 @@
  *   text: string, quote: string, score: number }} Citation
  * @typedef {{ text: string, docId: string, start: number, end: number }} AnswerSpan
  * @typedef {{ answer: string, abstained: boolean, citations: Citation[], answerSpan?: AnswerSpan,
- *   timings?: { retrieveMs: number, answerMs: number, totalMs: number } }} AskResponse
+ *   timings?: { retrieveMs: number, answerMs: number, totalMs: number }, mode?: 'extractive' | 'generative',
+ *   sentences?: { text: string, markers: number[], supported: boolean, reason?: string }[],
+ *   fallbackReason?: string }} AskResponse
  * @typedef {{ role: 'user' | 'assistant', content: string }} Turn
  */
 

@@ -335,7 +335,9 @@ function renderResult(message, turn) {
       'div',
       { class: 'answer', 'data-testid': 'answer-text' },
       span && leads && h('strong', { class: 'answer-lead', 'data-testid': 'answer-span' }, span),
-      ...answerNodes(leads && span ? result.answer.slice(span.length) : result.answer, result.citations, onMarker),
+      ...(result.sentences?.some((x) => !x.supported)
+        ? sentenceNodes(result, onMarker)
+        : answerNodes(leads && span ? result.answer.slice(span.length) : result.answer, result.citations, onMarker)),
     ),
   );
   const cited = result.citations.filter((c) => result.answer.includes(`[${c.marker}]`));
@@ -344,6 +346,32 @@ function renderResult(message, turn) {
     parts.push(h('p', { class: 'msg-meta' }, `Answered in ${duration(result.timings.totalMs)}`));
   parts.push(actions);
   message.replaceChildren(...parts);
+}
+
+/**
+ * A generative answer with sentences its citations do not support (LLM_UNSUPPORTED=flag): each such
+ * sentence is marked, with the reason in its tooltip. The text stays exactly the answer.
+ * @param {AskResponse} result
+ * @param {(citation: Citation, button: HTMLElement) => void} onMarker
+ */
+function sentenceNodes(result, onMarker) {
+  return (result.sentences ?? []).flatMap((sentence, i) => {
+    const nodes = answerNodes(sentence.text, result.citations, onMarker);
+    const shown = sentence.supported
+      ? nodes
+      : [
+          h(
+            'span',
+            {
+              class: 'unverified',
+              'data-testid': 'unverified',
+              title: `Not supported by its source${sentence.reason ? `: ${sentence.reason}` : ''}`,
+            },
+            ...nodes,
+          ),
+        ];
+    return i === 0 ? shown : [' ', ...shown];
+  });
 }
 
 /**
