@@ -11,8 +11,9 @@ import type { TextItem } from 'pdfjs-dist/types/src/display/api.js';
  *   runs on to the next page; `pages[i]` is where page i+1 starts;
  * - on each page, columns (a vertical gutter free of text) are read one after the other, top to bottom;
  * - lines of a paragraph are joined by a space, paragraphs (a gap larger than the line spacing) by a
- *   blank line; a line ending in a hyphen is joined to the next by U+2028 (LINE SEPARATOR): the printed
- *   hyphen stays in the text, and matching (`foldTypography`) rejoins `inter-\u2028national`.
+ *   blank line; a line ending in a hyphen is joined to the next by U+200B (ZERO WIDTH SPACE, an invisible
+ *   mark of the line break): the printed hyphen stays in the text (`full-scale` reads as printed), and
+ *   matching (`foldTypography`) rejoins a word hyphenated at the line end, `inter-\u200Bnational`.
  * - ligatures (ﬁ, ﬂ) are expanded by PDF.js's text normalisation.
  */
 
@@ -23,7 +24,7 @@ export const PAGE_SEPARATOR = '\n\f\n';
  */
 export const PAGE_CONTINUATION = ' \f ';
 /** Joins a line that ends with a hyphen to the next one: see `foldTypography` in server/text.ts. */
-export const HYPHEN_BREAK = '\u2028';
+export const HYPHEN_BREAK = '\u200B';
 
 export type ExtractFailure = 'encrypted' | 'corrupt' | 'no_text' | 'too_many_pages';
 

@@ -29,10 +29,10 @@ const INVISIBLE = /[\u00AD\u200B-\u200F\u2060-\u2064\uFEFF]/g;
 const COMBINING = /\p{M}+/gu;
 
 /**
- * A word split by a hyphen at a PDF line end (`inter-` U+2028 `national`, see ingest/pdf.ts) is one word.
+ * A word split by a hyphen at a PDF line end (`inter-` U+200B `national`, see ingest/pdf.ts) is one word.
  * Ligatures (ﬁ, ﬂ) are folded by NFKD below.
  */
-const PDF_HYPHEN_BREAK = /(\p{L})-\u2028(?=\p{Ll})/gu;
+const PDF_HYPHEN_BREAK = /(\p{L})-\u200B(?=\p{Ll})/gu;
 
 /**
  * Folds typography so `don’t` and `don't`, `“x”` and `"x"`, full-width `ＵＮ` and `UN`, `Kyïv` and `Kyiv`

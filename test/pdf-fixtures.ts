@@ -40,8 +40,9 @@ export function pagesPdf(pages: string[][], options: { title?: string; userPassw
 }
 
 /**
- * A document's text (a paragraph per line) as a PDF of small pages (A6), a paragraph that does not fit
- * the rest of a page moved whole to the next one. Returns the page each paragraph is printed on.
+ * A document's text (a paragraph per line) as a PDF of small pages (A6): lines broken at spaces only (so
+ * no word is split), a paragraph that does not fit the rest of a page moved whole to the next one.
+ * Returns the page each paragraph is printed on.
  */
 export async function textPdf(text: string): Promise<{ pdf: Buffer; pageOf: Map<string, number> }> {
   const paragraphs = text
@@ -49,22 +50,35 @@ export async function textPdf(text: string): Promise<{ pdf: Buffer; pageOf: Map<
     .map((p) => p.trim())
     .filter(Boolean);
   const pageOf = new Map<string, number>();
+  const margin = 28;
+  const lineHeight = 11;
   const pdf = await render(
     (doc) => {
       doc.fontSize(9);
+      const width = doc.page.width - 2 * margin;
       let page = 1;
-      const width = doc.page.width - 56;
+      let y = margin;
       for (const p of paragraphs) {
-        const h = doc.heightOfString(p, { width, lineGap: 1 });
-        if (doc.y + h > doc.page.height - 28 && doc.y > 40) {
+        const lines: string[] = [];
+        for (const word of p.split(/ +/)) {
+          const last = lines[lines.length - 1];
+          if (last !== undefined && doc.widthOfString(`${last} ${word}`) <= width) lines[lines.length - 1] = `${last} ${word}`;
+          else lines.push(word);
+        }
+        if (y + lines.length * lineHeight > doc.page.height - margin && y > margin) {
           doc.addPage();
           page++;
+          y = margin;
         }
         pageOf.set(p, page);
-        doc.text(p, { width, paragraphGap: 6, lineGap: 1 });
+        for (const line of lines) {
+          doc.text(line, margin, y, { lineBreak: false });
+          y += lineHeight;
+        }
+        y += 7;
       }
     },
-    { size: 'A6', margin: 28 },
+    { size: 'A6', margin },
   );
   return { pdf, pageOf };
 }
