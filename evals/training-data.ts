@@ -8,6 +8,7 @@ import { type Corpus, ensureCorpusIndex } from './corpora.ts';
 import { containsAnswer, locateEvidence, sameSource } from './metrics.ts';
 import { parseQuestionSet, type Question } from './schema.ts';
 import { readSourceFile } from './sources.ts';
+import { syntheticQuestions } from './synthetic.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -62,5 +63,11 @@ export async function corpusRows(corpus: Corpus, loadEngine: (indexDir: string) 
   ensureCorpusIndex(corpus);
   const engine = await loadEngine(corpus.indexDir);
   const { questions, sha256 } = await readSet(corpus.dev);
-  return { rows: await extractRows(engine, corpus.dev, questions), sha256, questions: questions.length };
+  const synthetic = syntheticQuestions(engine, corpus.dir);
+  return {
+    rows: await extractRows(engine, corpus.dev, questions),
+    synthetic: await extractRows(engine, `${corpus.name}:synthetic`, synthetic),
+    sha256,
+    questions: questions.length,
+  };
 }

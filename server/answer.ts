@@ -181,7 +181,7 @@ export function composeAnswer(
   maxIdf: number,
 ): ComposedAnswer {
   if (retrieved.length === 0) return abstain('nothing retrieved', [], retrieved, docs, maxCitations, []);
-  if (terms.filter((t) => t.weight === 1).length === 0) {
+  if (!terms.some((t) => t.own)) {
     return abstain('no key terms in the question', [], retrieved, docs, maxCitations, []);
   }
   const ranked = scoreUnits(q, terms, retrieved, docs, sim, documentView, scorer, maxIdf);
@@ -194,7 +194,7 @@ export function composeAnswer(
     const wn = wordNet();
     const unknownNames = terms.filter(
       (t) =>
-        t.weight === 1 &&
+        t.own &&
         t.matches.length === 0 &&
         (t.entity || (wn.senses(t.word, 'noun').length > 0 && wn.senses(t.word, 'verb').length === 0 && wn.senses(t.word, 'adj').length === 0)),
     );

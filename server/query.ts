@@ -20,6 +20,8 @@ export interface QueryTerm {
   entity?: boolean;
   /** Written in capitals ("JFK", "UN"): may be an initialism of a name the corpus spells out. */
   initialism?: boolean;
+  /** A word of the question itself (not carried over from the conversation). */
+  own?: boolean;
 }
 
 export interface AnalysedQuestion {
@@ -44,15 +46,31 @@ export interface AnalysedQuestion {
 
 const AUXILIARIES = /^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b/i;
 
+const TYPE_PATTERNS: Array<[QuestionType, RegExp]> = [
+  ['how-many', /\bhow (many|much|far|long|old|large|big)\b|\bwhat (number|percentage|share|range)\b/],
+  ['when', /\bwhen\b|\b(what|which)( (exact|specific|precise|particular))? (date|day|month|year|time)\b/],
+  ['where', /\bwhere\b|\bwhich (country|city|region|place)\b|\bfrom what (country|territory)\b/],
+  ['why', /\bwhy\b|\bwhat (caused|was the reason|reason)\b|\bfor what reason\b/],
+  ['who', /\bwho(m|se)?\b|\bwhich (person|leader|official|president|journalist)\b/],
+  ['what', /\b(what|which)\b/],
+];
+
+/**
+ * The kind of answer asked for, read from the question's first wh-phrase: in "Which news organisation
+ * interviewed him when he said…" the "when" belongs to a subordinate clause.
+ */
 export function questionType(question: string): QuestionType {
   const q = foldTypography(question).toLowerCase().trim();
-  if (/\bhow (many|much|far|long|old|large|big)\b|\bwhat (number|percentage|share|range)\b/.test(q))
-    return 'how-many';
-  if (/\bwhen\b|\b(what|which)( (exact|specific|precise|particular))? (date|day|month|year|time)\b/.test(q)) return 'when';
-  if (/\bwhere\b|\bwhich (country|city|region|place)\b|\bfrom what (country|territory)\b/.test(q))
-    return 'where';
-  if (/\bwhy\b|\bwhat (caused|was the reason|reason)\b|\bfor what reason\b/.test(q)) return 'why';
-  if (/\bwho(m|se)?\b|\bwhich (person|leader|official|president|journalist)\b/.test(q)) return 'who';
+  let best: QuestionType | null = null;
+  let at = Number.POSITIVE_INFINITY;
+  for (const [type, re] of TYPE_PATTERNS) {
+    const m = re.exec(q);
+    if (m && m.index < at) {
+      at = m.index;
+      best = type;
+    }
+  }
+  if (best) return best;
   if (AUXILIARIES.test(q)) return 'yes-no';
   return 'what';
 }
@@ -147,7 +165,11 @@ export function countedThing(question: string): string[] {
 export function analyseQuestion(question: string, history: ChatTurn[] = []): AnalysedQuestion {
   const nouns = categoryNouns(question);
   const category = new Set(nouns.map(stemWord));
-  const own = termsOf(question, 1).map((t) => (category.has(t.stem) ? { ...t, weight: CATEGORY_WEIGHT } : t));
+  const own = termsOf(question, 1).map((t) => ({
+    ...t,
+    own: true,
+    ...(category.has(t.stem) ? { weight: CATEGORY_WEIGHT } : {}),
+  }));
   const lastUser = [...history].reverse().find((t) => t.role === 'user');
   const lastAnswer = [...history].reverse().find((t) => t.role === 'assistant');
   let carried: QueryTerm[] = [];

@@ -124,6 +124,7 @@ export const FEATURES = [
   'entityInPassage',
   'spanMissing',
   'detailMissing',
+  'spanCounted',
   // Relative to the question's other candidates (filled in by `withRelativeFeatures`): a pointwise model
   // ranks better when it sees how a unit compares, not only how it scores.
   'coverageGap',
@@ -148,14 +149,14 @@ export function unitFeatures(
   sim: WordSimilarity,
   maxIdf: number,
 ): UnitFeatures {
-  const own = terms.filter((t) => t.weight === 1);
-  const carried = terms.filter((t) => t.weight < 1);
+  const own = terms.filter((t) => t.own);
+  const carried = terms.filter((t) => !t.own);
   const bag = bagOf(unit.text);
   const passage = bagOf(unit.hit.passage.text);
   const whole = doc.whole;
   const inDocument = (t: ExpandedTerm) => Math.max(credit(t, bag, sim), credit(t, whole) * 0.8);
-  const ownWeight = own.reduce((s, t) => s + t.idf, 0) || 1;
-  const docCoverage = own.reduce((s, t) => s + t.idf * inDocument(t), 0) / ownWeight;
+  const ownWeight = own.reduce((s, t) => s + t.weight * t.idf, 0) || 1;
+  const docCoverage = own.reduce((s, t) => s + t.weight * t.idf * inDocument(t), 0) / ownWeight;
   const entities = own.filter((t) => t.entity);
   const missingEntity = entities.length
     ? entities.filter((t) => !t.matches.some((m) => whole.stems.has(m))).length / entities.length
@@ -204,6 +205,8 @@ export function unitFeatures(
       : 1,
     spanMissing: !span && (q.type === 'who' || q.type === 'when' || q.type === 'where' || q.type === 'how-many' || q.category.length > 0) ? 1 : 0,
     detailMissing: !span && (answerTypeRequired(q) || asksForNamedKind(q)) ? 1 : 0,
+    // "How many zones…" answered by "a million hearts": the amount must count what was asked about.
+    spanCounted: span && q.counted.length ? (countsHead(span.text, q.counted, sim) ? 1 : -1) : 0,
     coverageGap: 0,
     coveragePassageGap: 0,
     spanGap: 0,
@@ -243,6 +246,7 @@ export const DECISION_FEATURES = [
   'entityInPassage',
   'spanMissing',
   'coveragePassage',
+  'spanCounted',
 ] as const;
 
 export function decisionFeatures(probabilities: number[], top: number[] | undefined): number[] {
@@ -263,6 +267,7 @@ export function decisionFeatures(probabilities: number[], top: number[] | undefi
     f('entityInPassage'),
     f('spanMissing'),
     f('coveragePassage'),
+    f('spanCounted'),
   ];
 }
 
@@ -273,4 +278,9 @@ export function decisionFeatures(probabilities: number[], top: number[] | undefi
  */
 export function detailMissing(values: readonly number[] | undefined): boolean {
   return values?.[FEATURES.indexOf('detailMissing')] === 1;
+}
+
+function countsHead(spanText: string, counted: string[], sim: WordSimilarity): boolean {
+  const head = counted[counted.length - 1] as string;
+  return words(spanText).some((w) => stemWord(w) === stemWord(head) || sim.similarity(head, w) >= 0.6);
 }
