@@ -10,7 +10,7 @@ import { EmptyCorpusError, type IngestSummary, ingest } from './pipeline.ts';
 import { watchFolder } from './watch.ts';
 
 const USAGE = `usage: npm run ingest -- [--dir seeds] [--index-dir data/index] [--full] [--watch]
-  --dir        corpus folder (.txt, .md, .html files; default $CORPUS_DIR or seeds)
+  --dir        corpus folder (.txt, .md, .html, .pdf, .docx files; default $CORPUS_DIR or seeds)
   --index-dir  where the index is published (default $INDEX_DIR or data/index)
   --full       re-embed every passage instead of reusing unchanged ones
   --watch      keep running and re-ingest whenever a file of the corpus folder changes`;
@@ -96,6 +96,10 @@ async function main(): Promise<number> {
         maxBytes: env.MAX_DOC_BYTES,
         full,
         onProgress: progress.onProgress,
+        // A long PDF: a line every 100 pages.
+        onPdfPage: (file, done, total) => {
+          if (total >= 100 && (done % 100 === 0 || done === total)) console.error(`reading ${file}: page ${done}/${total}`);
+        },
         onPlan: (p) => {
           if (p.fullRebuildReason && p.fullRebuildReason !== 'no previous index') {
             console.error(`full rebuild: ${p.fullRebuildReason}`);

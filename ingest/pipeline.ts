@@ -22,6 +22,8 @@ export interface IngestOptions {
   full?: boolean;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Progress through the pages of each PDF read (a long one takes a while). */
+  onPdfPage?: (file: string, done: number, total: number) => void;
   /** Called when embedding is about to start; lets a CLI show why a rebuild is full. */
   onPlan?: (plan: { toEmbed: number; reused: number; fullRebuildReason: string | null }) => void;
 }
@@ -82,8 +84,15 @@ export interface CorpusSnapshot {
  * Reads every document of the corpus folder. Callers hold the index lock: a listing taken outside it could
  * be published after another writer's change and silently undo it.
  */
-export async function readCorpus(corpusDir: string, maxBytes: number): Promise<CorpusSnapshot> {
-  const { documents: loaded, skipped } = await loadCorpus(corpusDir, { maxBytes }).catch(
+export async function readCorpus(
+  corpusDir: string,
+  maxBytes: number,
+  onPdfPage?: (file: string, done: number, total: number) => void,
+): Promise<CorpusSnapshot> {
+  const { documents: loaded, skipped } = await loadCorpus(corpusDir, {
+    maxBytes,
+    ...(onPdfPage ? { onPage: onPdfPage } : {}),
+  }).catch(
     (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
         throw new EmptyCorpusError(`corpus folder ${corpusDir} does not exist`);
@@ -104,7 +113,7 @@ export async function readCorpus(corpusDir: string, maxBytes: number): Promise<C
 export function ingest(opts: IngestOptions): Promise<IngestSummary> {
   return withIndexLock(opts.indexDir, async () => {
     const t0 = performance.now();
-    return ingestLocked(opts, await readCorpus(opts.corpusDir, opts.maxBytes), t0);
+    return ingestLocked(opts, await readCorpus(opts.corpusDir, opts.maxBytes, opts.onPdfPage), t0);
   });
 }
 
@@ -119,7 +128,7 @@ export async function ingestLocked(
   const { documents, skipped, duplicates } = corpus;
   if (documents.length === 0) {
     throw new EmptyCorpusError(
-      `no documents to index in ${opts.corpusDir} (${skipped.length} file(s) skipped); add .txt, .md or .html files`,
+      `no documents to index in ${opts.corpusDir} (${skipped.length} file(s) skipped); add .txt, .md, .html, .pdf or .docx files`,
     );
   }
   const passages: Passage[] = documents.flatMap((d) => toPassages(d, chunking));

@@ -253,7 +253,8 @@ describe('documents API errors', () => {
   });
 
   it.each([
-    ['a PDF upload', () => upload('paper.pdf', '%PDF-1.7'), 415, 'unsupported_media_type'],
+    ['a PDF that is not one', () => upload('paper.pdf', '%PDF-1.7'), 400, 'invalid_document'],
+    ['a slide deck upload', () => upload('slides.key', 'PK'), 415, 'unsupported_media_type'],
     [
       'a text/plain body',
       () =>
