@@ -37,6 +37,9 @@ export const USAGE = `Usage: node --import tsx evals/run.ts [options]
   --compare <report.json>    print a side-by-side table against an earlier report
   --from-feedback [file]     write the 👎 answers of a feedback file (default data/feedback.jsonl) as a
                              draft question set, <out>/feedback-draft.jsonl, for an evaluator to complete
+  --llm                      answers written by the language model of LLM_BASE_URL / LLM_MODEL, each
+                             sentence verified (also without the flag when LLM_BASE_URL is set); reports
+                             the supported-sentence rate
   -h, --help                 show this help
 
 Thresholds (fractions 0–1; exit code 1 when any is missed):
@@ -65,6 +68,8 @@ export interface CliOptions {
   maxP95Ms: number | null;
   /** --from-feedback: the feedback file to draft questions from (no eval runs). */
   fromFeedback: string | null;
+  /** --llm: generative answers (LLM_BASE_URL, LLM_MODEL). */
+  llm: boolean;
 }
 
 function parseNumber(flag: string, raw: string, min: number, max: number): number {
@@ -105,6 +110,7 @@ export function parseCli(
       allowPositionals: false,
       options: {
         help: { type: 'boolean', short: 'h' },
+        llm: { type: 'boolean' },
         url: stringOption,
         set: stringOption,
         'index-dir': stringOption,
@@ -147,6 +153,7 @@ export function parseCli(
     gates,
     maxP95Ms: p95 === null ? null : parseNumber('max-p95-ms', p95, 0, Number.MAX_SAFE_INTEGER),
     fromFeedback: str('from-feedback'),
+    llm: values.llm === true,
   };
 }
 

@@ -7,6 +7,7 @@ import { type CliOptions, missedThresholds, parseCli, USAGE, UsageError } from '
 import { formatComparison } from './compare.ts';
 import { ensureCorpusIndex } from './corpora.ts';
 import { writeFeedbackDraft } from './from-feedback.ts';
+import { generativeTarget, reportGenerative } from './generative.ts';
 import { type AskResponse, RETRIEVAL_MODES, type RetrievalMode, type Target } from './contract.ts';
 import {
   firstRelevantRank,
@@ -176,6 +177,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let gold: Map<string, GoldEvidence[]>;
   let baseline: ComparableReport | null = null;
   let target: Target;
+  let generative: Awaited<ReturnType<typeof generativeTarget>> = null;
   try {
     questions = parseQuestionSet(await readFile(opts.set, 'utf8'));
     gold = await locateGold(questions);
@@ -192,6 +194,15 @@ async function main(argv: readonly string[]): Promise<number> {
             ...(opts.corpus ? { sourceRoot: path.resolve(REPO_ROOT, path.dirname(opts.corpus.dir)) } : {}),
             ...(opts.modelsDir === null ? {} : { modelsDir: opts.modelsDir }),
           });
+    generative = await generativeTarget(target, {
+      llm: opts.llm,
+      url: opts.url,
+      indexDir: opts.indexDir,
+      repoRoot: REPO_ROOT,
+      env: process.env,
+      ...(opts.modelsDir === null ? {} : { modelsDir: opts.modelsDir }),
+    });
+    if (generative) target = generative.target;
   } catch (err) {
     process.stderr.write(`eval setup failed: ${message(err)}\n`);
     return 2;
@@ -218,6 +229,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.stdout.write(
     `${renderConsoleSummary(report)}\n\nWrote ${path.join(opts.out, 'report.{json,md}')} and ${CHART_FILE}\n`,
   );
+  if (generative) process.stdout.write(await reportGenerative(opts.out, generative.stats));
   if (baseline !== null) process.stdout.write(`\n${formatComparison(baseline, report)}\n`);
 
   const missed = missedThresholds(report.summary, report.latency, opts.gates, opts.maxP95Ms);

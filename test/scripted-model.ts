@@ -116,7 +116,12 @@ async function respond(req: ModelRequest, reply: Reply, res: ServerResponse, clo
 }
 
 /** Starts the scripted model server on 127.0.0.1 (a free port). */
-export async function startScriptedModel(scenarios: Record<string, Scenario>): Promise<ScriptedModel> {
+export async function startScriptedModel(
+  scenarios: Record<string, Scenario>,
+  /** For a model name with no scenario (evals use any LLM_MODEL); without it, such a request gets 404. */
+  fallback?: Scenario,
+  port = 0,
+): Promise<ScriptedModel> {
   const requests: ModelRequest[] = [];
   const server = createServer((httpReq: IncomingMessage, res: ServerResponse) => {
     const closed = new AbortController();
@@ -132,7 +137,7 @@ export async function startScriptedModel(scenarios: Record<string, Scenario>): P
       }
       const req = parse(JSON.parse(raw || '{}') as Record<string, unknown>);
       requests.push(req);
-      const scenario = scenarios[req.model];
+      const scenario = scenarios[req.model] ?? fallback;
       if (!scenario) {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { message: `no scenario ${req.model}`, type: 'invalid_request_error' } }));
@@ -141,10 +146,10 @@ export async function startScriptedModel(scenarios: Record<string, Scenario>): P
       respond(req, scenario(req), res, closed.signal).catch(() => res.destroy());
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
   return {
-    baseURL: `http://127.0.0.1:${port}/v1`,
+    baseURL: `http://127.0.0.1:${address.port}/v1`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {

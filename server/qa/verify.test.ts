@@ -79,6 +79,7 @@ describe('numbers, dates and names', () => {
       'doha',
     ]);
     expect(namesIn('However, officials in Minsk disagreed.')).toEqual(['minsk']);
+    expect(namesIn('He said: "I’ll tell you. We’ve seen it, she’d say, and I am sure." [1]')).toEqual([]);
   });
 
   it('recognises text addressed to a model', () => {

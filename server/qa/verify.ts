@@ -234,7 +234,9 @@ export function namesIn(sentence: string): string[] {
     first = false;
     if (!/^\p{Lu}/u.test(raw)) continue;
     const lower = raw.toLowerCase();
+    // "I", and contractions ("I'll", "We've", "She'd", "Don't"): pronouns and verbs, not names.
     if (isStopword(lower) || MONTH_OF.has(lower) || WEEKDAYS.has(lower) || lower === 'i') continue;
+    if (/['’](ll|ve|d|re|m|t)$/u.test(lower)) continue;
     // A first word is capitalised anyway: a name only if it is no common word, or is a place ("Poland").
     if (isFirst && raw !== raw.toUpperCase() && wordNet().knows(lower) && !isPlace(lower)) continue;
     out.push(lower);
