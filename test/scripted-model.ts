@@ -37,6 +37,8 @@ export interface Reply {
   delayMs?: number;
   /** Wait this long between streamed chunks. */
   chunkDelayMs?: number;
+  /** Streaming: cut the connection after this many chunks (a model server that dies mid-answer). */
+  dieAfterChunks?: number;
 }
 
 export type Scenario = (req: ModelRequest) => Reply;
@@ -45,6 +47,8 @@ export interface ScriptedModel {
   /** The base URL to give as LLM_BASE_URL (ends in /v1). */
   baseURL: string;
   requests: ModelRequest[];
+  /** Requests whose client hung up before the reply was complete. */
+  abandoned: ModelRequest[];
   close: () => Promise<void>;
 }
 
@@ -106,9 +110,14 @@ async function respond(req: ModelRequest, reply: Reply, res: ServerResponse, clo
   const event = (delta: object, finish: string | null = null) =>
     `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
   res.write(event({ role: 'assistant', content: '' }));
+  let sent = 0;
   for (const piece of reply.chunks ?? text.match(/\S+\s*|\s+/g) ?? []) {
     if (reply.chunkDelayMs) await sleep(reply.chunkDelayMs, closed);
     if (closed.aborted) return;
+    if (sent++ === reply.dieAfterChunks) {
+      res.destroy();
+      return;
+    }
     res.write(event({ content: piece }));
   }
   res.write(event({}, 'stop'));
@@ -123,6 +132,7 @@ export async function startScriptedModel(
   port = 0,
 ): Promise<ScriptedModel> {
   const requests: ModelRequest[] = [];
+  const abandoned: ModelRequest[] = [];
   const server = createServer((httpReq: IncomingMessage, res: ServerResponse) => {
     const closed = new AbortController();
     res.on('close', () => closed.abort());
@@ -143,6 +153,9 @@ export async function startScriptedModel(
         res.end(JSON.stringify({ error: { message: `no scenario ${req.model}`, type: 'invalid_request_error' } }));
         return;
       }
+      closed.signal.addEventListener('abort', () => {
+        if (!res.writableFinished) abandoned.push(req);
+      });
       respond(req, scenario(req), res, closed.signal).catch(() => res.destroy());
     });
   });
@@ -151,6 +164,7 @@ export async function startScriptedModel(
   return {
     baseURL: `http://127.0.0.1:${address.port}/v1`,
     requests,
+    abandoned,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -59,6 +59,13 @@ const SCENARIOS: Record<string, (req: ModelRequest) => { text?: string; status?:
     return { text: `${injected ? `${INJECTED} [${n}]. ` : ''}${GRAIN_ANSWER} [${n}].` };
   },
   'faithful-grain': (req) => ({ text: `${GRAIN_ANSWER} [${holding(req, 'Odesa')}].` }),
+  // The model server dies after the first sentence.
+  'dies-mid-stream': (req) => {
+    const text = faithful(holding(req, '120,000'));
+    return { chunks: text.match(/\S+\s*/g) ?? [], dieAfterChunks: 22, chunkDelayMs: 1 };
+  },
+  // Slow enough for a client to leave in the middle.
+  dawdling: (req) => ({ text: faithful(holding(req, '120,000')), chunkDelayMs: 150 }),
 };
 
 let model: ScriptedModel;
@@ -135,6 +142,25 @@ describe('generative /ask against a scripted model', () => {
     expect(sent.question).toBe(TROOPS);
     expect(sent.passages.map((p) => p.n)).toEqual([1, 2, 3, 4, 5]);
     expect(sent.stream).toBe(true);
+  });
+
+  it('the chat history goes to the model as earlier turns', async () => {
+    const res = await appFor('faithful').request('/ask', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        question: 'And how did Minsk respond?',
+        history: [
+          { role: 'user', content: TROOPS },
+          { role: 'assistant', content: 'More than 120,000 [1].' },
+        ],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const sent = model.requests.findLast((q) => q.model === 'faithful') as ModelRequest;
+    expect(sent.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(sent.messages[1]?.content).toBe(TROOPS);
+    expect(sent.question).toBe('And how did Minsk respond?');
   });
 
   it('a fabricated number is dropped; the supported sentence stays', async () => {
@@ -272,6 +298,38 @@ describe('streaming', () => {
     expect(text.join('')).toBe(expected.answer);
     const done = JSON.parse(events.at(-1)?.data ?? '{}') as AnswerResponse;
     expect(done).toMatchObject({ mode: 'extractive', fallbackReason: 'llm_error', answer: expected.answer });
+  });
+});
+
+describe('streams that end early', () => {
+  const sse = (scenario: string, signal?: AbortSignal, extra: Partial<LlmConfig> = {}) =>
+    appFor(scenario, extra).request('/ask', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ question: TROOPS }),
+      ...(signal ? { signal } : {}),
+    });
+
+  it('a model that dies after a verified sentence was sent: the answer ends with that sentence', async () => {
+    const events = parseSse(await (await sse('dies-mid-stream')).text());
+    const done = JSON.parse(events.find((e) => e.event === 'done')?.data ?? '{}') as AnswerResponse;
+    expect(done.mode).toBe('generative');
+    expect(done.answer).toBe(faithful(1).slice(0, faithful(1).indexOf(' In response')));
+    expect(events.filter((e) => e.event === 'error')).toEqual([]);
+    expectContract(done);
+    // Not streamed, the same failure falls back: nothing was shown yet.
+    expectFallback(await ask('dies-mid-stream'), 'llm_error', await extractive());
+  });
+
+  it('a client that goes away stops the model call', async () => {
+    const leave = new AbortController();
+    // A model timeout far away: only the client leaving can end the call this soon.
+    const res = await sse('dawdling', leave.signal, { timeoutMs: 60_000 });
+    const reader = res.body?.getReader();
+    await new Promise((r) => setTimeout(r, 400));
+    leave.abort();
+    await reader?.cancel().catch(() => {});
+    await expect.poll(() => model.abandoned.some((q) => q.model === 'dawdling'), { timeout: 1000 }).toBe(true);
   });
 });
 

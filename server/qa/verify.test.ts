@@ -48,6 +48,18 @@ describe('sentences and markers', () => {
     expect(splitSentences('It rained 1.5 mm [1]. Then').sentences).toEqual(['It rained 1.5 mm [1].']);
   });
 
+  it('splits list items, and reads a list number as no claim', () => {
+    const list = 'What they said:\n1. Ukraine sent 120,000 troops [1].\n2. Minsk answered [2]\n- Kyiv too [1].\n\nDone';
+    expect(splitSentences(list, true).sentences).toEqual([
+      'What they said:',
+      '1. Ukraine sent 120,000 troops [1].',
+      '2. Minsk answered [2]',
+      '- Kyiv too [1].',
+      'Done',
+    ]);
+    expect(verifySentence('2. The Kiev government said Ukraine deployed troops [1].', [TROOPS]).supported).toBe(true);
+  });
+
   it('reads, strips and renumbers markers', () => {
     expect(markersOf('a [1, 2] b [3][1]')).toEqual([1, 2, 3]);
     expect(stripMarkers('He said so [1][2].')).toBe('He said so.');

@@ -79,6 +79,9 @@ export function renumberMarkers(sentence: string, map: (n: number) => number | n
     .trim();
 }
 
+/** The bullet or number opening a list item ("- ", "2. ", "3) "). */
+const LIST_ITEM = /^[ \t]*(?:[-*•]|\d+[.)])[ \t]+/;
+
 /** Abbreviations after which a full stop does not end a sentence ("Aug. 6", "Mr. Putin", "U.S. troops"). */
 const ABBREVIATIONS = new Set(
   `mr mrs ms dr st jr sr prof gen col lt maj capt sgt sen rep gov pres rev gov jan feb mar apr jun jul aug sep sept
@@ -94,12 +97,14 @@ export function splitSentences(text: string, final = false): { sentences: string
   const sentences: string[] = [];
   let from = 0;
   const end = /[.!?]+["'”’)\]]*((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*)(?=\s+[^\s[])/g;
-  // Blank lines end a sentence too (a list item, a heading).
-  const breaks = /\n\s*\n/g;
+  // Blank lines end a sentence too (a heading), and so does the start of a list item.
+  const breaks = /\n\s*\n|\n(?=[ \t]*(?:[-*•]|\d+[.)])[ \t]+\S)/g;
   const cuts: number[] = [];
   for (const m of text.matchAll(end)) {
     const before = text.slice(from, m.index);
     const lastWord = /([\p{L}.]+)$/u.exec(before)?.[1]?.toLowerCase() ?? '';
+    // "1." opening a list item is its number, not a sentence.
+    if (/(?:^|\n)[ \t]*\d+$/.test(before)) continue;
     // "Aug." or "U.S." or a single initial ("J. Smith"): not a sentence end.
     if (m[0].startsWith('.') && (ABBREVIATIONS.has(lastWord.replace(/\.$/, '')) || /^\p{L}$/u.test(lastWord))) {
       continue;
@@ -294,7 +299,8 @@ export function claimTerms(claim: string, vocabulary: Vocabulary, idf: (stem: st
 /** Verifies one sentence written by the model against the passages it was given. */
 export function verifySentence(sentence: string, given: GivenPassage[], opts: VerifyOptions = {}): Verdict {
   const threshold = opts.threshold ?? DEFAULT_COVERAGE_THRESHOLD;
-  const claim = stripMarkers(sentence);
+  // A list item's bullet or number is layout, not a claim.
+  const claim = stripMarkers(sentence).replace(LIST_ITEM, '');
   const markers = markersOf(sentence);
   const verdict = (supported: boolean, reason?: string, cov = 0, quotes = new Map<number, [number, number]>()): Verdict => ({
     claim,
