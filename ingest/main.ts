@@ -7,6 +7,8 @@ import { createEmbedder, DEFAULT_MODEL_ID, type Embedder } from './embedder.ts';
 import { IndexError } from './index-store.ts';
 import { buildModel } from './model/build-model.ts';
 import { EmptyCorpusError, type IngestSummary, ingest } from './pipeline.ts';
+import { StoreEnvSchema } from './store/config.ts';
+import { openStore, publishFromFiles, redact } from './store/postgres.ts';
 import { watchFolder } from './watch.ts';
 
 const USAGE = `usage: npm run ingest -- [--dir seeds] [--index-dir data/index] [--full] [--watch]
@@ -86,6 +88,9 @@ async function main(): Promise<number> {
   const corpusDir = args.values.dir ?? env.CORPUS_DIR;
   const indexDir = args.values['index-dir'] ?? env.INDEX_DIR;
   const embedder = await loadModel(env.EMBEDDING_MODEL, env.MODELS_DIR);
+  const store = parseEnv(StoreEnvSchema);
+  // FOOTNOTE_STORE=postgres: the files index is still written (the embedding cache), then published to the database.
+  const pool = store.FOOTNOTE_STORE === 'postgres' ? await openStore(store.DATABASE_URL) : null;
   const once = async (full: boolean) => {
     const progress = progressReporter();
     try {
@@ -108,12 +113,16 @@ async function main(): Promise<number> {
       });
       progress.stop();
       console.log(formatSummary(summary));
+      if (pool) {
+        const { generation, ms } = await publishFromFiles(pool, summary.generation, embedder);
+        console.log(`published generation ${generation} to ${redact(store.DATABASE_URL)} in ${(ms / 1000).toFixed(2)} s`);
+      }
     } finally {
       progress.stop();
     }
   };
   if (!args.values.watch) {
-    await once(args.values.full);
+    await once(args.values.full).finally(() => pool?.end());
     return 0;
   }
   // Watch mode outlives bad states (an emptied folder, a locked index): it reports them and waits for the

@@ -63,9 +63,13 @@ export class Engine {
   constructor(
     readonly index: LoadedIndex,
     readonly embedder: Embedder,
+    /** Search over another store (Postgres: dense search by pgvector); by default BM25 and the index's HNSW. */
+    makeRetriever?: (documents: Map<string, DocumentRecord>) => Retriever,
   ) {
     this.documents = new Map(index.documents.map((d) => [d.docId, d]));
-    this.retriever = new Retriever(index.passages, index.vectors, index.hnsw, embedder, this.documents);
+    this.retriever = makeRetriever
+      ? makeRetriever(this.documents)
+      : new Retriever(index.passages, index.vectors, index.hnsw, embedder, this.documents);
     this.wordVectors = new WordVectors(embedder);
     this.maxIdf = idf(this.retriever.bm25, '\u0000');
   }

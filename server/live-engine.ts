@@ -19,6 +19,10 @@ export interface LiveEngineOptions {
   modelsDir: string;
   modelId: string;
   logger: Logger;
+  /** Builds the engine from another store (Postgres); by default it is loaded from `indexDir`. */
+  load?: (embedder: Engine['embedder'] | undefined) => Promise<Engine>;
+  /** Why the store cannot answer now (a lost database connection), or null: served as 503 not_ready. */
+  unavailable?: () => string | null;
 }
 
 /** The one-line reason of a failed load, with what to run when there is a hint. */
@@ -41,6 +45,8 @@ export class LiveEngine {
 
   readonly state = (): EngineState => {
     if (!this.engine) return { engine: null, status: 'loading' };
+    const down = this.opts.unavailable?.();
+    if (down) return { engine: null, status: 'error', message: down };
     const failed = this.lastReload && !this.lastReload.ok;
     return {
       engine: this.engine,
@@ -70,12 +76,14 @@ export class LiveEngine {
     const t0 = performance.now();
     const at = new Date().toISOString();
     try {
-      const engine = await loadEngine({
-        indexDir: this.opts.indexDir,
-        modelsDir: this.opts.modelsDir,
-        modelId: this.opts.modelId,
-        ...(this.engine ? { embedder: this.engine.embedder } : {}),
-      });
+      const engine = this.opts.load
+        ? await this.opts.load(this.engine?.embedder)
+        : await loadEngine({
+            indexDir: this.opts.indexDir,
+            modelsDir: this.opts.modelsDir,
+            modelId: this.opts.modelId,
+            ...(this.engine ? { embedder: this.engine.embedder } : {}),
+          });
       this.engine = engine;
       this.lastReload = { ok: true, at };
       const result = {

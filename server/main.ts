@@ -1,10 +1,13 @@
 import { ConfigError, parseEnv } from '../ingest/config.ts';
+import { StoreEnvSchema } from '../ingest/store/config.ts';
+import { openStore } from '../ingest/store/postgres.ts';
 import { createApp } from './app.ts';
 import { ServerEnvSchema } from './config.ts';
 import { Corpus } from './corpus.ts';
 import { ListenError, listen, shutdownOnSignals } from './lifecycle.ts';
 import { describeLoadError, LiveEngine } from './live-engine.ts';
 import { createLogger } from './logger.ts';
+import { GenerationWatcher, loadPgEngine } from './pg-engine.ts';
 import { GenerativeAnswerer } from './qa/generative.ts';
 import { llmConfigFromEnv } from './qa/llm-config.ts';
 
@@ -21,25 +24,38 @@ async function main(): Promise<void> {
     const { model, timeoutMs, unsupported } = llmConfig;
     logger.info({ model, timeoutMs, unsupported }, `generative answers with ${model}`);
   }
+  const store = parseEnv(StoreEnvSchema);
+  // FOOTNOTE_STORE=postgres: the index is read from a database several servers share (migrated at start).
+  const pool =
+    store.FOOTNOTE_STORE === 'postgres'
+      ? await openStore(store.DATABASE_URL).catch((err: unknown) => {
+          throw new StartupError(describeLoadError(err));
+        })
+      : null;
+  let watcher: GenerationWatcher | null = null;
   const live = new LiveEngine({
     indexDir: env.INDEX_DIR,
     modelsDir: env.MODELS_DIR,
     modelId: env.EMBEDDING_MODEL,
     logger,
+    ...(pool
+      ? {
+          load: (embedder) => loadPgEngine({ pool, modelsDir: env.MODELS_DIR, modelId: env.EMBEDDING_MODEL, embedder }),
+          unavailable: () => watcher?.unavailable() ?? null,
+        }
+      : {}),
   });
   // The index is loaded before listening: a server that can't answer refuses to start.
   await live.reload().catch((err: unknown) => {
     throw new StartupError(describeLoadError(err));
   });
-  const corpus = new Corpus({
-    corpusDir: env.CORPUS_DIR,
-    indexDir: env.INDEX_DIR,
-    maxDocBytes: env.MAX_DOC_BYTES,
-    live,
-  });
+  // The documents API writes the corpus folder and the files index; with Postgres, `npm run ingest` publishes.
+  const corpus = pool
+    ? undefined
+    : new Corpus({ corpusDir: env.CORPUS_DIR, indexDir: env.INDEX_DIR, maxDocBytes: env.MAX_DOC_BYTES, live });
   // With the documents API on, the server is a writer of the corpus: it finishes or undoes changes a
   // crash left half-done and indexes what differs between the folder and the index before it serves.
-  if (env.FOOTNOTE_ADMIN_TOKEN) {
+  if (env.FOOTNOTE_ADMIN_TOKEN && corpus) {
     const { fixed, skipped } = await corpus.reconcile();
     if (skipped) logger.warn({ reason: skipped }, 'corpus not reconciled with the index');
     else if (fixed.length) logger.warn({ fixed }, 'reconciled the corpus folder with the index');
@@ -79,7 +95,10 @@ async function main(): Promise<void> {
     { url: `http://${env.HOST}:${port}`, documents: m?.counts.documents, passages: m?.counts.passages },
     `footnote listening on http://${env.HOST}:${port}`,
   );
-  if (env.INDEX_WATCH) live.watch();
+  if (pool) {
+    watcher = new GenerationWatcher({ url: store.DATABASE_URL, pool, live, logger, pollMs: store.FOOTNOTE_PG_POLL_MS });
+    watcher.start();
+  } else if (env.INDEX_WATCH) live.watch();
   // SIGHUP forces a reload, e.g. after copying an index in place by hand; a failure is logged and kept.
   process.on('SIGHUP', () => {
     live.reload().catch(() => {});

@@ -1,0 +1,23 @@
+import { DEFAULT_DATABASE_URL } from './postgres.ts';
+import { startDevDatabase } from './dev-db.ts';
+
+/** `npm run db:dev`: a local Postgres with pgvector at DATABASE_URL's host and port, data in data/pgdata. */
+const url = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+const dataDir = process.env.PGDATA_DIR ?? 'data/pgdata';
+const db = await startDevDatabase({
+  host: url.hostname,
+  port: Number(url.port || 5432),
+  dataDir,
+}).catch((err: unknown) => {
+  console.error(`db:dev: cannot start on ${url.host}: ${(err as Error).message}`);
+  process.exit(2);
+});
+console.log(`db:dev: Postgres (PGlite + pgvector) at ${db.url}, data in ${dataDir}; Ctrl-C to stop`);
+const stop = () => {
+  db.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

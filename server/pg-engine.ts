@@ -1,0 +1,182 @@
+import pg from 'pg';
+import { createEmbedder, type Embedder } from '../ingest/embedder.ts';
+import { IndexError } from '../ingest/index-store.ts';
+import type { DocumentRecord } from '../ingest/types.ts';
+import {
+  currentGeneration,
+  denseSearch,
+  GENERATION_CHANNEL,
+  loadGeneration,
+  type PgIndex,
+  redact,
+} from '../ingest/store/postgres.ts';
+import { Engine } from './engine.ts';
+import { ApiError } from './errors.ts';
+import type { LiveEngine } from './live-engine.ts';
+import type { Logger } from './logger.ts';
+import { wordNet } from './qa/wordnet.ts';
+import { type Retrieved, Retriever } from './retrieve.ts';
+
+/** How many dense neighbours a search fetches: what hybrid retrieval reads (retrieve.ts CANDIDATES). */
+const DENSE_DEPTH = 50;
+
+/**
+ * Retrieval over a Postgres generation. Dense search is pgvector's HNSW index (cosine, `<=>`), one query
+ * per question. Lexical search is Footnote's own BM25, rebuilt from the passages table at load (the base
+ * class), not Postgres full-text search: measured on the 10k bench corpus (bench/pg.ts, known-item
+ * queries), `ts_rank_cd` over a `tsvector` GIN index found the passage far less often than Footnote's BM25
+ * (no BM25 saturation or length normalisation, no spelling variants, WordNet or title words) and took
+ * longer per query; and the answerer needs the BM25 statistics in memory anyway (IDF features, the
+ * vocabulary for spelling variants), so rebuilding it costs only the load time.
+ */
+export class PgRetriever extends Retriever {
+  /** Dense hits fetched by `search` for a query vector, read synchronously by the base class's `searchDense`. */
+  private readonly prefetched = new WeakMap<Float32Array, Array<[number, number]>>();
+
+  constructor(
+    index: PgIndex,
+    embedder: Embedder,
+    documents: Map<string, DocumentRecord>,
+    private readonly pool: pg.Pool,
+  ) {
+    super(index.passages, index.vectors, index.hnsw, embedder, documents);
+    this.table = index.table;
+  }
+
+  private readonly table: string;
+
+  override async search(opts: Parameters<Retriever['search']>[0]): Promise<Retrieved[]> {
+    if (opts.mode !== 'bm25') {
+      const k = Math.max(opts.k, DENSE_DEPTH);
+      try {
+        this.prefetched.set(opts.queryVector, await denseSearch(this.pool, this.table, opts.queryVector, k));
+      } catch (err) {
+        throw new ApiError(503, 'not_ready', `the database is unreachable: ${(err as Error).message}`);
+      }
+    }
+    // The base class reads the prefetched list synchronously, before its first await.
+    return super.search(opts);
+  }
+
+  override searchDense(query: Float32Array, k: number): Array<[number, number]> {
+    const hits = this.prefetched.get(query);
+    if (!hits) throw new Error('dense search over Postgres is asynchronous: call search()');
+    this.prefetched.delete(query);
+    return hits.slice(0, k);
+  }
+}
+
+/** Loads the current generation from Postgres into an engine (same model checks as loadEngine). */
+export async function loadPgEngine(opts: {
+  pool: pg.Pool;
+  modelsDir: string;
+  modelId?: string;
+  embedder?: Embedder;
+}): Promise<Engine> {
+  const index = await loadGeneration(opts.pool);
+  const indexModel = index.manifest.model.id;
+  if (opts.modelId && opts.modelId !== indexModel) {
+    throw new IndexError(
+      `index built with ${indexModel}, server configured with ${opts.modelId}`,
+      'run FOOTNOTE_STORE=postgres npm run ingest to rebuild the index with the configured model',
+    );
+  }
+  const embedder = opts.embedder ?? (await createEmbedder({ modelId: indexModel, modelsDir: opts.modelsDir }));
+  wordNet();
+  return new Engine(index, embedder, (documents) => new PgRetriever(index, embedder, documents, opts.pool));
+}
+
+/**
+ * Keeps a server on the current generation of a shared database: LISTENs for publishes on a connection of
+ * its own and reloads (through LiveEngine, so the swap is the files store's), and checks the current
+ * generation every `pollMs` as well, which also notices a lost connection (then /ask and /health answer
+ * 503 not_ready with the reason) and its return (reconnect, reload if a publish was missed). The check
+ * also carries publishes where NOTIFY does not reach other connections (pglite-socket: every connection
+ * shares one session, so a notification goes back to the connection that sent it).
+ */
+export class GenerationWatcher {
+  private listener: pg.Client | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private lost: string | null = null;
+  private stopped = false;
+  private checking: Promise<void> | null = null;
+
+  constructor(
+    private readonly opts: {
+      url: string;
+      pool: pg.Pool;
+      live: LiveEngine;
+      logger: Logger;
+      pollMs: number;
+    },
+  ) {}
+
+  /** The reason the database cannot serve now, or null. */
+  readonly unavailable = (): string | null => this.lost;
+
+  start(): void {
+    void this.check();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.checking;
+    await this.listener?.end().catch(() => {});
+    this.listener = null;
+  }
+
+  /** Checks now (connection, listener, generation); schedules the next check. */
+  check(): Promise<void> {
+    this.checking ??= this.checkNow().finally(() => {
+      this.checking = null;
+      if (!this.stopped) {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => void this.check(), this.opts.pollMs);
+        this.timer.unref();
+      }
+    });
+    return this.checking;
+  }
+
+  private async checkNow(): Promise<void> {
+    try {
+      if (!this.listener) await this.listen();
+      const generation = await currentGeneration(this.opts.pool);
+      if (this.lost) {
+        this.opts.logger.info({ database: redact(this.opts.url) }, 'database connection restored');
+        this.lost = null;
+      }
+      if (generation) await this.reloadIf(generation);
+    } catch (err) {
+      const message = `the database is unreachable (${redact(this.opts.url)}): ${(err as Error).message}; retrying`;
+      if (!this.lost) this.opts.logger.error({ error: (err as Error).message }, 'database connection lost');
+      this.lost = message;
+      await this.listener?.end().catch(() => {});
+      this.listener = null;
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.opts.url, connectionTimeoutMillis: 5000 });
+    client.on('error', () => {
+      // The next check sees the failure, reports it and reconnects.
+      if (this.listener === client) this.listener = null;
+    });
+    client.on('notification', (n) => {
+      if (n.channel === GENERATION_CHANNEL && n.payload) void this.reloadIf(n.payload).catch(() => {});
+    });
+    await client.connect();
+    await client.query(`LISTEN ${GENERATION_CHANNEL}`);
+    this.listener = client;
+  }
+
+  private reloadIf(generation: string): Promise<void> {
+    const { live } = this.opts;
+    return live.exclusive(async () => {
+      if (live.state().engine?.index.dir === `postgres:${generation}`) return;
+      // A failed reload is logged and shown by /health; the previous generation keeps serving.
+      await live.reloadNow().catch(() => {});
+    });
+  }
+}
