@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /**
@@ -65,5 +66,32 @@ export function loadStaticFiles(dir: string): Map<string, StaticFile> {
   }
   const index = files.get('/index.html');
   if (index) files.set('/', index);
+  for (const [route, file] of vendorFiles()) files.set(route, file);
+  return files;
+}
+
+/**
+ * PDF.js for the page view of PDF sources, served from Footnote's own node_modules (no CDN) at these exact
+ * paths; the page view imports them only when a PDF page is opened.
+ */
+const VENDOR: Record<string, string> = {
+  '/vendor/pdfjs/pdf.min.mjs': 'build/pdf.min.mjs',
+  '/vendor/pdfjs/pdf.worker.min.mjs': 'build/pdf.worker.min.mjs',
+};
+
+function vendorFiles(): Map<string, StaticFile> {
+  const files = new Map<string, StaticFile>();
+  let root: string;
+  try {
+    root = path.dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
+  } catch {
+    return files;
+  }
+  const version = String((JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string }).version);
+  for (const [route, rel] of Object.entries(VENDOR)) {
+    const file = path.join(root, rel);
+    if (!existsSync(file)) continue;
+    files.set(route, { body: new Uint8Array(readFileSync(file)), type: 'text/javascript; charset=utf-8', version });
+  }
   return files;
 }

@@ -2,7 +2,7 @@
 
 /**
  * @typedef {{ marker: number, docId: string, source: string, title: string, start: number, end: number,
- *   text: string, quote: string, score: number }} Citation
+ *   text: string, quote: string, score: number, page?: number, pageEnd?: number }} Citation
  * @typedef {{ text: string, docId: string, start: number, end: number }} AnswerSpan
  * @typedef {{ answer: string, abstained: boolean, citations: Citation[], answerSpan?: AnswerSpan,
  *   timings?: { retrieveMs: number, answerMs: number, totalMs: number }, mode?: 'extractive' | 'generative',
@@ -128,7 +128,7 @@ export async function getDocuments() {
   return (await getJson('/documents')).documents ?? [];
 }
 
-/** @type {Map<string, Promise<{ id: string, title: string, source: string, text: string }>>} */
+/** @type {Map<string, Promise<{ id: string, title: string, source: string, text: string, pages?: number[], file?: string }>>} */
 const documentCache = new Map();
 
 /**

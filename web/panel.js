@@ -24,6 +24,7 @@ export function createPanel() {
   const passageText = $('passage-text');
   const passageNote = $('passage-note');
   const showInArticle = $('show-in-article');
+  const articleMode = $('article-mode');
   const articleView = $('article-view');
   const articleTitle = $('article-title');
   const articleSource = $('article-source');
@@ -60,6 +61,8 @@ export function createPanel() {
     passageNote.textContent = openOptions.related
       ? 'The closest passage found. It does not answer the question.'
       : 'Highlighted: the words that support the answer.';
+    // A PDF source opens on the page the quote is printed on.
+    showInArticle.textContent = citation.page ? `Show on page ${pageLabel(citation)}` : 'Show in article';
     articleView.hidden = true;
     passageView.hidden = false;
     panel.hidden = false;
@@ -110,12 +113,21 @@ export function createPanel() {
     options?.returnFocus()?.classList.toggle('is-active', active);
   }
 
+  /** @param {Citation} citation "3", or "3–4" for a quote that runs onto the next page */
+  function pageLabel(citation) {
+    return citation.pageEnd ? `${citation.page}–${citation.pageEnd}` : String(citation.page);
+  }
+
+  /** @type {'page' | 'text'} how a PDF source is shown: its page, or its text (the fallback) */
+  let pdfMode = 'page';
+
   async function openArticle() {
     if (!current) return;
     const citation = current;
     const mine = ++generation;
     passageView.hidden = true;
     articleView.hidden = false;
+    articleMode.hidden = true;
     articleTitle.textContent = citation.title;
     showSource(articleSource, citation.source);
     articleText.replaceChildren(h('p', { class: 'panel-status' }, 'Loading the article…'));
@@ -123,6 +135,12 @@ export function createPanel() {
     try {
       const doc = await getDocument(citation.docId);
       if (mine !== generation) return;
+      if (citation.page && doc.file) {
+        articleMode.hidden = false;
+        articleMode.textContent = pdfMode === 'page' ? 'Text view' : 'Page view';
+        if (pdfMode === 'page' && (await showPage(doc.file, citation, mine))) return;
+        if (mine !== generation) return;
+      }
       renderArticle(doc.text, citation);
     } catch (error) {
       if (mine !== generation) return;
@@ -133,6 +151,33 @@ export function createPanel() {
           `Couldn't load the article. ${/** @type {Error} */ (error).message}`,
         ),
       );
+    }
+  }
+
+  /**
+   * The page the quote is printed on, rendered with PDF.js, the quote highlighted; false when it can't be
+   * (PDF.js or the file failed to load), and the text view is shown instead.
+   * @param {string} url
+   * @param {Citation} citation
+   * @param {number} mine
+   */
+  async function showPage(url, citation, mine) {
+    const note = h('p', { class: 'panel-note', 'data-testid': 'pdf-page-note' }, `Page ${pageLabel(citation)} of ${shortPath(citation.source, 40)}`);
+    const holder = h('div', { class: 'pdf-holder' });
+    articleText.replaceChildren(note, holder);
+    try {
+      const { renderPdfPage } = await import('./pdf-page.js');
+      const first = await renderPdfPage(holder, { url, page: /** @type {number} */ (citation.page), quote: citation.quote });
+      if (mine !== generation) return true;
+      if (!first) note.append(' (the quote could not be located on the page image: use Text view)');
+      const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
+      first?.scrollIntoView({ block: 'center', behavior: reduce ? 'auto' : 'smooth' });
+      return true;
+    } catch (error) {
+      if (mine !== generation) return true;
+      console.warn('PDF page view failed, showing the text', error);
+      articleMode.hidden = true;
+      return false;
     }
   }
 
@@ -176,6 +221,11 @@ export function createPanel() {
   }
 
   showInArticle.addEventListener('click', openArticle);
+  articleMode.addEventListener('click', () => {
+    pdfMode = pdfMode === 'page' ? 'text' : 'page';
+    openArticle();
+    articleMode.focus();
+  });
   $('back-to-passage').addEventListener('click', backToPassage);
   $('panel-close').addEventListener('click', () => close());
   backdrop.addEventListener('click', () => close());
