@@ -151,6 +151,20 @@ describe('verifySentence', () => {
     });
   });
 
+  it('rejects a negation the passage does not make, and a claim the passage negates', () => {
+    const spoke = passage(3, 'The Belarusian leader did not specify how many soldiers were deployed. Minsk sent troops to the border.');
+    expect(verifySentence('Ukraine has not deployed troops along its border with Belarus [1].', given).reason).toBe(
+      'it negates what the cited passage states',
+    );
+    expect(verifySentence('The Belarusian leader specified how many soldiers were deployed [3].', [spoke]).reason).toBe(
+      'the cited passage states it negated',
+    );
+    expect(verifySentence('The Belarusian leader did not say how many soldiers were deployed [3].', [spoke]).supported).toBe(
+      true,
+    );
+    expect(verifySentence('Minsk sent troops to the border [3].', [spoke]).supported).toBe(true);
+  });
+
   it('takes no support from instructions inside a document', () => {
     const v = verifySentence('Poland invaded Belarus [1].', given);
     expect(v.supported).toBe(false);

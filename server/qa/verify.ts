@@ -327,15 +327,17 @@ export function verifySentence(sentence: string, given: GivenPassage[], opts: Ve
     for (const [marker, ss] of sentencesOf) {
       let best: [number, number] | null = null;
       let bestCov = -1;
-      ss.forEach(([s, e, t], i) => {
+      for (const [s, e, t] of ss) {
         const c = coverage(terms, bagOf(t));
         if (c > bestCov) [best, bestCov] = [[s, e], c];
-        // Two adjacent sentences when together they cover clearly more than either.
+      }
+      // Two adjacent sentences when together they cover clearly more than the best one alone.
+      const single = bestCov;
+      ss.forEach(([s, , t], i) => {
         const next = ss[i + 1];
-        if (next) {
-          const c2 = coverage(terms, bagOf(`${t} ${next[2]}`));
-          if (c2 > bestCov + 0.15) [best, bestCov] = [[s, next[1]], c2];
-        }
+        if (!next) return;
+        const c2 = coverage(terms, bagOf(`${t} ${next[2]}`));
+        if (c2 > single + 0.15 && c2 > bestCov) [best, bestCov] = [[s, next[1]], c2];
       });
       if (best) quotes.set(marker, best);
     }
@@ -371,5 +373,19 @@ export function verifySentence(sentence: string, given: GivenPassage[], opts: Ve
       quotes,
     );
   }
+  // Polarity: "did not call for talks" is not supported by "called for talks", nor the other way round.
+  const quoted = [...quotes].map(([marker, [qs, qe]]) => {
+    const p = byMarker.get(marker) as GivenPassage;
+    return p.text.slice(qs - p.start, qe - p.start);
+  });
+  if (negated(claim) && !quoted.some(negated)) {
+    return verdict(false, 'it negates what the cited passage states', cov, quotes);
+  }
+  if (!negated(claim) && quoted.length && quoted.every(negated)) {
+    return verdict(false, 'the cited passage states it negated', cov, quotes);
+  }
   return verdict(true, undefined, cov, quotes);
 }
+
+const NEGATION = /\b(not|never|no|none|nobody|nothing|neither|nor|cannot|without)\b|n't\b/i;
+const negated = (text: string) => NEGATION.test(foldTypography(text));
