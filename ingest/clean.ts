@@ -7,7 +7,11 @@
 export interface Span {
   start: number;
   end: number;
+  /** A fenced code block (Markdown ``` or ~~~): cited whole, never split into sentences or merged with prose. */
+  code?: boolean;
 }
+
+const FENCE = /^\s{0,3}(```|~~~)/;
 
 /** Whole lines that web scrapes carry and that must never be cited. */
 const BOILERPLATE_LINES: RegExp[] = [
@@ -37,13 +41,32 @@ export function isBoilerplate(line: string): boolean {
 
 /**
  * Splits `text` into content segments: one or more per non-empty, non-boilerplate line, with stray tags
- * cut out and leading/trailing whitespace and markup trimmed off. Segments never cross a line break.
+ * cut out and leading/trailing whitespace and markup trimmed off. Segments never cross a line break,
+ * except a fenced code block, which is one segment (its lines kept as written).
  */
 export function contentSegments(text: string): Span[] {
   const segments: Span[] = [];
   const lineRe = /[^\r\n]+/g;
+  let fence: { marker: string; start: number; end: number } | null = null;
   for (let m = lineRe.exec(text); m; m = lineRe.exec(text)) {
     const line = m[0];
+    const opening = FENCE.exec(line);
+    if (fence) {
+      if (opening && opening[1] === fence.marker && /^\s{0,3}(`{3,}|~{3,})\s*$/.test(line)) {
+        if (fence.end > fence.start) segments.push({ start: fence.start, end: fence.end, code: true });
+        fence = null;
+      } else {
+        if (fence.end === fence.start && line.trim() === '') continue;
+        if (fence.end === fence.start) fence.start = m.index;
+        if (line.trim() !== '') fence.end = m.index + line.length;
+      }
+      continue;
+    }
+    if (opening) {
+      const after = m.index + m[0].length;
+      fence = { marker: opening[1] as string, start: after, end: after };
+      continue;
+    }
     if (isBoilerplate(line)) continue;
     let cursor = 0;
     const pieces: Span[] = [];
@@ -57,6 +80,8 @@ export function contentSegments(text: string): Span[] {
       if (trimmed) segments.push({ start: m.index + trimmed.start, end: m.index + trimmed.end });
     }
   }
+  // An unclosed fence runs to the end of the text, as Markdown renders it.
+  if (fence && fence.end > fence.start) segments.push({ start: fence.start, end: fence.end, code: true });
   return segments;
 }
 

@@ -33,6 +33,15 @@ export function toPassages(doc: DocumentRecord, chunking: Chunking = DEFAULT_CHU
   };
 
   for (const segment of contentSegments(text)) {
+    if (segment.code) {
+      // A code block is a passage of its own (cut at line ends if long), quoted whole, never prose.
+      flush();
+      for (const piece of codePieces(text, segment, chunking.maxChars)) {
+        current = [piece];
+        flush();
+      }
+      continue;
+    }
     const sentences = splitSentences(text, segment);
     const prev = current[current.length - 1];
     // Join the previous paragraph only if it is short and nothing but whitespace lies between them,
@@ -59,4 +68,22 @@ function length(spans: Span[]): number {
   const first = spans[0];
   const last = spans[spans.length - 1];
   return first && last ? last.end - first.start : 0;
+}
+
+/** A code block cut at line ends into pieces of at most `max` characters (a longer line is kept whole). */
+function codePieces(text: string, block: Span, max: number): Span[] {
+  const out: Span[] = [];
+  let start = block.start;
+  let end = block.start;
+  for (const m of text.slice(block.start, block.end).matchAll(/[^\n]*(?:\n|$)/g)) {
+    if (m[0] === '') break;
+    const lineEnd = block.start + m.index + m[0].replace(/\r?\n$/, '').length;
+    if (end > start && lineEnd - start > max) {
+      out.push({ start, end });
+      start = block.start + m.index;
+    }
+    end = lineEnd;
+  }
+  if (end > start) out.push({ start, end });
+  return out.filter((s) => /\S/.test(text.slice(s.start, s.end)));
 }

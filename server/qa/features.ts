@@ -151,7 +151,8 @@ export function unitFeatures(
 ): UnitFeatures {
   const own = terms.filter((t) => t.own);
   const carried = terms.filter((t) => !t.own);
-  const bag = bagOf(unit.text);
+  // A unit under a Markdown heading is matched together with it ("## Install" + "Run npm i").
+  const bag = bagOf(unit.heading ? `${unit.heading}\n${unit.text}` : unit.text);
   const passage = bagOf(unit.hit.passage.text);
   const whole = doc.whole;
   const inDocument = (t: ExpandedTerm) => Math.max(credit(t, bag, sim), credit(t, whole) * 0.8);

@@ -97,3 +97,23 @@ describe('the scorer', () => {
     expect(Math.abs(w.weights[0] as number)).toBeGreaterThan(Math.abs(w.weights[1] as number) * 5);
   });
 });
+
+describe('Markdown structure', () => {
+  const text = '# Widget\n\n## Install\n\nRun the installer first.\n\n```sh\nnpm install widget\n# not a heading\n```\n\n- Fast: renders 10,000 points.\n';
+  const doc = { docId: 'w', source: 'w.md', title: 'Widget', text, hash: '' };
+  it('makes a fenced code block one passage of its own, never merged with prose', async () => {
+    const { toPassages } = await import('../../ingest/passages.ts');
+    const passages = toPassages(doc);
+    const code = passages.find((p) => p.text.includes('npm install'));
+    expect(code?.text).toBe('npm install widget\n# not a heading');
+    expect(code?.sentences).toHaveLength(1);
+    for (const p of passages) expect(p.text).toBe(text.slice(p.start, p.end));
+  });
+  it('matches a unit together with the heading it sits under (not a # line inside code)', async () => {
+    const { toPassages } = await import('../../ingest/passages.ts');
+    const hits = toPassages(doc).map((passage, i) => ({ passage, index: i, score: 1, similarity: 0, bm25Rank: i, denseRank: -1 }));
+    const units = unitsOf(hits, new Map([['w', doc]]), hits.length);
+    expect(units.find((u) => u.text === 'Run the installer first.')?.heading).toBe('Install');
+    expect(units.find((u) => u.text.startsWith('Fast'))?.heading).toBe('Install');
+  });
+});

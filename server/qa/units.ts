@@ -1,5 +1,6 @@
 import type { DocumentRecord } from '../../ingest/types.ts';
 import type { Retrieved } from '../retrieve.ts';
+import { contentSegments } from '../../ingest/clean.ts';
 import { foldTypography } from '../text.ts';
 
 /** A candidate answer: one sentence, or two neighbours, of a retrieved passage (offsets into the document). */
@@ -16,6 +17,34 @@ export interface Unit {
   dependent: boolean;
   /** Index of the (first) sentence in its passage. */
   sentence: number;
+  /** The Markdown heading the unit sits under ('' if none): context it is matched together with. */
+  heading: string;
+}
+
+const HEADING = /^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$/gm;
+const headingMemo = new WeakMap<DocumentRecord, Array<{ start: number; text: string }>>();
+
+/** The document's Markdown headings (outside code blocks), in order. */
+function headingsOf(doc: DocumentRecord): Array<{ start: number; text: string }> {
+  let hs = headingMemo.get(doc);
+  if (!hs) {
+    const code = contentSegments(doc.text).filter((s) => s.code);
+    hs = [...doc.text.matchAll(HEADING)]
+      .filter((m) => !code.some((c) => c.start <= m.index && m.index < c.end))
+      .map((m) => ({ start: m.index, text: m[1] as string }));
+    headingMemo.set(doc, hs);
+  }
+  return hs;
+}
+
+/** The nearest heading before `offset` (not the unit's own line). */
+function headingAt(doc: DocumentRecord, offset: number): string {
+  let found = '';
+  for (const h of headingsOf(doc)) {
+    if (h.start + 3 >= offset) break;
+    found = h.text;
+  }
+  return found;
 }
 
 /** Openings that refer back: a sentence starting so is quoted with the one before it. */
@@ -24,8 +53,8 @@ const DEPENDENT =
 
 /**
  * The units of the passages read: each sentence and each pair of neighbours in the same paragraph.
- * A pair never crosses a line break, so a headline, dateline, caption or byline (a line of its own) is
- * quoted on its own, never glued to the sentence after it.
+ * A pair never crosses a line break, so a headline, dateline, caption, byline, list item or table row (a
+ * line of its own) is quoted on its own, never glued to the sentence after it; a code block is one unit.
  */
 export function unitsOf(retrieved: Retrieved[], docs: Map<string, DocumentRecord>, read: number): Unit[] {
   const out: Unit[] = [];
@@ -36,10 +65,12 @@ export function unitsOf(retrieved: Retrieved[], docs: Map<string, DocumentRecord
     sentences.forEach(([start, end], i) => {
       const text = doc.text.slice(start, end);
       const dependent = DEPENDENT.test(foldTypography(text));
-      out.push({ hit, rank, start, end, text, pair: false, dependent, sentence: i });
+      const heading = headingAt(doc, start);
+      out.push({ hit, rank, start, end, text, pair: false, dependent, sentence: i, heading });
       const next = sentences[i + 1];
       if (next && !/[\r\n]/.test(doc.text.slice(end, next[0]))) {
-        out.push({ hit, rank, start, end: next[1], text: doc.text.slice(start, next[1]), pair: true, dependent, sentence: i });
+        const pairText = doc.text.slice(start, next[1]);
+        out.push({ hit, rank, start, end: next[1], text: pairText, pair: true, dependent, sentence: i, heading });
       }
     });
   });
