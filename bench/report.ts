@@ -1,4 +1,5 @@
 import type { Bm25Baseline, DenseBaseline } from './baselines.ts';
+import type { PdfIngestResult } from './pdf-ingest.ts';
 import type { CorpusInfo } from './corpus.ts';
 import type { HnswResult } from './hnsw-recall.ts';
 import type { IngestRun } from './ingest-child.ts';
@@ -65,6 +66,8 @@ export interface Results {
   scales: ScaleResult[];
   soak: (SoakResult & { scale: number }) | null;
   targets: Target[];
+  /** PDF text extraction speed (bench/pdf-ingest.ts); absent in older results. */
+  pdf?: PdfIngestResult;
 }
 
 const f0 = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
@@ -151,6 +154,23 @@ interface Table {
 
 function tables(r: Results): Table[] {
   const out: Table[] = [];
+  if (r.pdf) {
+    out.push({
+      title: 'PDF ingest (PDF.js text extraction with pages and reading order; medians)',
+      headers: ['pages', 'MB', 'pages/s', 'extract s', 'extract+split s', 'passages', 'PDF.js load s'],
+      rows: [
+        [
+          f0(r.pdf.pages),
+          f1(r.pdf.megabytes),
+          f0(r.pdf.pagesPerSec),
+          f2(r.pdf.extractMs / 1000),
+          f2(r.pdf.extractSplitMs / 1000),
+          f0(r.pdf.passages),
+          f2(r.pdf.loadMs / 1000),
+        ],
+      ],
+    });
+  }
   out.push({
     title: 'Ingest (ingest() with full: true, fresh process per run; medians)',
     headers: [

@@ -11,6 +11,7 @@ import { ensureCorpus } from './corpus.ts';
 import { evaluateHnsw } from './hnsw-recall.ts';
 import type { IngestRun } from './ingest-child.ts';
 import { evaluateKnownItems, knownItems, sampleQueries } from './known-item.ts';
+import { benchPdfIngest } from './pdf-ingest.ts';
 import { askLatency, httpLatency, stageBreakdown } from './latency.ts';
 import { QUESTIONS } from './questions.ts';
 import {
@@ -36,6 +37,8 @@ const MODES = {
   full: {
     scales: [1_000, 10_000, 100_000],
     ingestRuns: 3,
+    /** Pages of the PDF whose ingest speed is measured. */
+    pdfPages: 500,
     /** Passages the embedder-alone measurement embeds (0: all). */
     embedSample: 0,
     knownItems: 300,
@@ -56,6 +59,7 @@ const MODES = {
   quick: {
     scales: [1_000, 10_000],
     ingestRuns: 2,
+    pdfPages: 60,
     embedSample: 2000,
     knownItems: 100,
     latencyQueries: 60,
@@ -286,6 +290,10 @@ async function main(): Promise<number> {
     results.push({ scale, corpus: corpus.info, ingest, ...result, server });
   }
 
+  log(`PDF ingest: ${settings.pdfPages} pages`);
+  const pdf = await benchPdfIngest(settings.pdfPages, settings.ingestRuns);
+  log(`  ${Math.round(pdf.pagesPerSec)} pages/s`);
+
   const report: Results = {
     meta: {
       mode,
@@ -301,6 +309,7 @@ async function main(): Promise<number> {
     scales: results,
     soak: soakResult,
     targets: evaluateTargets(results, soakResult),
+    pdf,
   };
   await mkdir(OUT_DIR, { recursive: true });
   await writeFile(path.join(OUT_DIR, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
