@@ -19,7 +19,9 @@ export async function generativeAnswer(
 ) {
   const signal = c.req.raw.signal;
   if (!opts.stream) {
-    const outcome = await llm.answer(engine, input, { signal });
+    const outcome = await answerUnlessGone(llm, engine, input, signal);
+    // Nobody to answer: no error for a client that left.
+    if (!outcome) return c.body(null, 204);
     logOutcome(opts.logger, outcome);
     return c.json(outcome.response, 200);
   }
@@ -55,6 +57,21 @@ export async function generativeAnswer(
       await stream.writeSSE({ event: 'error', data: opts.errorEvent(err) });
     }
   });
+}
+
+/** The outcome, or null when the client went away (its signal aborted the model call). */
+export async function answerUnlessGone(
+  llm: GenerativeAnswerer,
+  engine: Engine,
+  input: AskInput,
+  signal: AbortSignal,
+): Promise<GenerativeOutcome | null> {
+  try {
+    return await llm.answer(engine, input, { signal });
+  } catch (err) {
+    if (signal.aborted) return null;
+    throw err;
+  }
 }
 
 /** What the model wrote that was not shown, and why an answer fell back: for the operator, not the client. */

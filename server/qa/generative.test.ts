@@ -331,6 +331,21 @@ describe('streams that end early', () => {
     await reader?.cancel().catch(() => {});
     await expect.poll(() => model.abandoned.some((q) => q.model === 'dawdling'), { timeout: 1000 }).toBe(true);
   });
+
+  it('also without streaming: a client that leaves stops the model call, and no error is logged for it', async () => {
+    const before = model.abandoned.length;
+    const leave = new AbortController();
+    const res = appFor('dawdling', { timeoutMs: 60_000 }).request('/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'footnote', messages: [{ role: 'user', content: TROOPS }] }),
+      signal: leave.signal,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    leave.abort();
+    expect((await res).status).toBe(204);
+    await expect.poll(() => model.abandoned.length > before, { timeout: 1000 }).toBe(true);
+  });
 });
 
 describe('/v1/chat/completions uses the same verified path', () => {
