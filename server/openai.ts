@@ -10,6 +10,7 @@ import type { Citation } from './answer.ts';
 import { requireApiToken } from './api-token.ts';
 import type { AppOptions } from './app.ts';
 import type { AskInput, Engine } from './engine.ts';
+import { answerUnlessGone } from './generative-http.ts';
 import type { GenerativeAnswerer } from './qa/generative.ts';
 import { ApiError, codeForStatus } from './errors.ts';
 import {
@@ -194,7 +195,9 @@ export function createOpenAIApp(
     const input = toAskInput(body.messages);
     // With a language model (LLM_BASE_URL): the same verified answers as /ask.
     if (opts.llm && body.stream) return generativeStream(c, s.engine, opts.llm, input, body) as never;
-    const generated = opts.llm ? (await opts.llm.answer(s.engine, input, { signal: c.req.raw.signal })).response : null;
+    const outcome = opts.llm ? await answerUnlessGone(opts.llm, s.engine, input, c.req.raw.signal) : null;
+    if (opts.llm && !outcome) return c.body(null, 204) as never;
+    const generated = outcome?.response ?? null;
     const { answer, abstained, citations } = generated ?? (await s.engine.ask(input));
     const verified = generated
       ? { mode: generated.mode, sentences: generated.sentences, fallbackReason: generated.fallbackReason }
