@@ -185,6 +185,10 @@ export async function loadFile(
   }
 }
 
+/** Extractions of PDF and Word files by content, most recently used last. */
+const extractCache = new Map<string, Awaited<ReturnType<typeof extractBinary>>>();
+const EXTRACT_CACHE_SIZE = 256;
+
 async function loadBinary(
   filePath: string,
   size: number,
@@ -203,10 +207,24 @@ async function loadBinary(
     };
   }
   const onPage = opts.onPage;
-  const extracted = await extractBinary(await readFile(filePath), ext, {
-    maxPages: opts.maxPages ?? limits.maxPages,
-    ...(onPage ? { onPage: (done: number, total: number) => onPage(source, done, total) } : {}),
-  });
+  const bytes = await readFile(filePath);
+  const maxPages = opts.maxPages ?? limits.maxPages;
+  // Every ingest and every documents API change reads the whole folder: a PDF is parsed once per content.
+  const key = `${ext}:${maxPages}:${sha256(bytes)}`;
+  let extracted = extractCache.get(key);
+  if (extracted) {
+    extractCache.delete(key);
+  } else {
+    extracted = await extractBinary(bytes, ext, {
+      maxPages,
+      ...(onPage ? { onPage: (done: number, total: number) => onPage(source, done, total) } : {}),
+    });
+  }
+  extractCache.set(key, extracted);
+  for (const oldest of extractCache.keys()) {
+    if (extractCache.size <= EXTRACT_CACHE_SIZE) break;
+    extractCache.delete(oldest);
+  }
   if ('error' in extracted) return { file: source, reason: extracted.error, kind: extracted.kind };
   const { text, title, pages } = extracted;
   if (text.length > opts.maxBytes) {
