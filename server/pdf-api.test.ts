@@ -132,11 +132,17 @@ describe('npm run ingest with PDF and Word files', () => {
     await writeFile(path.join(dir, 'broken.pdf'), corruptPdf(good));
     await writeFile(path.join(dir, 'scan.pdf'), await imageOnlyPdf());
     await writeFile(path.join(dir, 'notes.docx'), await docxFile('Notes', ['Meeting notes on the reservoir.']));
+    const pages = (n: number) => Array.from({ length: n }, (_, i) => [`Page ${i + 1} of the long annual report.`]);
+    await writeFile(path.join(dir, 'annual.pdf'), await pagesPdf(pages(120)));
+    await writeFile(path.join(dir, 'archive.pdf'), await pagesPdf(pages(160)));
     const r = await run(['ingest/main.ts', '--dir', dir, '--index-dir', path.join(root, 'index')], {
-      MAX_PDF_PAGES: '5',
+      MAX_PDF_PAGES: '150',
     });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/indexed 2 document\(s\)/);
+    expect(r.stdout).toMatch(/indexed 3 document\(s\)/);
+    // A long PDF shows its progress; one over MAX_PDF_PAGES is skipped unread.
+    expect(r.stderr).toMatch(/reading docs\/annual\.pdf: page 100\/120\n.*reading docs\/annual\.pdf: page 120\/120/s);
+    expect(r.stdout).toMatch(/skipped docs\/archive\.pdf: 160 pages, over the 150-page limit \(raise MAX_PDF_PAGES/);
     expect(r.stdout).toMatch(/skipped docs\/locked\.pdf: encrypted PDF/);
     expect(r.stdout).toMatch(/skipped docs\/broken\.pdf: not a readable PDF/);
     expect(r.stdout).toMatch(/skipped docs\/scan\.pdf: no text layer: OCR is not supported/);
