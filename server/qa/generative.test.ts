@@ -59,6 +59,13 @@ const SCENARIOS: Record<string, (req: ModelRequest) => { text?: string; status?:
     return { text: `${injected ? `${INJECTED} [${n}]. ` : ''}${GRAIN_ANSWER} [${n}].` };
   },
   'faithful-grain': (req) => ({ text: `${GRAIN_ANSWER} [${holding(req, 'Odesa')}].` }),
+  // A reasoning model: its thinking first (split across chunks), then the answer with footnote-style markers.
+  thinks: (req) => {
+    const n = holding(req, '120,000');
+    const text = `<think>The user asks about troops. Passage ${n} says 999,999 maybe? No.</think>\n\n${faithful(n).replace(/\[(\d+)\]/g, '[^$1]')}`;
+    return { chunks: text.match(/[\s\S]{1,4}/g) ?? [] };
+  },
+  'only-thinks': () => ({ text: '<think>Nothing to say.</think>' }),
   // The model server dies after the first sentence.
   'dies-mid-stream': (req) => {
     const text = faithful(holding(req, '120,000'));
@@ -161,6 +168,14 @@ describe('generative /ask against a scripted model', () => {
     expect(sent.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
     expect(sent.messages[1]?.content).toBe(TROOPS);
     expect(sent.question).toBe('And how did Minsk respond?');
+  });
+
+  it("a reasoning model's <think> block is not part of the answer; [^1] markers are read as [1]", async () => {
+    const r = await ask('thinks', TROOPS, { unsupported: 'flag' });
+    expect(r.mode).toBe('generative');
+    expect(r.answer).toBe(faithful(1));
+    expect(r.sentences?.every((x) => x.supported)).toBe(true);
+    expectFallback(await ask('only-thinks'), 'llm_empty_reply', await extractive());
   });
 
   it('a fabricated number is dropped; the supported sentence stays', async () => {

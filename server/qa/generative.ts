@@ -172,14 +172,26 @@ export class GenerativeAnswerer {
         { signal },
       );
       let buffer = '';
+      let reasoning = true;
       for await (const chunk of stream) {
-        raw += chunk;
         buffer += chunk;
-        const { sentences, rest } = splitSentences(buffer);
+        // A reasoning model's <think>…</think> preamble is not part of the answer: wait it out, then drop it.
+        if (reasoning) {
+          const answerSoFar = readThinking(buffer);
+          if (answerSoFar === null) continue;
+          buffer = answerSoFar;
+          raw += answerSoFar;
+          reasoning = false;
+        } else raw += chunk;
+        const { sentences, rest } = splitSentences(normaliseMarkers(buffer));
         buffer = rest;
         for (const s of sentences) await handle(s);
       }
-      for (const s of splitSentences(buffer, true).sentences) await handle(s);
+      if (reasoning) {
+        buffer = readThinking(buffer) ?? '';
+        raw += buffer;
+      }
+      for (const s of splitSentences(normaliseMarkers(buffer), true).sentences) await handle(s);
     } catch (err) {
       if (hooks.signal?.aborted) throw err;
       failure = timeout.aborted ? 'llm_timeout' : classify(err);
@@ -211,6 +223,23 @@ export class GenerativeAnswerer {
       ...(failure ? { interrupted: failure } : {}),
     };
   }
+}
+
+/**
+ * The buffer without a leading `<think>…</think>` block; null while such a block is still open (or could
+ * still be starting).
+ */
+export function readThinking(buffer: string): string | null {
+  const text = buffer.trimStart();
+  if ('<think>'.startsWith(text)) return null;
+  if (!text.startsWith('<think>')) return buffer;
+  const end = text.indexOf('</think>');
+  return end < 0 ? null : text.slice(end + '</think>'.length).trimStart();
+}
+
+/** Marker spellings models use for the passage numbers: `[Passage 2]`, `[^2]`, `[source 2]` → `[2]`. */
+export function normaliseMarkers(text: string): string {
+  return text.replace(/\[\s*(?:\^|(?:passage|source|doc(?:ument)?)\s*)(\d+)\s*\]/gi, '[$1]');
 }
 
 function historyMessages(history: ChatTurn[] | undefined): BaseMessage[] {
