@@ -27,13 +27,18 @@ interface PassageMetadata {
  * (40) returns at most 40 rows from an HNSW scan, fewer than the 50 candidates hybrid retrieval reads.
  */
 export function createPool(url: string, efSearch = 128, max = 4): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 });
-  pool.on('connect', (client) => {
-    client.query(`SET hnsw.ef_search = ${Math.max(1, Math.floor(efSearch))}`).catch(() => {});
+  return new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: 5000,
+    // Connections are kept: opening one per burst of questions costs a round trip and the SET below.
+    idleTimeoutMillis: 0,
+    onConnect: async (client) => {
+      await client.query(`SET hnsw.ef_search = ${Math.max(1, Math.floor(efSearch))}`);
+    },
+  }).on('error', () => {
+    // An idle connection the server dropped (restart, network): the pool discards it, the next query reconnects.
   });
-  // An idle connection the server drops (restart, network) is reported here; the next query reconnects.
-  pool.on('error', () => {});
-  return pool;
 }
 
 /** Opens a pool and brings the schema up to date (migrations are idempotent). */
