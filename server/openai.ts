@@ -138,7 +138,9 @@ export function sourceList(abstained: boolean, citations: Citation[]): string {
     const related = new Map(citations.map((c) => [c.docId, `- ${c.title} — ${c.source}`]));
     return `\n\nRelated:\n${[...related.values()].join('\n')}`;
   }
-  const sources = citations.map((c) => `[${c.marker}] ${c.title} — ${c.source}`);
+  // PDF sources say the page the quote is on.
+  const page = (c: Citation) => (c.page ? (c.pageEnd ? `, pp. ${c.page}–${c.pageEnd}` : `, p. ${c.page}`) : '');
+  const sources = citations.map((c) => `[${c.marker}] ${c.title} — ${c.source}${page(c)}`);
   return `\n\nSources:\n${sources.join('\n')}`;
 }
 

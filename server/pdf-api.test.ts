@@ -65,6 +65,14 @@ describe('documents API: PDF and Word uploads', () => {
     expect(c?.docId).toBe('ostrand-water');
     expect(c?.quote).toContain('2.15 euros per cubic metre');
     expect(c?.page).toBe(3);
+    // The OpenAI-compatible endpoint's source list says the page too.
+    const chat = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...read, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'footnote', messages: [{ role: 'user', content: 'What will the new water tariff in Ostrand be?' }] }),
+    });
+    const content = ((await chat.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content;
+    expect(content).toMatch(/\[1\] Ostrand water report — seeds\/ostrand-water\.pdf, p\. 3/);
 
     const doc = (await (await fetch(`${server.url}/documents/ostrand-water`, { headers: read })).json()) as {
       text: string;

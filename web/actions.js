@@ -11,7 +11,8 @@ import { h, ICONS, icon } from './render.js';
  * @param {AskResponse} result
  */
 export function answerAsText(result) {
-  const flat = (/** @type {string} */ s) => s.replace(/\s+/g, ' ').trim();
+  // U+200B marks a PDF line broken after a hyphen: layout, like the whitespace.
+  const flat = (/** @type {string} */ s) => s.replace(/\u200B/g, '').replace(/\s+/g, ' ').trim();
   const lines = [];
   const span = result.answerSpan?.text;
   if (span && !result.answer.startsWith(span)) lines.push(flat(span), '');
@@ -23,7 +24,10 @@ export function answerAsText(result) {
         .sort((a, b) => a.marker - b.marker);
   if (cited.length > 0) {
     lines.push('');
-    for (const c of cited) lines.push(`[${c.marker}] ${flat(c.title)} — “${flat(c.quote)}”`);
+    for (const c of cited) {
+      const page = c.page ? (c.pageEnd ? `, pp. ${c.page}–${c.pageEnd}` : `, p. ${c.page}`) : '';
+      lines.push(`[${c.marker}] ${flat(c.title)}${page} — “${flat(c.quote)}”`);
+    }
   }
   return lines.join('\n');
 }

@@ -382,8 +382,21 @@ function sentenceNodes(result, onMarker) {
 function sourceLabel(citation, titleClass) {
   return [
     h('span', { class: titleClass, title: `${citation.title}\n${citation.source}` }, citation.title),
-    h('span', { class: 'source-path', 'data-testid': 'source-path' }, shortPath(citation.source)),
+    h(
+      'span',
+      { class: 'source-path', 'data-testid': 'source-path' },
+      shortPath(citation.source) + pageSuffix(citation),
+    ),
   ];
+}
+
+/**
+ * ", p. 3" (", pp. 3–4") for a citation from a PDF, else nothing.
+ * @param {Citation} citation
+ */
+function pageSuffix(citation) {
+  if (!citation.page) return '';
+  return citation.pageEnd ? `, pp. ${citation.page}–${citation.pageEnd}` : `, p. ${citation.page}`;
 }
 
 /**

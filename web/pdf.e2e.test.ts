@@ -68,6 +68,8 @@ describe('a PDF source in the chat UI', () => {
     });
     try {
       await askInUi(page, 'What is the new water tariff in Ostrand?');
+      // The footnote under the answer says the page.
+      expect(await page.getByTestId('source-path').first().textContent()).toBe('ostrand-water.pdf, p. 3');
       await page.getByTestId('marker').first().click();
       const open = page.getByTestId('show-in-article');
       await expect.poll(() => open.textContent()).toMatch(/Show on page 3/);
