@@ -149,6 +149,7 @@ export class GenerativeAnswerer {
       start: r.passage.start,
       text: r.passage.text,
       sentences: r.passage.sentences,
+      title: engine.documents.get(r.passage.docId)?.title ?? '',
     }));
     const passages = retrieved
       .map((r, i) => formatPassage(i + 1, engine.documents.get(r.passage.docId)?.title ?? '', r.passage.text))

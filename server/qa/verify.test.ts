@@ -163,12 +163,26 @@ describe('verifySentence', () => {
       true,
     );
     expect(verifySentence('Minsk sent troops to the border [3].', [spoke]).supported).toBe(true);
+    // The negation is in the passage's other sentence: the quote holds it.
+    const said = passage(4, 'The Belarusian leader spoke in Minsk on Monday about the border. He did not say how many soldiers.', 200);
+    const v = verifySentence('The Belarusian leader did not say how many soldiers were sent [4].', [said]);
+    expect(v.supported).toBe(true);
+    const [qs, qe] = v.quotes.get(4) ?? [0, 0];
+    expect(said.text.slice(qs - 200, qe - 200)).toContain('He did not say how many soldiers.');
   });
 
   it('takes no support from instructions inside a document', () => {
     const v = verifySentence('Poland invaded Belarus [1].', given);
     expect(v.supported).toBe(false);
     expect(v.reason).toBe('name "poland" is not in the cited passage');
+  });
+
+  it('takes names from the title of the cited document', () => {
+    const titled = { ...TROOPS, title: 'Lukashenko says Ukraine massed troops' };
+    expect(verifySentence('Lukashenko said Ukraine deployed more than 120,000 troops along its border [1].', [titled]).supported).toBe(true);
+    expect(verifySentence('Lukashenko said Ukraine deployed more than 120,000 troops along its border [1].', [TROOPS]).reason).toBe(
+      'name "lukashenko" is not in the cited passage',
+    );
   });
 
   it('pools the passages a sentence cites', () => {

@@ -20,6 +20,8 @@ export interface GivenPassage {
   text: string;
   /** Sentence boundaries inside the passage, [start, end] in document offsets. */
   sentences: Array<[number, number]>;
+  /** Its document's title: names it gives count as support for names ("the Belarusian leader" is Lukashenko). */
+  title?: string;
 }
 
 export interface VerifyOptions {
@@ -359,7 +361,8 @@ export function verifySentence(sentence: string, given: GivenPassage[], opts: Ve
   const badNumber = numbersIn(claim).find((n) => !supportNumbers.has(n));
   if (badNumber !== undefined) return verdict(false, `number ${badNumber} is not in the cited passage`, 0, quotes);
 
-  const badName = namesIn(claim).find((n) => !hasWord(n, bag, vocabulary));
+  const titles = bagOf(cited.map((p) => p.title ?? '').join('\n'));
+  const badName = namesIn(claim).find((n) => !hasWord(n, bag, vocabulary) && !titles.stems.has(stemWord(n)));
   if (badName) return verdict(false, `name "${badName}" is not in the cited passage`, 0, quotes);
 
   const cov = terms.length ? coverage(terms, bag) : 0;
@@ -379,7 +382,18 @@ export function verifySentence(sentence: string, given: GivenPassage[], opts: Ve
     return p.text.slice(qs - p.start, qe - p.start);
   });
   if (negated(claim) && !quoted.some(negated)) {
-    return verdict(false, 'it negates what the cited passage states', cov, quotes);
+    // The negation may be in another sentence of the passage than the best-covering one: the one that
+    // shares most words with the claim becomes the quote.
+    const claimStems = bagOf(claim).stems;
+    let best: [number, [number, number], number] | null = null;
+    for (const [marker, ss] of sentencesOf) {
+      for (const [s, e, t] of ss) {
+        const shared = [...bagOf(t).stems].filter((x) => claimStems.has(x)).length;
+        if (negated(t) && shared > 0 && (!best || shared > best[2])) best = [marker, [s, e], shared];
+      }
+    }
+    if (!best) return verdict(false, 'it negates what the cited passage states', cov, quotes);
+    quotes.set(best[0], best[1]);
   }
   if (!negated(claim) && quoted.length && quoted.every(negated)) {
     return verdict(false, 'the cited passage states it negated', cov, quotes);
