@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createEmbedder, type Embedder } from '../ingest/embedder.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { ingest } from '../ingest/pipeline.ts';
-import { pagesPdf, textPdf } from '../test/pdf-fixtures.ts';
+import { ligaturePdf, linesPdf, pagesPdf, textPdf, twoColumnPdf } from '../test/pdf-fixtures.ts';
 import { type Engine, loadEngine } from './engine.ts';
 
 /** The seed articles as PDFs (small pages, so most take two or three) answer as the text versions do. */
@@ -100,16 +100,34 @@ describe('citations from a multi-page PDF', () => {
       ],
       { title: 'Vellmar harbour report' },
     );
-    const engine = await buildIndex('vellmar', { 'vellmar.pdf': pdf, 'note.txt': Buffer.from('A note on the weather in Ostrand: it rained all week.\n') });
-    const cases: [string, RegExp, number][] = [
-      ['Who resigned as mayor of Vellmar?', /Ilse Brandt, resigned/, 2],
-      ['How much will the repairs to the Vellmar lighthouse cost?', /2\.4 million euros/, 3],
-      ['When did the harbour of Vellmar reopen?', /reopened in May/, 1],
+    const engine = await buildIndex('vellmar', {
+      'vellmar.pdf': pdf,
+      // A two-column page drawn line by line across the columns, a hyphenated line end, ligature glyphs.
+      'columns.pdf': await twoColumnPdf(
+        'Quarry news',
+        ['The Halden quarry closed', 'its western pit in March', 'after a rock slide.'],
+        ['The eastern pit of Halden', 'stays open and employs', '94 quarry workers.'],
+      ),
+      'hyphen.pdf': await linesPdf([
+        'The Corvast accord was signed by twelve inter-',
+        'national shipping firms in the port of Lisk.',
+      ]),
+      'ligature.pdf': ligaturePdf(['The Brannock \uFB01re brigade \uFB01nished its \uFB02ood drill on Sunday.']),
+      'note.txt': Buffer.from('A note on the weather in Ostrand: it rained all week.\n'),
+    });
+    const cases: [string, RegExp, number, string][] = [
+      ['Who resigned as mayor of Vellmar?', /Ilse Brandt, resigned/, 2, 'vellmar'],
+      ['How much will the repairs to the Vellmar lighthouse cost?', /2\.4 million euros/, 3, 'vellmar'],
+      ['When did the harbour of Vellmar reopen?', /reopened in May/, 1, 'vellmar'],
+      ['How many workers does the eastern pit of Halden employ?', /^The eastern pit of Halden stays open and employs 94 quarry workers\.$/, 1, 'columns'],
+      ['How many international shipping firms signed the Corvast accord?', /twelve inter-\u200Bnational shipping firms/, 1, 'hyphen'],
+      ['When did the Brannock fire brigade finish its flood drill?', /finished its flood drill on Sunday/, 1, 'ligature'],
     ];
-    for (const [question, quote, page] of cases) {
+    for (const [question, quote, page, docId] of cases) {
       const r = await engine.ask({ question });
       expect(r.abstained, question).toBe(false);
       const c = r.citations[0];
+      expect(c?.docId, question).toBe(docId);
       expect(c?.quote).toMatch(quote);
       expect(c?.page).toBe(page);
       expect(engine.documents.get(c?.docId ?? '')?.text.slice(c?.start, c?.end)).toBe(c?.text);
