@@ -109,4 +109,25 @@ describe('a PDF source in the chat UI', () => {
       await close();
     }
   });
+
+  it('falls back to the text view when the page cannot be rendered', async () => {
+    const { page, errors, close } = await openPage(browser, server.url, {
+      expectedConsoleErrors: /Failed to load resource|net::ERR_FAILED/,
+      before: (p) => {
+        void p.addInitScript((token) => sessionStorage.setItem('footnote.apiToken', token), TOKEN);
+        void p.route('**/vendor/pdfjs/**', (route) => route.abort());
+      },
+    });
+    try {
+      await askInUi(page, 'What is the new water tariff in Ostrand?');
+      await page.getByTestId('marker').first().click();
+      await page.getByTestId('show-in-article').click();
+      await page.getByTestId('article-highlight').waitFor();
+      expect(await page.getByTestId('article-highlight').textContent()).toContain('2.15 euros per cubic metre');
+      expect(await page.getByTestId('pdf-page').count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
 });
