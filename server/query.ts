@@ -60,7 +60,10 @@ const TYPE_PATTERNS: Array<[QuestionType, RegExp]> = [
  * interviewed him when he said…" the "when" belongs to a subordinate clause.
  */
 export function questionType(question: string): QuestionType {
-  const q = foldTypography(question).toLowerCase().trim();
+  // "When tracking a run, is the table rendered?" asks yes or no: a leading clause sets the scene only.
+  const whole = foldTypography(question).toLowerCase().trim();
+  const main = whole.replace(/^(when|if|while|after|before|once|unless|since|by default)\b[^,?]*,\s*/, '');
+  const q = main.length > 0 ? main : whole;
   let best: QuestionType | null = null;
   let at = Number.POSITIVE_INFINITY;
   for (const [type, re] of TYPE_PATTERNS) {

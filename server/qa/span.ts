@@ -162,8 +162,11 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
   return null;
 }
 
-/** Kinds of things a name answers: "which city", "which journalist", "what agency" ask for a named entity. */
-const ENTITY_KINDS = ['location', 'person', 'organization', 'social_group'];
+/**
+ * Kinds of things only a name answers: "which city", "which country". Kept to places: people and
+ * organisation words have technical senses ("server", "client", "agent") that a name need not answer.
+ */
+const ENTITY_KINDS = ['location'];
 
 /** The question asks for a named thing of a kind (city, country, journalist...), so the answer must name one. */
 export function asksForNamedKind(q: AnalysedQuestion): boolean {

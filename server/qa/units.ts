@@ -61,18 +61,33 @@ export function unitsOf(retrieved: Retrieved[], docs: Map<string, DocumentRecord
   retrieved.slice(0, read).forEach((hit, rank) => {
     const doc = docs.get(hit.passage.docId);
     if (!doc) return;
-    const sentences = hit.passage.sentences;
+    // A code block (one multi-line "sentence") is read line by line too: a CLI help or a config file
+    // answers in a line or two ("-c/--connections NUM" + "The number of … default: 10").
+    const sentences =
+      hit.passage.sentences.length === 1 && hit.passage.text.includes('\n')
+        ? [...linesOf(doc.text, hit.passage.sentences[0] as [number, number])]
+        : hit.passage.sentences;
     sentences.forEach(([start, end], i) => {
       const text = doc.text.slice(start, end);
       const dependent = DEPENDENT.test(foldTypography(text));
       const heading = headingAt(doc, start);
       out.push({ hit, rank, start, end, text, pair: false, dependent, sentence: i, heading });
       const next = sentences[i + 1];
-      if (next && !/[\r\n]/.test(doc.text.slice(end, next[0]))) {
+      const code = sentences !== hit.passage.sentences;
+      if (next && (code || !/[\r\n]/.test(doc.text.slice(end, next[0])))) {
         const pairText = doc.text.slice(start, next[1]);
         out.push({ hit, rank, start, end: next[1], text: pairText, pair: true, dependent, sentence: i, heading });
       }
     });
   });
   return out;
+}
+
+/** The non-blank lines of a span, trimmed, as [start, end] offsets. */
+function* linesOf(text: string, [start, end]: [number, number]): Generator<[number, number]> {
+  for (const m of text.slice(start, end).matchAll(/[^\r\n]+/g)) {
+    const lead = m[0].length - m[0].trimStart().length;
+    const body = m[0].trim();
+    if (body) yield [start + m.index + lead, start + m.index + lead + body.length];
+  }
 }
