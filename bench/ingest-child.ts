@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { IngestEnvSchema, parseEnv } from '../ingest/config.ts';
 import { createEmbedder } from '../ingest/embedder.ts';
@@ -61,10 +62,13 @@ async function main(): Promise<void> {
   const end = performance.now();
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
-  const lines = (await readFile(path.join(indexDir, FILES.passages), 'utf8')).split('\n').filter(Boolean);
-  const texts = lines
-    .slice(0, Number(sample) || lines.length)
-    .map((l) => (JSON.parse(l) as { text: string }).text);
+  // Line by line: at 1M passages the file is longer than a string can be.
+  const texts: string[] = [];
+  const limit = Number(sample) || Number.POSITIVE_INFINITY;
+  for await (const line of createInterface({ input: createReadStream(path.join(indexDir, FILES.passages)) })) {
+    if (texts.length >= limit) break;
+    if (line) texts.push((JSON.parse(line) as { text: string }).text);
+  }
   const e0 = performance.now();
   for (let i = 0; i < texts.length; i += INGEST_BATCH) await embedder.embed(texts.slice(i, i + INGEST_BATCH));
   const embedOnlyMs = since(e0);

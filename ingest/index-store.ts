@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import {
   mkdir,
   open,
@@ -13,6 +14,16 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import hnswlib from 'hnswlib-node';
+import type { Bm25Index } from '../server/bm25.ts';
+import { initialismsOf } from '../server/qa/initialisms.ts';
+import {
+  buildLexical,
+  decodeLexicalFile,
+  encodeLexical,
+  lexicalTexts,
+  registerLexical,
+  tokenizerVersion,
+} from '../server/lexical.ts';
 import {
   type DocumentRecord,
   DocumentRecordSchema,
@@ -38,6 +49,7 @@ export const FILES = {
   passages: 'passages.jsonl',
   vectors: 'vectors.f32',
   hnsw: 'hnsw.bin',
+  lexical: 'lexical.bin',
 } as const;
 
 /**
@@ -52,6 +64,11 @@ export interface IndexData {
   passages: Passage[];
   /** Row i is passage i's embedding (normalised). */
   vectors: Float32Array[];
+  /**
+   * BM25 over the passages (see server/lexical.ts): built by writeIndex when absent; on a loaded index,
+   * the persisted one when it was built with this tokenizer.
+   */
+  lexical?: Bm25Index;
 }
 
 export interface LoadedIndex extends IndexData {
@@ -94,14 +111,53 @@ function checksum(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function jsonl(rows: unknown[]): string {
-  return rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
+/** Size and sha256 of a file, read in chunks (hnsw.bin at 1M passages is most of a GB). */
+async function checksumFile(file: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 22 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bytes += chunk.byteLength;
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/**
+ * JSON lines in chunks of about 16 MB: at 1M passages the whole file is longer than the longest string
+ * V8 can hold (512 MB).
+ */
+function jsonl(rows: unknown[]): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  let lines: string[] = [];
+  let size = 0;
+  for (const r of rows) {
+    const line = JSON.stringify(r);
+    lines.push(line);
+    size += line.length;
+    if (size > 1 << 24) {
+      chunks.push(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+      lines = [];
+      size = 0;
+    }
+  }
+  if (lines.length) chunks.push(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+  return chunks;
 }
 
 async function writeDurable(file: string, data: string | Uint8Array): Promise<void> {
   const fh = await open(file, 'w');
   try {
     await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeDurableChunks(file: string, chunks: Uint8Array[]): Promise<void> {
+  const fh = await open(file, 'w');
+  try {
+    for (const c of chunks) await fh.write(c);
     await fh.sync();
   } finally {
     await fh.close();
@@ -122,16 +178,24 @@ export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIn
   data.vectors.forEach((v, i) => {
     flat.set(v, i * dims);
   });
-  await writeDurable(path.join(partial, FILES.documents), jsonl(data.documents));
-  await writeDurable(path.join(partial, FILES.passages), jsonl(data.passages));
+  await writeDurableChunks(path.join(partial, FILES.documents), jsonl(data.documents));
+  await writeDurableChunks(path.join(partial, FILES.passages), jsonl(data.passages));
   await writeDurable(path.join(partial, FILES.vectors), new Uint8Array(flat.buffer));
   await hnsw.writeIndex(path.join(partial, FILES.hnsw));
+  const lexical = data.lexical ?? buildLexical(lexicalTexts(data.passages, data.documents));
+  await writeDurableChunks(
+    path.join(partial, FILES.lexical),
+    encodeLexical(lexical, initialismsOf(data.documents)),
+  );
   const files: NonNullable<Manifest['files']> = {};
-  for (const name of [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw]) {
-    const bytes = await readFile(path.join(partial, name));
-    files[name] = { bytes: bytes.byteLength, sha256: checksum(bytes) };
+  for (const name of [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw, FILES.lexical]) {
+    files[name] = await checksumFile(path.join(partial, name));
   }
-  const manifest = { ...data.manifest, files };
+  const manifest: Manifest = {
+    ...data.manifest,
+    files,
+    lexical: { file: FILES.lexical, tokenizer: tokenizerVersion() },
+  };
   // The manifest goes last: a generation without one is never published.
   await writeDurable(path.join(partial, FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
   // The generation served until now: kept one more round, since a running server may still read it.
@@ -192,16 +256,25 @@ async function removeLeftovers(indexDir: string): Promise<void> {
   }
 }
 
-function parseJsonl<T>(text: string, schema: { parse(v: unknown): T }, file: string): T[] {
+/** Parses JSON lines from bytes, decoded ~64 MB at a time (a 1M-passage file is too long for one string). */
+function parseJsonl<T>(bytes: Uint8Array, schema: { parse(v: unknown): T }, file: string): T[] {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: T[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (!line) continue;
-    try {
-      out.push(schema.parse(JSON.parse(line)));
-    } catch {
-      throw new IndexError(`${file} line ${i + 1} is corrupt`, 'run npm run ingest to rebuild the index');
+  let lineNo = 0;
+  for (let start = 0; start < buf.byteLength; ) {
+    let end = start + (1 << 26) >= buf.byteLength ? buf.byteLength : buf.lastIndexOf(10, start + (1 << 26));
+    if (end < start) end = buf.indexOf(10, start + (1 << 26));
+    if (end < 0) end = buf.byteLength;
+    const lines = buf.toString('utf8', start, end).split('\n');
+    start = end + 1;
+    for (const line of lines) {
+      lineNo++;
+      if (!line) continue;
+      try {
+        out.push(schema.parse(JSON.parse(line)));
+      } catch {
+        throw new IndexError(`${file} line ${lineNo} is corrupt`, 'run npm run ingest to rebuild the index');
+      }
     }
   }
   return out;
@@ -267,12 +340,8 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
     }
     return bytes;
   };
-  const documents = parseJsonl(
-    (await read(FILES.documents)).toString('utf8'),
-    DocumentRecordSchema,
-    FILES.documents,
-  );
-  const passages = parseJsonl((await read(FILES.passages)).toString('utf8'), PassageSchema, FILES.passages);
+  const documents = parseJsonl(await read(FILES.documents), DocumentRecordSchema, FILES.documents);
+  const passages = parseJsonl(await read(FILES.passages), PassageSchema, FILES.passages);
   const raw = await read(FILES.vectors);
   const dims = manifest.model.dimensions;
   if (passages.length !== manifest.counts.passages || documents.length !== manifest.counts.documents) {
@@ -307,7 +376,28 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
     );
   }
   hnsw.setEf(manifest.hnsw.efSearch);
-  return { manifest, documents, passages, vectors, hnsw, dir };
+  // The persisted BM25 index, if built with this tokenizer (else the Retriever rebuilds it).
+  let lexical: Bm25Index | undefined;
+  if (manifest.lexical && manifest.lexical.tokenizer === tokenizerVersion()) {
+    const bytes = await read(manifest.lexical.file);
+    let initialisms: Map<string, string[]>;
+    try {
+      ({ index: lexical, initialisms } = decodeLexicalFile(bytes));
+    } catch {
+      throw new IndexError(
+        `${manifest.lexical.file} in ${indexDir} is corrupt`,
+        'run npm run ingest to rebuild the index',
+      );
+    }
+    if (lexical.count !== passages.length) {
+      throw new IndexError(
+        `${manifest.lexical.file} in ${indexDir} is inconsistent`,
+        'run npm run ingest to rebuild the index',
+      );
+    }
+    registerLexical(passages, lexical, initialisms);
+  }
+  return { manifest, documents, passages, vectors, hnsw, dir, ...(lexical ? { lexical } : {}) };
 }
 
 /** Locks this process holds now: a lock file naming this pid but not listed here is a previous life's. */

@@ -61,5 +61,10 @@ export const ManifestSchema = z.object({
    * hnsw.bin can crash the native HNSW reader instead of failing cleanly. Optional for older indexes.
    */
   files: z.record(z.string(), z.object({ bytes: z.number().int(), sha256: z.string() })).optional(),
+  /**
+   * The persisted BM25 index (lexical.bin) and the tokenizer it was built with; a server whose tokenizer
+   * differs rebuilds it from the passages. Absent in older indexes.
+   */
+  lexical: z.object({ file: z.string(), tokenizer: z.string() }).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { denseWeightFor, fuse } from './retrieve.ts';
+
+const list = (ids: number[], top: number, step: number): Array<[number, number]> =>
+  ids.map((id, i) => [id, top - i * step]);
+
+describe('adaptive fusion', () => {
+  it('keeps the base weight for an unsure lexical list and a typical dense gap', () => {
+    const lexical = list([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 8, 0.2);
+    const dense = list([11, 12, 13, 14, 15, 16, 17, 18, 19, 20], 0.8, 0.12 / 9);
+    expect(denseWeightFor(lexical, dense, 0.25)).toBeCloseTo(0.25, 6);
+  });
+
+  it('gives the dense list less say the surer BM25 is, more the surer the dense list is', () => {
+    const dense = list([11, 12, 13, 14, 15, 16, 17, 18, 19, 20], 0.8, 0.12 / 9);
+    const sure = denseWeightFor(list([1, 2, 3], 20, 1), dense, 0.25);
+    expect(sure).toBeCloseTo(0.25 / 16, 6);
+    const flatDense = list([11, 12, 13, 14, 15, 16, 17, 18, 19, 20], 0.8, 0.01 / 9);
+    expect(denseWeightFor(list([1], 8, 0), flatDense, 0.25)).toBeLessThan(0.1);
+    const sharpDense = list([11, 12, 13, 14, 15, 16, 17, 18, 19, 20], 0.8, 0.6 / 9);
+    expect(denseWeightFor(list([1], 8, 0), sharpDense, 0.25)).toBeCloseTo(0.5, 6);
+  });
+
+  it('does not let dense passages push out a confident BM25 head', () => {
+    // Ten near-copies scored far above the rest by BM25; the dense list prefers others.
+    const lexical: Array<[number, number]> = [
+      ...list([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 45, 0.1),
+      ...list([21, 22, 23, 24, 25], 20, 0.5),
+    ];
+    const dense = list([21, 22, 23, 24, 25, 1, 2], 0.9, 0.02);
+    expect(
+      fuse(lexical, dense, 0.25)
+        .slice(0, 10)
+        .map(([id]) => id)
+        .sort((a, b) => a - b),
+    ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('scores stay in (0, 1], the best possible being 1', () => {
+    const lexical = list([1, 2, 3], 8, 1);
+    const dense = list([1, 3, 2], 0.9, 0.05);
+    const fused = fuse(lexical, dense, 0.25);
+    expect(fused[0]?.[0]).toBe(1);
+    expect(fused[0]?.[1]).toBeCloseTo(1, 10);
+    for (const [, s] of fused) expect(s).toBeGreaterThan(0);
+    expect(fuse([], [], 0.25)).toEqual([]);
+  });
+});
