@@ -95,8 +95,15 @@ export async function publishGeneration(
   pool: pg.Pool,
   data: IndexData,
   embedder: Embedder,
-): Promise<{ generation: string; ms: number }> {
+): Promise<{ generation: string; ms: number; steps: Record<'documents' | 'passages' | 'hnsw' | 'switch', number> }> {
   const t0 = performance.now();
+  const steps = { documents: 0, passages: 0, hnsw: 0, switch: 0 };
+  let mark = t0;
+  const step = (name: keyof typeof steps) => {
+    const now = performance.now();
+    steps[name] = Math.round(now - mark);
+    mark = now;
+  };
   const seq = (await pool.query<{ n: string }>(`SELECT nextval('footnote_generation_seq')::text AS n`)).rows[0]?.n;
   const generation = `g${seq}`;
   const table = `footnote_passages_${generation}`;
@@ -124,6 +131,7 @@ export async function publishGeneration(
       ],
     );
   }
+  step('documents');
   const store = vectorStore(pool, table, embedder);
   await store.ensureTableInDatabase(dims);
   const rows = data.passages.map(
@@ -139,11 +147,13 @@ export async function publishGeneration(
     data.vectors.map((v) => Array.from(v)),
     rows,
   );
+  step('passages');
   // Built after the rows are in (faster than maintaining it row by row), before the generation is visible.
   const { m, efConstruction } = data.manifest.hnsw;
   await pool.query(
     `CREATE INDEX ON ${table} USING hnsw (embedding vector_cosine_ops) WITH (m = ${m}, ef_construction = ${efConstruction})`,
   );
+  step('hnsw');
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -162,8 +172,9 @@ export async function publishGeneration(
   } finally {
     client.release();
   }
+  step('switch');
   await pruneGenerations(pool);
-  return { generation, ms: performance.now() - t0 };
+  return { generation, ms: performance.now() - t0, steps };
 }
 
 /**
@@ -309,7 +320,7 @@ export async function publishFromFiles(
   pool: pg.Pool,
   generationDir: string,
   embedder: Embedder,
-): Promise<{ generation: string; ms: number }> {
+): ReturnType<typeof publishGeneration> {
   const { hnsw: _, dir: __, ...data } = await loadIndex(generationDir);
   return publishGeneration(pool, data, embedder);
 }
