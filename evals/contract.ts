@@ -20,11 +20,22 @@ export const CitationSchema = z.object({
 });
 export type Citation = z.infer<typeof CitationSchema>;
 
+/** With `debug: true`, the scorer's top candidates (optional: a server without it still evaluates). */
+export const CandidateSchema = z.object({
+  source: z.string(),
+  start: z.number().int(),
+  end: z.number().int(),
+  text: z.string(),
+  probability: z.number(),
+});
+export type Candidate = z.infer<typeof CandidateSchema>;
+
 export const AskResponseSchema = z.object({
   answer: z.string(),
   abstained: z.boolean(),
   citations: z.array(CitationSchema),
   timings: z.object({ retrieveMs: z.number(), answerMs: z.number(), totalMs: z.number() }),
+  debug: z.object({ candidates: z.array(CandidateSchema) }).optional(),
 });
 export type AskResponse = z.infer<typeof AskResponseSchema>;
 
@@ -47,6 +58,8 @@ export const RetrievedSchema = z.array(
 export interface AskRequest {
   question: string;
   history?: ChatMessage[];
+  /** Ask for the scorer's candidates, so a failure can show the chosen one beside the gold one. */
+  debug?: boolean;
 }
 
 /** What the runner needs from whatever answers questions: the in-process engine or a server over HTTP. */

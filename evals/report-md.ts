@@ -72,6 +72,18 @@ function failureBlock(q: QuestionDetail): string {
   for (const e of q.expectedEvidence) lines.push(`- expected evidence (${e.file}): “${e.quote}”`);
   const ranks = Object.entries(q.retrievalRanks).map(([mode, rank]) => `${mode} ${rank ?? '>k'}`);
   if (ranks.length > 0) lines.push(`- first gold passage rank: ${ranks.join(', ')}`);
+  if (q.chosenCandidate) {
+    const c = q.chosenCandidate;
+    lines.push(`- scorer's first candidate (p ${c.probability}, ${c.source}): “${oneLine(c.text)}”`);
+    if (q.answerable) {
+      const g = q.goldCandidate;
+      lines.push(
+        g
+          ? `- gold candidate: #${g.rank} (p ${g.probability}): “${oneLine(g.text)}”`
+          : '- gold candidate: not among the top candidates (a retrieval or candidate miss)',
+      );
+    }
+  }
   lines.push(
     `- abstained: ${q.abstained ? 'yes' : 'no'}`,
     '',
@@ -107,4 +119,8 @@ export function renderMarkdown(r: Report, chartFile: string): string {
     ...failed.map(failureBlock),
     '',
   ].join('\n\n');
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Bar } from './chart-svg.ts';
 import { RETRIEVAL_MODES, type RetrievalMode } from './contract.ts';
 import {
+  coversAny,
   type LatencySummary,
   type QuestionRun,
   type QuestionScore,
@@ -46,6 +47,9 @@ export interface QuestionDetail extends QuestionScore {
   answer: string | null;
   /** 1-based rank of the first gold passage per retrieval mode (null = not in the top k); in-process only. */
   retrievalRanks: Partial<Record<RetrievalMode, number | null>>;
+  /** The scorer's first candidate, and the first one holding gold evidence (with its 1-based rank). */
+  chosenCandidate?: { text: string; probability: number; source: string };
+  goldCandidate?: { text: string; probability: number; rank: number } | null;
 }
 
 export interface RetrievalSection {
@@ -103,6 +107,7 @@ export function buildReport(
       expectedEvidence: run.question.evidence,
       answer: run.response?.answer ?? null,
       retrievalRanks: retrieval?.ranks.get(run.question.id) ?? {},
+      ...candidateDetail(run),
     })),
   };
 }
@@ -151,3 +156,16 @@ export const ComparableReportSchema = z.looseObject({
   }),
 });
 export type ComparableReport = z.infer<typeof ComparableReportSchema>;
+
+/** The chosen candidate beside the gold one, when the target returned its candidates (`debug`). */
+function candidateDetail(run: QuestionRun): Pick<QuestionDetail, 'chosenCandidate' | 'goldCandidate'> {
+  const candidates = run.response?.debug?.candidates;
+  const chosen = candidates?.[0];
+  if (!candidates || !chosen) return {};
+  const at = candidates.findIndex((c) => coversAny({ ...c }, run.gold));
+  const gold = candidates[at];
+  return {
+    chosenCandidate: { text: chosen.text, probability: chosen.probability, source: chosen.source },
+    goldCandidate: gold ? { text: gold.text, probability: gold.probability, rank: at + 1 } : null,
+  };
+}

@@ -81,6 +81,7 @@ async function askAll(target: Target, questions: readonly Question[], gold: Map<
       response = await target.ask({
         question: question.question,
         ...(question.history ? { history: question.history } : {}),
+        debug: true,
       });
     } catch (err) {
       error = message(err);

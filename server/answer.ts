@@ -48,6 +48,7 @@ export interface AnswerSpan {
 /** One scored candidate, for `debug` and the eval report. */
 export interface CandidateView {
   docId: string;
+  source: string;
   start: number;
   end: number;
   text: string;
@@ -245,9 +246,15 @@ export function composeAnswer(
 }
 
 /** The top candidates with their features, for `debug: true` and the eval report. */
-export function describeCandidates(ranked: ScoredUnit[], scorer: Scorer, n = 5): CandidateView[] {
+export function describeCandidates(
+  ranked: ScoredUnit[],
+  scorer: Scorer,
+  docs: Map<string, DocumentRecord>,
+  n = 5,
+): CandidateView[] {
   return ranked.slice(0, n).map((c) => ({
     docId: c.unit.hit.passage.docId,
+    source: docs.get(c.unit.hit.passage.docId)?.source ?? '',
     start: c.unit.start,
     end: c.unit.end,
     text: c.unit.text,

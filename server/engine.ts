@@ -151,7 +151,7 @@ export class Engine {
       candidates: composed.candidates,
       timings: { retrieveMs: round(t1 - t0), answerMs: round(t2 - t1), totalMs: round(t2 - t0) },
       ...(input.debug
-        ? { debug: { candidates: describeCandidates(composed.candidates, scorer), abstainReason: composed.abstainReason } }
+        ? { debug: { candidates: describeCandidates(composed.candidates, scorer, this.documents), abstainReason: composed.abstainReason } }
         : {}),
     };
   }

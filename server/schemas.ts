@@ -127,6 +127,7 @@ export const AskResponseSchema = z
         candidates: z.array(
           z.object({
             docId: z.string(),
+            source: z.string(),
             start: z.number().int(),
             end: z.number().int(),
             text: z.string(),
