@@ -69,10 +69,11 @@ export function redact(url: string): string {
 
 /**
  * The vector store of one generation. LangChain's PGVectorStore fits the table layout (id, text, metadata
- * jsonb, embedding vector(d)) and writes the rows; Footnote's passage fields go into `metadata`. Its
- * `similaritySearchVectorWithScore` is not used for queries: it selects `*` (the whole vector and metadata
- * of every hit) and parses Documents, where retrieval needs only ordinals and distances — measured on the
- * 10k bench corpus over pglite-socket: see `denseSearch`.
+ * jsonb, embedding vector(d)) and writes the rows; Footnote's passage fields go into `metadata`. It costs
+ * no correctness that matters here: it strips NUL characters from the text it stores (which would shift
+ * offsets), and the loader checks `text === document.slice(start, end)` for every passage, so such an
+ * index fails to load instead of serving wrong citations (ingest refuses binary files anyway). Its search
+ * is not used for queries: see `denseSearch`.
  */
 function vectorStore(pool: pg.Pool, table: string, embedder: Embedder): PGVectorStore {
   return new PGVectorStore(new FootnoteEmbeddings(embedder), {
@@ -282,9 +283,11 @@ export async function loadGeneration(pool: pg.Pool): Promise<PgIndex> {
 
 /**
  * The k nearest passages (ordinal, cosine similarity) by the generation's pgvector HNSW index. Plain SQL
- * rather than PGVectorStore's similarity search, which selects every column of each hit: measured on the
- * 10k bench corpus over pglite-socket, p50 per query was lower with this query (numbers in bench/pg.ts's
- * output and README "Postgres"), for the same ordering.
+ * rather than PGVectorStore's `similaritySearchVectorWithScore`, which selects every column of each hit
+ * (the whole vector as text, the metadata with its sentence offsets) and builds Documents where retrieval
+ * needs two numbers: `npm run bench:pg` at 10k passages over pglite-socket, top 50, paired on the same
+ * queries: p50 2.83 ms against 3.74 ms, the same 50 passages in the same order (20 of 20 queries); the
+ * gap grows with a database across a network, where PGVectorStore moves ~50 vectors per question.
  */
 export async function denseSearch(
   pool: pg.Pool,
@@ -300,7 +303,7 @@ export async function denseSearch(
   return rows.map((r) => [r.ordinal, 1 - Number(r.distance)]);
 }
 
-/** LangChain's similarity search over the same table: kept for the measured comparison in bench/pg.ts. */
+/** LangChain's similarity search over the same table, for the comparison `npm run bench:pg` makes. */
 export async function denseSearchLangChain(
   pool: pg.Pool,
   table: string,
