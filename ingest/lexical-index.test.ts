@@ -16,6 +16,7 @@ import { initialismsOf } from '../server/qa/initialisms.ts';
 import { Retriever } from '../server/retrieve.ts';
 import { seedsWorkspace } from '../test/helpers.ts';
 import { FILES, IndexError, loadIndex } from './index-store.ts';
+import { PassageSchema } from './types.ts';
 
 function sameIndex(a: ReturnType<typeof buildBm25>, b: ReturnType<typeof buildBm25>): void {
   expect(b.count).toBe(a.count);
@@ -96,5 +97,25 @@ describe('the persisted lexical index', () => {
     );
     expect(err).toBeInstanceOf(IndexError);
     expect((err as IndexError).message).toMatch(/lexical\.bin .* corrupt/);
+  });
+
+  it('passages read on the fast path are what zod would give, and an odd row is still refused', async () => {
+    const dir = await realpath(inject('seedsIndexDir'));
+    const lines = (await readFile(path.join(dir, FILES.passages), 'utf8')).split('\n').filter(Boolean);
+    const index = await loadIndex(inject('seedsIndexDir'));
+    expect(index.passages).toEqual(lines.map((l) => PassageSchema.parse(JSON.parse(l))));
+
+    const ws = await seedsWorkspace(inject('seedsIndexDir'));
+    const gen = await realpath(ws.indexDir);
+    const odd = lines.map((l, i) => (i === 3 ? l.replace(/"start":\d+/, '"start":-1') : l)).join('\n');
+    await writeFile(path.join(gen, FILES.passages), `${odd}\n`);
+    // Same size, new checksum: the manifest vouches for the edited file, so only the row check can refuse it.
+    const manifestFile = path.join(gen, FILES.manifest);
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+    const bytes = await readFile(path.join(gen, FILES.passages));
+    const { createHash } = await import('node:crypto');
+    manifest.files[FILES.passages] = { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    await expect(loadIndex(ws.indexDir)).rejects.toThrow(/passages\.jsonl line 4 is corrupt/);
   });
 });
