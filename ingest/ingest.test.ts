@@ -184,13 +184,14 @@ describe('npm run ingest -- --watch', () => {
           path.join(corpus, 'otters.txt'),
           'Otter census\n\nRangers counted 212 otters living in the Glimmerbrook estuary this spring.\n',
         );
-        await waitFor(/indexed 6 document\(s\)[^\n]*\n[^\n]*; 1 embedding\(s\) computed/);
+        // Only the new file is embedded: its headline and its sentence, two passages.
+        await waitFor(/indexed 6 document\(s\)[^\n]*\n[^\n]*; 2 embedding\(s\) computed/);
         const deadline = Date.now() + 5000;
         while ((await ask()).abstained && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
         expect((await ask()).answer).toContain('212 otters');
 
         await rm(path.join(corpus, 'otters.txt'));
-        await waitFor(/indexed 5 document\(s\)[^\n]*\n[^\n]*1 removed/);
+        await waitFor(/indexed 5 document\(s\)[^\n]*\n[^\n]*2 removed/);
       } finally {
         await server.stop();
       }

@@ -45,8 +45,14 @@ export function toPassages(doc: DocumentRecord, chunking: Chunking = DEFAULT_CHU
     const sentences = splitSentences(text, segment);
     const prev = current[current.length - 1];
     // Join the previous paragraph only if it is short and nothing but whitespace lies between them,
-    // so a passage never spans removed boilerplate.
-    if (prev && !(length(current) < chunking.minChars && /^\s*$/.test(text.slice(prev.end, segment.start)))) {
+    // so a passage never spans removed boilerplate; and never glue a headline, caption, dateline or byline
+    // (a short line that is not a sentence) to the prose after it, except a Markdown heading, which
+    // belongs with its section.
+    const standalone = prev && !isSentenceEnd(text, prev) && !isMarkdownHeading(text, current[0] as Span);
+    if (
+      prev &&
+      (standalone || !(length(current) < chunking.minChars && /^\s*$/.test(text.slice(prev.end, segment.start))))
+    ) {
       flush();
     }
     for (const sentence of sentences) {
@@ -86,4 +92,15 @@ function codePieces(text: string, block: Span, max: number): Span[] {
   }
   if (end > start) out.push({ start, end });
   return out.filter((s) => /\S/.test(text.slice(s.start, s.end)));
+}
+
+/** Whether a span ends as a sentence does (., !, ?, a colon, or a closing quote after one). */
+function isSentenceEnd(text: string, span: Span): boolean {
+  return /[.!?:;…]["'”’»)\]]*$/.test(text.slice(span.start, span.end));
+}
+
+/** Whether a span is a Markdown heading line ("## Install"; the marks are outside the span). */
+function isMarkdownHeading(text: string, span: Span): boolean {
+  const lineStart = text.lastIndexOf('\n', span.start - 1) + 1;
+  return /^ {0,3}#{1,6}\s/.test(text.slice(lineStart, span.end));
 }

@@ -117,3 +117,16 @@ describe('Markdown structure', () => {
     expect(units.find((u) => u.text.startsWith('Fast'))?.heading).toBe('Install');
   });
 });
+
+describe('passages of a news article', () => {
+  it('keep a headline and a photo caption apart from the prose after them', async () => {
+    const { toPassages } = await import('../../ingest/passages.ts');
+    const text = 'Putin ally turns on him\n\nVladimir Putin meets Alexander Lukashenko in September\n\nThe ally made a huge intervention. He called for talks.\n';
+    const passages = toPassages({ docId: 'n', source: 'n.txt', title: 't', text, hash: '' });
+    expect(passages.map((p) => p.text)).toEqual([
+      'Putin ally turns on him',
+      'Vladimir Putin meets Alexander Lukashenko in September',
+      'The ally made a huge intervention. He called for talks.',
+    ]);
+  });
+});
