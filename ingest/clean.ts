@@ -94,3 +94,45 @@ function trimSpan(line: string, span: Span): Span | null {
   // A segment must contain at least one letter or digit to be worth citing.
   return end > start && /[\p{L}\p{N}]/u.test(line.slice(start, end)) ? { start, end } : null;
 }
+
+/**
+ * The complement of the content segments, without pure whitespace: what a reader of the whole document
+ * need not see (stray tags, "Leave a Reply", sign-up blurbs, markup). Offsets into `text`, for display only.
+ */
+export function boilerplateRanges(text: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let cursor = 0;
+  const push = (start: number, end: number) => {
+    const piece = text.slice(start, end);
+    if (!/[\p{L}\p{N}<>]/u.test(piece)) return;
+    const lead = piece.length - piece.trimStart().length;
+    out.push([start + lead, end - (piece.length - piece.trimEnd().length)]);
+  };
+  for (const s of contentSegments(text)) {
+    if (s.start > cursor) push(cursor, s.start);
+    cursor = Math.max(cursor, s.end);
+  }
+  if (cursor < text.length) push(cursor, text.length);
+  // Markdown markup before a segment ("## ", "- ") is not residue: only spans with letters, digits or tags.
+  return out.filter(([a, b]) => !/^[#>*•\-\s]+$/.test(text.slice(a, b)));
+}
+
+const MONTH = 'January|February|March|April|May|June|July|August|September|October|November|December';
+const FULL_DATE = new RegExp(
+  `\\b(?:(?:${MONTH})\\s+\\d{1,2},?\\s+\\d{4}|\\d{1,2}\\s+(?:${MONTH})\\s+\\d{4}|\\d{4}-\\d{2}-\\d{2})\\b`,
+);
+
+/**
+ * The date a document carries near its top (a dateline such as "Friday, 11 March 2022, 13:00"), as
+ * written, or null. Looked for in the first few lines only: a date deep in the text is content, not when
+ * the document was written.
+ */
+export function datelineOf(text: string): string | null {
+  for (const s of contentSegments(text).slice(0, 6)) {
+    const line = text.slice(s.start, s.end);
+    if (line.length > 200) continue;
+    const m = FULL_DATE.exec(line);
+    if (m) return m[0];
+  }
+  return null;
+}

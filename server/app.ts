@@ -24,6 +24,7 @@ import { type Logger, requestLog, silentLogger } from './logger.ts';
 import { createOpenAIApp } from './openai.ts';
 import { generativeAnswer } from './generative-http.ts';
 import type { GenerativeAnswerer } from './qa/generative.ts';
+import { boilerplateRanges, datelineOf } from '../ingest/clean.ts';
 import { clientAddress, rateLimit } from './rate-limit.ts';
 import {
   AskQuerySchema,
@@ -360,12 +361,17 @@ export function createApp(opts: AppOptions) {
 
   app.openapi(listDocuments, (c) => {
     const engine = requireEngine(opts);
-    const documents = engine.index.manifest.documents.map((d) => ({
-      id: d.docId,
-      title: engine.documents.get(d.docId)?.title ?? d.docId,
-      source: d.source,
-      passages: d.passages,
-    }));
+    const documents = engine.index.manifest.documents.map((d) => {
+      const doc = engine.documents.get(d.docId);
+      const date = doc ? datelineOf(doc.text) : null;
+      return {
+        id: d.docId,
+        title: doc?.title ?? d.docId,
+        source: d.source,
+        passages: d.passages,
+        ...(date ? { date } : {}),
+      };
+    });
     return c.json({ documents }, 200);
   });
 
@@ -375,7 +381,13 @@ export function createApp(opts: AppOptions) {
     const doc = engine.documents.get(id);
     if (!doc) throw new ApiError(404, 'not_found', `no document with id "${id}"`);
     const paged = doc.pages ? { pages: doc.pages, file: `/documents/${encodeURIComponent(doc.docId)}/file` } : {};
-    return c.json({ id: doc.docId, title: doc.title, source: doc.source, text: doc.text, ...paged }, 200);
+    const boilerplate = boilerplateRanges(doc.text);
+    const date = datelineOf(doc.text);
+    const dated = date ? { date } : {};
+    return c.json(
+      { id: doc.docId, title: doc.title, source: doc.source, text: doc.text, ...dated, ...paged, boilerplate },
+      200,
+    );
   });
 
   app.openapi(getDocumentFile, async (c) => {

@@ -183,6 +183,18 @@ describe('health, documents, OpenAPI', () => {
     expect(doc.title).toBe('Putin tells Lukashenko about "positive changes" in negotiations with Ukraine');
   });
 
+  it("gives a document's dateline, and the page residue a reader may hide", async () => {
+    const list = (await (await fetch(`${server.url}/documents`)).json()) as {
+      documents: Array<{ id: string; date?: string }>;
+    };
+    expect(list.documents.find((d) => d.id === '003_34b0f79b61c39af3')?.date).toBe('11 March 2022');
+    const doc = (await (await fetch(`${server.url}/documents/002_cebfa29bc1daa768`)).json()) as {
+      text: string;
+      boilerplate: Array<[number, number]>;
+    };
+    expect(doc.boilerplate.map(([a, b]) => doc.text.slice(a, b))).toEqual(['Leave a Reply']);
+  });
+
   it('describes the API with OpenAPI generated from the request schemas', async () => {
     const spec = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
       openapi: string;

@@ -172,7 +172,13 @@ export const HealthSchema = z
   .openapi('Health');
 
 export const DocumentSummarySchema = z
-  .object({ id: z.string(), title: z.string(), source: z.string(), passages: z.number().int() })
+  .object({
+    id: z.string(),
+    title: z.string(),
+    source: z.string(),
+    passages: z.number().int(),
+    date: z.string().optional().openapi({ description: 'A dateline near the top of the document, as written' }),
+  })
   .openapi('DocumentSummary');
 
 export const DocumentListSchema = z
@@ -185,6 +191,7 @@ export const DocumentSchema = z
     title: z.string(),
     source: z.string(),
     text: z.string().openapi({ description: 'The full document text; citation offsets index into it' }),
+    date: z.string().optional().openapi({ description: 'A dateline near the top of the document, as written' }),
     pages: z.array(z.number().int()).optional().openapi({
       description:
         'PDF documents: the start offset in text of each page (page n runs from pages[n-1] to pages[n])',
@@ -192,6 +199,12 @@ export const DocumentSchema = z
     file: z.string().optional().openapi({
       description: 'PDF documents: the URL of the original file (GET /documents/{id}/file)',
     }),
+    boilerplate: z
+      .array(z.tuple([z.number().int(), z.number().int()]))
+      .openapi({
+        description:
+          '[start, end) ranges of text that ingestion leaves out as page residue (stray tags, "Leave a Reply", sign-up blurbs): a reader may hide them; offsets are unchanged',
+      }),
   })
   .openapi('Document');
 

@@ -110,6 +110,7 @@ async function loadCorpus() {
           { class: 'corpus-item' },
           h('span', { class: 'corpus-title', title: doc.title || doc.id }, doc.title || doc.id),
           h('span', { class: 'corpus-source', title: doc.source }, shortPath(doc.source)),
+          doc.date ? h('span', { class: 'corpus-date' }, doc.date) : null,
         ),
       ),
     );

@@ -116,6 +116,23 @@ describe('chat UI against the real server (seed corpus)', () => {
     await close();
   });
 
+  it('hides page residue ("Leave a Reply", stray tags) in the article view, offsets unchanged', async () => {
+    const { page, errors, close } = await openApp(server.url);
+    const message = await ask(page, 'What did Lukashenka boast about on the anniversary of the invasion?');
+    const marker = message.getByTestId('marker').first();
+    await marker.click();
+    await byId(page, 'show-in-article').click();
+    await byId(page, 'article-highlight').waitFor();
+    const articleText = byId(page, 'article-view').locator('.article-text');
+    const source = readFileSync('seeds/002_cebfa29bc1daa768.txt', 'utf8');
+    expect(source).toContain('Leave a Reply');
+    // Still the whole file underneath (offsets line up), but the residue is not shown.
+    expect(await articleText.textContent()).toBe(source);
+    expect(await articleText.innerText()).not.toContain('Leave a Reply');
+    expect(errors).toEqual([]);
+    await close();
+  });
+
   it('sends the conversation as history for a follow-up question', async () => {
     const { page, errors, close } = await openApp(server.url);
     const bodies: { question: string; history?: { role: string; content: string }[] }[] = [];

@@ -141,7 +141,7 @@ export function createPanel() {
         if (pdfMode === 'page' && (await showPage(doc.file, citation, mine))) return;
         if (mine !== generation) return;
       }
-      renderArticle(doc.text, citation);
+      renderArticle(doc.text, citation, doc.boilerplate ?? []);
     } catch (error) {
       if (mine !== generation) return;
       articleText.replaceChildren(
@@ -184,8 +184,23 @@ export function createPanel() {
   /**
    * @param {string} text full article
    * @param {Citation} citation
+   * @param {Array<[number, number]>} boilerplate page residue the reader need not see (kept in the DOM,
+   *   hidden, so offsets still line up)
    */
-  function renderArticle(text, citation) {
+  function renderArticle(text, citation, boilerplate = []) {
+    /** The text from `from` to `to`, with residue ranges wrapped in hidden spans. */
+    const plain = (from, to) => {
+      const nodes = [];
+      let at = from;
+      for (const [a, b] of boilerplate) {
+        if (b <= at || a >= to) continue;
+        if (a > at) nodes.push(text.slice(at, a));
+        nodes.push(h('span', { class: 'article-residue', hidden: true }, text.slice(Math.max(a, at), Math.min(b, to))));
+        at = Math.min(b, to);
+      }
+      if (at < to) nodes.push(text.slice(at, to));
+      return nodes;
+    };
     const at = locatePassage(text, citation);
     if (at < 0) {
       articleText.replaceChildren(
@@ -206,7 +221,7 @@ export function createPanel() {
         ? [citation.text]
         : highlight(citation.text, citation.quote, 'span', { class: 'article-quote' })),
     );
-    articleText.replaceChildren(text.slice(0, at), mark, text.slice(end));
+    articleText.replaceChildren(...plain(0, at), mark, ...plain(end, text.length));
     const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
     mark.scrollIntoView({ block: 'center', behavior: reduce ? 'auto' : 'smooth' });
     // Keyboard and screen-reader users land on the passage itself; scrolling already happened.

@@ -151,6 +151,17 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
       if (atStart && !t.includes(' ') && (isStopword(first) || startsAsWord(first))) continue;
       names.push({ text: t, start: s.start + lead, end: s.start + lead + t.length });
     }
+    // Of several names, the one nearest the words the question shares with the sentence is the answer:
+    // "Who reacted sharply…" → the name beside "reacted sharply", not the first name of the sentence.
+    const anchors = [...text.matchAll(/[\p{L}\p{N}]+/gu)]
+      .filter((m) => !isStopword(m[0].toLowerCase()) && q.stems.has(stemWord(m[0].toLowerCase())))
+      .map((m) => m.index);
+    if (anchors.length > 0) {
+      const distance = (s: Span) => Math.min(...anchors.map((a) => (a < s.start ? s.start - a : Math.max(0, a - s.end))));
+      names.sort((a, b) => distance(a) - distance(b));
+    }
+    // "Who" is answered by a person first: "Mikhail Podolyak" before "President's Office".
+    if (q.type === 'who') names.sort((a, b) => Number(personish(b.text)) - Number(personish(a.text)));
     if (q.type === 'where') {
       // A place is what follows "in", "at", "near"...: prefer those names over others in the sentence.
       const placed = names.filter((s) => /\b(?:in|at|near|from|to|into|outside|inside)\s+(?:the\s+)?$/i.test(text.slice(Math.max(0, s.start - 12), s.start)));
@@ -178,4 +189,10 @@ export function asksForNamedKind(q: AnalysedQuestion): boolean {
 function startsAsWord(word: string): boolean {
   const wn = wordNet();
   return wn.senses(word, 'adj').length + wn.senses(word, 'adv').length + wn.senses(word, 'verb').length > 0;
+}
+
+/** Every word of the name is unknown to WordNet as a common noun, or names a person. */
+function personish(name: string): boolean {
+  const wn = wordNet();
+  return words(name).every((w) => wn.senses(w, 'noun').length === 0 || wn.isA(w, 'person'));
 }
