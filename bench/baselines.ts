@@ -3,7 +3,8 @@ import { FootnoteEmbeddings } from '../ingest/embedder.ts';
 import type { LoadedIndex } from '../ingest/index-store.ts';
 import { BM25_B, BM25_K1 } from '../server/bm25.ts';
 import type { Engine } from '../server/engine.ts';
-import type { ExpandedTerm } from '../server/retrieve.ts';
+import { lexicalTexts } from '../server/lexical.ts';
+import { bm25Weights, type ExpandedTerm } from '../server/retrieve.ts';
 import { terms as termsOf } from '../server/text.ts';
 import { exactTopK, readVectors, recallVsExact } from './hnsw-recall.ts';
 import { mean, percentile } from './stats.ts';
@@ -79,19 +80,6 @@ export async function denseBaseline(engine: Engine, queries: Float32Array[], k =
 }
 
 /**
- * The weighted terms retriever.searchBm25 scores (own terms 1, spelling variants 0.9, carried-over less);
- * if retrieve.ts changes them, sameTop10 below drops and says so.
- */
-function bm25Weights(terms: ExpandedTerm[]): Map<string, number> {
-  const weights = new Map<string, number>();
-  for (const t of terms) {
-    for (const m of t.matches)
-      weights.set(m, Math.max(weights.get(m) ?? 0, t.weight * (m === t.stem ? 1 : 0.9)));
-  }
-  return weights;
-}
-
-/**
  * BM25 without an inverted index: each passage's term counts are kept per passage and every passage is
  * scored for every query, as a straightforward implementation (or a library scoring a document list) does.
  */
@@ -152,7 +140,8 @@ export interface Bm25Baseline {
 }
 
 export function bm25Baseline(engine: Engine, queryTerms: ExpandedTerm[][]): Bm25Baseline {
-  const naive = new NaiveBm25(engine.index.passages.map((p) => p.text));
+  // The same texts the index holds (each passage with its document's title and file-name words).
+  const naive = new NaiveBm25([...lexicalTexts(engine.index.passages, engine.index.documents)]);
   const indexed: number[] = [];
   const scan: number[] = [];
   let same = 0;

@@ -94,13 +94,7 @@ export class Retriever {
   }
 
   searchBm25(terms: ExpandedTerm[], k: number): Array<[number, number]> {
-    const weights = new Map<string, number>();
-    const put = (m: string, w: number) => weights.set(m, Math.max(weights.get(m) ?? 0, w));
-    for (const t of terms) {
-      for (const m of t.matches) put(m, t.weight * (m === t.stem ? 1 : 0.9));
-      for (const r of t.related) put(r, t.weight * RELATED_WEIGHT);
-    }
-    return searchBm25(this.bm25, weights, k);
+    return searchBm25(this.bm25, bm25Weights(terms), k);
   }
 
   searchDense(query: Float32Array, k: number): Array<[number, number]> {
@@ -166,6 +160,17 @@ export function denseWeightFor(
   const gap = dense[0] && tenth ? dense[0][1] - tenth[1] : 0;
   const denseConfidence = Math.min(2, Math.sqrt(Math.max(0, gap) / DENSE_TYPICAL_GAP));
   return base * lexicalDoubt * denseConfidence;
+}
+
+/** The weight of each index term for a query: own terms 1, other spellings 0.9, related words 0.5; less when carried over. */
+export function bm25Weights(terms: ExpandedTerm[]): Map<string, number> {
+  const weights = new Map<string, number>();
+  const put = (m: string, w: number) => weights.set(m, Math.max(weights.get(m) ?? 0, w));
+  for (const t of terms) {
+    for (const m of t.matches) put(m, t.weight * (m === t.stem ? 1 : 0.9));
+    for (const r of t.related) put(r, t.weight * RELATED_WEIGHT);
+  }
+  return weights;
 }
 
 /**
