@@ -10,7 +10,8 @@ import { createEmbedder } from '../ingest/embedder.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { type DevDatabase, startDevDatabase } from '../ingest/store/dev-db.ts';
 import { migrate } from '../ingest/store/migrations.ts';
-import { currentGeneration, openStore, publishFromFiles } from '../ingest/store/postgres.ts';
+import { IndexError } from '../ingest/index-store.ts';
+import { currentGeneration, loadGeneration, openStore, publishFromFiles } from '../ingest/store/postgres.ts';
 import { freePort, type RunningServer, run, seedsWorkspace, startServer, type Workspace } from '../test/helpers.ts';
 import type { AskResponse } from './schemas.ts';
 
@@ -239,6 +240,27 @@ describe('FOOTNOTE_STORE=postgres', () => {
       return r.status === 200 ? ((await r.json()) as AskResponse) : null;
     });
     expect(back.answer).toContain('Doha');
+  });
+});
+
+describe('publishing to Postgres', () => {
+  it('concurrent publishers both finish; the last switch wins and is served whole', async () => {
+    const embedder = await createEmbedder({ modelId: DEFAULT_MODEL_ID, modelsDir: MODELS_DIR });
+    const dir = await realpath(ws.indexDir);
+    const [a, b] = await Promise.all([publishFromFiles(pool, dir, embedder), publishFromFiles(pool, dir, embedder)]);
+    expect(a.generation).not.toBe(b.generation);
+    const current = await currentGeneration(pool);
+    expect([a.generation, b.generation]).toContain(current);
+    const loaded = await loadGeneration(pool);
+    expect(loaded.generation).toBe(current);
+    expect(loaded.passages.length).toBe(loaded.manifest.counts.passages);
+  });
+
+  it('refuses to load a generation whose passage text no longer matches its document', async () => {
+    const { table } = await loadGeneration(pool);
+    await pool.query(`UPDATE ${table} SET text = text || ' ' WHERE (metadata->>'ordinal')::int = 3`);
+    await expect(loadGeneration(pool)).rejects.toThrow(IndexError);
+    await expect(loadGeneration(pool)).rejects.toThrow(/does not match its document/);
   });
 });
 

@@ -22,19 +22,30 @@ interface PassageMetadata {
   hash: string;
 }
 
-/**
- * A connection pool to the shared store. `hnsw.ef_search` is set on every connection: pgvector's default
- * (40) returns at most 40 rows from an HNSW scan, fewer than the 50 candidates hybrid retrieval reads.
- */
-export function createPool(url: string, efSearch = 128, max = 4): pg.Pool {
+export interface PoolOptions {
+  /** pgvector's HNSW search breadth (its default, 40, returns at most 40 rows: fewer than the 50 read). */
+  efSearch?: number;
+  max?: number;
+  /**
+   * Client-side limit on any one query, so a database that stops answering (a network partition sends no
+   * reset) becomes an error, and a server says 503 instead of waiting forever. Unset for ingests, whose
+   * HNSW build may take minutes.
+   */
+  queryTimeoutMs?: number;
+}
+
+/** A connection pool to the shared store; every connection gets `hnsw.ef_search` set first. */
+export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
+  const efSearch = Math.max(1, Math.floor(opts.efSearch ?? 128));
   return new pg.Pool({
     connectionString: url,
-    max,
+    max: opts.max ?? 4,
     connectionTimeoutMillis: 5000,
+    ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs } : {}),
     // Connections are kept: opening one per burst of questions costs a round trip and the SET below.
     idleTimeoutMillis: 0,
     onConnect: async (client) => {
-      await client.query(`SET hnsw.ef_search = ${Math.max(1, Math.floor(efSearch))}`);
+      await client.query(`SET hnsw.ef_search = ${efSearch}`);
     },
   }).on('error', () => {
     // An idle connection the server dropped (restart, network): the pool discards it, the next query reconnects.
@@ -42,8 +53,8 @@ export function createPool(url: string, efSearch = 128, max = 4): pg.Pool {
 }
 
 /** Opens a pool and brings the schema up to date (migrations are idempotent). */
-export async function openStore(url: string, efSearch?: number): Promise<pg.Pool> {
-  const pool = createPool(url, efSearch);
+export async function openStore(url: string, opts: PoolOptions = {}): Promise<pg.Pool> {
+  const pool = createPool(url, opts);
   try {
     await migrate(pool);
   } catch (err) {
