@@ -1,0 +1,122 @@
+import { ConfigError, parseEnv } from '../ingest/config.ts';
+import { StoreEnvSchema } from '../ingest/store/config.ts';
+import { openStore } from '../ingest/store/postgres.ts';
+import { createApp } from './app.ts';
+import { ServerEnvSchema } from './config.ts';
+import { Corpus } from './corpus.ts';
+import { ListenError, listen, shutdownOnSignals } from './lifecycle.ts';
+import { describeLoadError, LiveEngine } from './live-engine.ts';
+import { createLogger } from './logger.ts';
+import { GenerationWatcher, loadPgEngine } from './pg-engine.ts';
+import { GenerativeAnswerer } from './qa/generative.ts';
+import { llmConfigFromEnv } from './qa/llm-config.ts';
+
+/** A reason the server cannot start, printed as one line (exit code 2) instead of a stack trace. */
+class StartupError extends Error {}
+
+async function main(): Promise<void> {
+  const env = parseEnv(ServerEnvSchema);
+  const logger = createLogger(env.LOG_LEVEL);
+  // LLM_BASE_URL set: a language model writes the answers, each sentence verified against its citation.
+  const llmConfig = llmConfigFromEnv();
+  const llm = llmConfig ? new GenerativeAnswerer(llmConfig) : null;
+  if (llmConfig) {
+    const { model, timeoutMs, unsupported } = llmConfig;
+    logger.info({ model, timeoutMs, unsupported }, `generative answers with ${model}`);
+  }
+  const store = parseEnv(StoreEnvSchema);
+  // FOOTNOTE_STORE=postgres: the index is read from a database several servers share (migrated at start).
+  const pool =
+    store.FOOTNOTE_STORE === 'postgres'
+      ? await openStore(store.DATABASE_URL, { queryTimeoutMs: 60_000 }).catch((err: unknown) => {
+          throw new StartupError(describeLoadError(err));
+        })
+      : null;
+  let watcher: GenerationWatcher | null = null;
+  const live = new LiveEngine({
+    indexDir: env.INDEX_DIR,
+    modelsDir: env.MODELS_DIR,
+    modelId: env.EMBEDDING_MODEL,
+    logger,
+    ...(pool
+      ? {
+          load: (embedder) => loadPgEngine({ pool, modelsDir: env.MODELS_DIR, modelId: env.EMBEDDING_MODEL, embedder }),
+          unavailable: () => watcher?.unavailable() ?? null,
+        }
+      : {}),
+  });
+  // The index is loaded before listening: a server that can't answer refuses to start.
+  await live.reload().catch((err: unknown) => {
+    throw new StartupError(describeLoadError(err));
+  });
+  // The documents API writes the corpus folder and the files index; with Postgres, `npm run ingest` publishes.
+  const corpus = pool
+    ? undefined
+    : new Corpus({ corpusDir: env.CORPUS_DIR, indexDir: env.INDEX_DIR, maxDocBytes: env.MAX_DOC_BYTES, live });
+  // With the documents API on, the server is a writer of the corpus: it finishes or undoes changes a
+  // crash left half-done and indexes what differs between the folder and the index before it serves.
+  if (env.FOOTNOTE_ADMIN_TOKEN && corpus) {
+    const { fixed, skipped } = await corpus.reconcile();
+    if (skipped) logger.warn({ reason: skipped }, 'corpus not reconciled with the index');
+    else if (fixed.length) logger.warn({ fixed }, 'reconciled the corpus folder with the index');
+    else logger.info('corpus folder and index agree');
+  }
+  let draining = false;
+  const app = createApp({
+    state: live.state,
+    webDir: env.WEB_DIR,
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    apiToken: env.FOOTNOTE_API_TOKEN,
+    logger,
+    adminToken: env.FOOTNOTE_ADMIN_TOKEN,
+    reload: () => live.reload(),
+    corpus,
+    maxDocBytes: env.MAX_DOC_BYTES,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    trustProxy: env.TRUST_PROXY,
+    corsOrigins: env.CORS_ORIGINS,
+    // The model's own timeout falls back to the extractive answer: the request timeout must be longer.
+    handlerTimeoutMs: llm ? Math.max(env.HANDLER_TIMEOUT_MS, llm.config.timeoutMs + 5000) : env.HANDLER_TIMEOUT_MS,
+    llm,
+    draining: () => draining,
+    corpusDir: env.CORPUS_DIR,
+  });
+  const server = await listen({
+    fetch: app.fetch,
+    hostname: env.HOST,
+    port: env.PORT,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  const m = live.state().engine?.index.manifest;
+  logger.info(
+    { url: `http://${env.HOST}:${port}`, documents: m?.counts.documents, passages: m?.counts.passages },
+    `footnote listening on http://${env.HOST}:${port}`,
+  );
+  if (pool) {
+    watcher = new GenerationWatcher({ url: store.DATABASE_URL, pool, live, logger, pollMs: store.FOOTNOTE_PG_POLL_MS });
+    watcher.start();
+  } else if (env.INDEX_WATCH) live.watch();
+  // SIGHUP forces a reload, e.g. after copying an index in place by hand; a failure is logged and kept.
+  process.on('SIGHUP', () => {
+    live.reload().catch(() => {});
+  });
+  shutdownOnSignals(server, {
+    timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    logger,
+    onDrain: () => {
+      draining = true;
+    },
+  });
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof StartupError || err instanceof ConfigError || err instanceof ListenError) {
+    console.error(`footnote: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});
