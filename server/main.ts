@@ -8,7 +8,7 @@ import { ListenError, listen, shutdownOnSignals } from './lifecycle.ts';
 import { describeLoadError, LiveEngine } from './live-engine.ts';
 import { createLogger } from './logger.ts';
 import { GenerationWatcher, loadPgEngine } from './pg-engine.ts';
-import { GenerativeAnswerer } from './qa/generative.ts';
+import type { GenerativeAnswerer } from './qa/generative.ts';
 import { llmConfigFromEnv } from './qa/llm-config.ts';
 
 /** A reason the server cannot start, printed as one line (exit code 2) instead of a stack trace. */
@@ -19,7 +19,10 @@ async function main(): Promise<void> {
   const logger = createLogger(env.LOG_LEVEL);
   // LLM_BASE_URL set: a language model writes the answers, each sentence verified against its citation.
   const llmConfig = llmConfigFromEnv();
-  const llm = llmConfig ? new GenerativeAnswerer(llmConfig) : null;
+  // Imported only when configured: LangChain's OpenAI client is about a second of a cold start's imports.
+  const llm: GenerativeAnswerer | null = llmConfig
+    ? new (await import('./qa/generative.ts')).GenerativeAnswerer(llmConfig)
+    : null;
   if (llmConfig) {
     const { model, timeoutMs, unsupported } = llmConfig;
     logger.info({ model, timeoutMs, unsupported }, `generative answers with ${model}`);
