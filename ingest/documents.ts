@@ -152,7 +152,7 @@ export function detectTitle(text: string, fallback: string): string {
 function onlyLinks(line: string): boolean {
   let rest = line;
   for (let i = 0; i < 3; i++) rest = rest.replace(/!?\[[^\]]*\]\([^)]*\)/g, '');
-  return /[\[\]()]/.test(line) && !/[\p{L}\p{N}]/u.test(rest);
+  return /[[\]()]/.test(line) && !/[\p{L}\p{N}]/u.test(rest);
 }
 
 export function makeDocument(opts: {

@@ -116,6 +116,18 @@ describe('chat UI against the real server (seed corpus)', () => {
     await close();
   });
 
+  it('lists the articles with their titles, short paths and datelines', async () => {
+    const { page, errors, close } = await openApp(server.url);
+    const items = byId(page, 'corpus-list').locator('li');
+    await expect.poll(() => items.count()).toBe(5);
+    const dated = items.filter({ hasText: 'Putin tells Lukashenko about' });
+    expect(await dated.locator('.corpus-date').textContent()).toBe('11 March 2022');
+    // Articles without a dateline show none, rather than a guess.
+    expect(await items.locator('.corpus-date').count()).toBe(1);
+    expect(errors).toEqual([]);
+    await close();
+  });
+
   it('hides page residue ("Leave a Reply", stray tags) in the article view, offsets unchanged', async () => {
     const { page, errors, close } = await openApp(server.url);
     const message = await ask(page, 'What did Lukashenka boast about on the anniversary of the invasion?');
