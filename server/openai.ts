@@ -209,29 +209,13 @@ export function createOpenAIApp(
     const prompt_tokens = body.messages.reduce((n, m) => n + countTokens(textOf(m)), 0);
     const completion_tokens = countTokens(content);
     const usage = { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
-    const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
-    const created = Math.floor(Date.now() / 1000);
+    const { id, created, includeUsage, chunk, delta } = completionChunks(body);
     if (!body.stream) {
       const message = { role: 'assistant' as const, content, refusal: null };
       const choices = [{ index: 0, message, finish_reason: 'stop' as const, logprobs: null }];
       const object = 'chat.completion' as const;
       return c.json({ id, object, created, model: body.model, choices, usage, citations, abstained, ...verified }, 200);
     }
-    const includeUsage = body.stream_options?.include_usage === true;
-    const chunk = (choices: object[], extra: object = {}) =>
-      JSON.stringify({
-        id,
-        object: 'chat.completion.chunk',
-        created,
-        model: body.model,
-        choices,
-        // As OpenAI does: with include_usage every chunk has usage: null, and a last chunk has the totals.
-        ...(includeUsage ? { usage: null } : {}),
-        ...extra,
-      });
-    const delta = (d: object, finish_reason: 'stop' | null = null) => [
-      { index: 0, delta: d, logprobs: null, finish_reason },
-    ];
     return streamSSE(c, async (stream) => {
       const first = delta({ role: 'assistant', content: '' });
       await stream.writeSSE({ data: chunk(first, { citations, abstained }) });
@@ -269,6 +253,28 @@ export function createOpenAIApp(
   return v1;
 }
 
+/** One completion's id and timestamp, and builders for its `chat.completion.chunk` events. */
+function completionChunks(body: ChatCompletionRequest) {
+  const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
+  const created = Math.floor(Date.now() / 1000);
+  const includeUsage = body.stream_options?.include_usage === true;
+  const chunk = (choices: object[], extra: object = {}) =>
+    JSON.stringify({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: body.model,
+      choices,
+      // As OpenAI does: with include_usage every chunk has usage: null, and a last chunk has the totals.
+      ...(includeUsage ? { usage: null } : {}),
+      ...extra,
+    });
+  const delta = (d: object, finish_reason: 'stop' | null = null) => [
+    { index: 0, delta: d, logprobs: null, finish_reason },
+  ];
+  return { id, created, includeUsage, chunk, delta };
+}
+
 /**
  * A streamed completion written by the language model: each sentence goes out as a content chunk once
  * verified (in drop mode no unverified text is sent); `citations`, `abstained`, `mode`, `sentences` and
@@ -282,22 +288,7 @@ function generativeStream(
   input: AskInput,
   body: ChatCompletionRequest,
 ) {
-  const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
-  const created = Math.floor(Date.now() / 1000);
-  const includeUsage = body.stream_options?.include_usage === true;
-  const chunk = (choices: object[], extra: object = {}) =>
-    JSON.stringify({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model: body.model,
-      choices,
-      ...(includeUsage ? { usage: null } : {}),
-      ...extra,
-    });
-  const delta = (d: object, finish_reason: 'stop' | null = null) => [
-    { index: 0, delta: d, logprobs: null, finish_reason },
-  ];
+  const { chunk, delta, includeUsage } = completionChunks(body);
   const signal = c.req.raw.signal;
   return streamSSE(c, async (stream) => {
     const gone = () => stream.aborted || signal.aborted;

@@ -493,20 +493,30 @@ function renderStopped(message, turn) {
       'div',
       { class: 'msg-stopped', 'data-testid': 'stopped' },
       h('p', { class: 'msg-stopped-text' }, 'Stopped. No answer was given.'),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'button button-secondary',
-          'data-testid': 'retry-button',
-          onclick: () => {
-            if (!inFlight) run(turn, message);
-          },
-        },
-        icon(ICONS.retry),
-        'Ask again',
-      ),
+      retryButton(turn, message, 'Ask again'),
     ),
+  );
+}
+
+/**
+ * Asks the turn's question again in the same message.
+ * @param {ChatTurn} turn
+ * @param {HTMLElement} message
+ * @param {string} label
+ */
+function retryButton(turn, message, label) {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'button button-secondary',
+      'data-testid': 'retry-button',
+      onclick: () => {
+        if (!inFlight) run(turn, message);
+      },
+    },
+    icon(ICONS.retry),
+    label,
   );
 }
 
@@ -522,19 +532,7 @@ function renderError(message, error, turn) {
       { class: 'msg-error' },
       icon(ICONS.alert),
       h('p', { class: 'msg-error-text', 'data-testid': 'error-message' }, describeError(error)),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'button button-secondary',
-          'data-testid': 'retry-button',
-          onclick: () => {
-            if (!inFlight) run(turn, message);
-          },
-        },
-        icon(ICONS.retry),
-        'Retry',
-      ),
+      retryButton(turn, message, 'Retry'),
     ),
   );
 }
