@@ -59,3 +59,27 @@ export async function openPage(browser: Browser, url: string, options: OpenOptio
   await page.goto(url);
   return { page, errors, close: () => context.close() };
 }
+
+/** An element of the page by its `data-testid`. */
+export const byId = (page: Page, id: string) => page.getByTestId(id);
+
+/** The `data-testid` of the focused element (keyboard tests). */
+export const activeTestId = (page: Page) =>
+  page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+
+/** Waits until the `count`-th assistant message exists and is complete (answer or error). */
+export async function waitForAnswer(page: Page, count: number): Promise<void> {
+  await page.waitForFunction((n) => {
+    const messages = document.querySelectorAll('[data-testid="message-assistant"]');
+    return messages.length >= n && messages[n - 1]?.getAttribute('aria-busy') === 'false';
+  }, count);
+}
+
+/** Types a question, sends it with Enter and waits until its answer (or error) is complete. */
+export async function ask(page: Page, question: string) {
+  const before = await byId(page, 'message-assistant').count();
+  await byId(page, 'question-input').fill(question);
+  await byId(page, 'question-input').press('Enter');
+  await waitForAnswer(page, before + 1);
+  return byId(page, 'message-assistant').nth(before);
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium, type OpenOptions, openPage, SHOTS } from '../test/browser.ts';
+import { activeTestId, ask, byId, launchChromium, type OpenOptions, openPage, SHOTS, waitForAnswer } from '../test/browser.ts';
 import { type RunningServer, startServer } from '../test/helpers.ts';
 import type { AskResponse } from '../server/schemas.ts';
 
@@ -31,23 +31,6 @@ afterAll(async () => {
 });
 
 const open = (url: string, options: OpenOptions = {}) => openPage(browser, url, options);
-const byId = (page: Page, id: string) => page.getByTestId(id);
-const activeTestId = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
-
-async function waitForAnswer(page: Page, count: number) {
-  await page.waitForFunction((n) => {
-    const messages = document.querySelectorAll('[data-testid="message-assistant"]');
-    return messages.length >= n && messages[n - 1]?.getAttribute('aria-busy') === 'false';
-  }, count);
-}
-
-async function ask(page: Page, question: string): Promise<Locator> {
-  const before = await byId(page, 'message-assistant').count();
-  await byId(page, 'question-input').fill(question);
-  await byId(page, 'question-input').press('Enter');
-  await waitForAnswer(page, before + 1);
-  return byId(page, 'message-assistant').nth(before);
-}
 
 async function apiAsk(question: string, history: unknown[] = []): Promise<AskResponse> {
   const res = await fetch(`${server.url}/ask`, {

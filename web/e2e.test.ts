@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createEmbedder } from '../ingest/embedder.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { ingest } from '../ingest/pipeline.ts';
-import { launchChromium, openPage, SHOTS } from '../test/browser.ts';
+import { activeTestId, ask, byId, launchChromium, openPage, SHOTS, waitForAnswer } from '../test/browser.ts';
 import { type RunningServer, startServer } from '../test/helpers.ts';
 import type { AskResponse } from '../server/schemas.ts';
 
@@ -26,26 +26,6 @@ afterAll(async () => {
 });
 
 const openApp = (url: string, options: BrowserContextOptions = {}) => openPage(browser, url, options);
-
-const byId = (page: Page, id: string) => page.getByTestId(id);
-
-/** Types a question, sends it with Enter and waits until its answer (or error) is complete. */
-async function ask(page: Page, question: string): Promise<Locator> {
-  const before = await byId(page, 'message-assistant').count();
-  await byId(page, 'question-input').fill(question);
-  await byId(page, 'question-input').press('Enter');
-  await waitForAnswer(page, before + 1);
-  return byId(page, 'message-assistant').nth(before);
-}
-
-async function waitForAnswer(page: Page, count: number) {
-  await page.waitForFunction((n) => {
-    const messages = document.querySelectorAll('[data-testid="message-assistant"]');
-    return messages.length >= n && messages[n - 1]?.getAttribute('aria-busy') === 'false';
-  }, count);
-}
-
-const activeTestId = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
 
 async function apiAsk(url: string, question: string, history: unknown[] = []): Promise<AskResponse> {
   const res = await fetch(`${url}/ask`, {

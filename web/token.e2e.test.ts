@@ -1,6 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium, openPage, SHOTS } from '../test/browser.ts';
+import { activeTestId, launchChromium, openPage, SHOTS, waitForAnswer } from '../test/browser.ts';
 import { type RunningServer, startServer } from '../test/helpers.ts';
 
 /** The chat UI and the API page against a real server started with FOOTNOTE_API_TOKEN. */
@@ -36,15 +36,6 @@ async function open(url: string) {
       }),
   });
   return { ...opened, sent };
-}
-
-const activeTestId = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
-
-async function waitForAnswer(page: Page, count: number) {
-  await page.waitForFunction((n) => {
-    const messages = document.querySelectorAll('[data-testid="message-assistant"]');
-    return messages.length >= n && messages[n - 1]?.getAttribute('aria-busy') === 'false';
-  }, count);
 }
 
 describe('a server that needs an access token', () => {
