@@ -68,6 +68,8 @@ describe('a PDF source in the chat UI', () => {
     });
     try {
       await askInUi(page, 'What is the new water tariff in Ostrand?');
+      // The answer itself first: when it is missing, the failure shows what the chat said instead.
+      expect(await page.getByTestId('message-assistant').first().textContent()).toContain('2.15 euros');
       // The footnote under the answer says the page.
       expect(await page.getByTestId('source-path').first().textContent()).toBe('ostrand-water.pdf, p. 3');
       await page.getByTestId('marker').first().click();
