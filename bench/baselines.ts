@@ -1,11 +1,10 @@
 import { MemoryVectorStore } from '@langchain/classic/vectorstores/memory';
 import { FootnoteEmbeddings } from '../ingest/embedder.ts';
-import type { LoadedIndex } from '../ingest/index-store.ts';
-import { BM25_B, BM25_K1 } from '../server/bm25.ts';
-import type { Engine } from '../server/engine.ts';
-import { lexicalTexts } from '../server/lexical.ts';
-import { bm25Weights, type ExpandedTerm } from '../server/retrieve.ts';
-import { terms as termsOf } from '../server/text.ts';
+import type { LoadedIndex } from '../store/generations.ts';
+import { BM25_B, BM25_K1 } from '../store/lexical/bm25.ts';
+import { bm25Weights, type Engine, type ExpandedTerm } from '../server/qa/index.ts';
+import { lexicalTexts } from '../store/lexical/lexical-index.ts';
+import { terms as termsOf } from '../store/lexical/words.ts';
 import { exactTopK, readVectors, recallVsExact } from './hnsw-recall.ts';
 import { mean, percentile } from './stats.ts';
 
@@ -102,7 +101,7 @@ export class NaiveBm25 {
     this.avgLength = texts.length ? this.lengths.reduce((a, b) => a + b, 0) / texts.length : 0;
   }
 
-  /** Same formula, IDF and tie order as server/bm25.ts. */
+  /** Same formula, IDF and tie order as store/lexical/bm25.ts. */
   search(query: Map<string, number>, k: number): Array<[number, number]> {
     const n = this.tf.length;
     const idf = new Map(

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FILES, type LoadedIndex } from '../ingest/index-store.ts';
+import { FILES, type LoadedIndex } from '../store/generations.ts';
 import { percentile } from './stats.ts';
 
 /** The vectors exactly as ingest wrote them (vectors.f32: row i is passage i, unit length). */

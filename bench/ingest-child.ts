@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { IngestEnvSchema, parseEnv } from '../ingest/config.ts';
 import { createEmbedder } from '../ingest/embedder.ts';
-import { FILES } from '../ingest/index-store.ts';
+import { FILES } from '../store/generations.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { ingest } from '../ingest/pipeline.ts';
 import { since } from './stats.ts';

@@ -1,7 +1,6 @@
-import type { DocumentRecord, Passage } from '../ingest/types.ts';
-import type { Engine } from '../server/engine.ts';
-import type { RetrievalMode } from '../server/retrieve.ts';
-import { isStopword } from '../server/text.ts';
+import type { DocumentRecord, Passage } from '../store/format.ts';
+import type { Engine, RetrievalMode } from '../server/qa/index.ts';
+import { isStopword } from '../store/lexical/words.ts';
 import { mulberry32, pick, type Rng } from './random.ts';
 import { mean, median } from './stats.ts';
 import type { WordNet } from './synonyms.ts';

@@ -1,5 +1,4 @@
-import type { AskInput, Engine } from '../server/engine.ts';
-import { analyseQuestion } from '../server/query.ts';
+import { analyseQuestion, type AskInput, type Engine } from '../server/qa/index.ts';
 import { type Latency, mean, medianOfRuns, percentile, summarize } from './stats.ts';
 
 /** What retrieve.ts reads from each list before fusion (its CANDIDATES), so stages cost what they cost in /ask. */

@@ -8,11 +8,9 @@ import { createEmbedder } from '../ingest/embedder.ts';
 import { buildModel } from '../ingest/model/build-model.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { ingest } from '../ingest/pipeline.ts';
-import { denseSearch, denseSearchLangChain, openStore, type PgIndex, publishFromFiles } from '../ingest/store/postgres.ts';
-import { type AskInput, type Engine, loadEngine } from '../server/engine.ts';
-import { loadPgEngine } from '../server/pg-engine.ts';
-import { wordNet } from '../server/qa/wordnet.ts';
-import { analyseQuestion } from '../server/query.ts';
+import { denseSearch, denseSearchLangChain, openStore, type PgIndex, publishFromFiles } from '../store/postgres/store.ts';
+import { analyseQuestion, type AskInput, type Engine, loadEngine, wordNet } from '../server/qa/index.ts';
+import { loadPgEngine } from '../server/live/pg-engine.ts';
 import { ensureCorpus } from './corpus.ts';
 import { evaluateKnownItems, type KnownItem, knownItems, RECALL_K, recallAtK, sampleQueries } from './known-item.ts';
 import { askLatency } from './latency.ts';
@@ -36,7 +34,7 @@ const log = (line: string) => console.error(line);
 async function startDatabaseProcess(): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'ingest/store/db-dev.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'store/postgres/db-dev.ts'], {
     env: { ...process.env, DATABASE_URL: url, PGDATA_DIR: '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

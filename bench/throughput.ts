@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import type { AskInput } from '../server/engine.ts';
+import type { AskInput } from '../server/qa/index.ts';
 import type { BenchServer } from './server.ts';
 import { median } from './stats.ts';
 

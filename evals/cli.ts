@@ -28,7 +28,7 @@ const RATIO_GATES: readonly RatioGateSpec[] = [
 export const USAGE = `Usage: node --import tsx evals/run.ts [options]
 
   --url <http://host:port>   evaluate a running server over HTTP (POST /ask, GET /documents/:id);
-                             default: load server/engine.ts in-process
+                             default: load server/qa/index.ts in-process
   --corpus <seeds|sotu>      a corpus of evals/corpora.ts: (re)builds its own index, runs its dev set
   --set <file.jsonl>         question set (default evals/dev.jsonl, or the corpus's dev set)
   --index-dir <dir>          index for in-process runs (default $INDEX_DIR or data/index)

@@ -1,43 +1,43 @@
 import { z } from 'zod';
-import type { PassageRef } from './metrics.ts';
+import { AskResultSchema, CitationSchema as CoreCitationSchema } from '../server/qa/index.ts';
 import type { ChatMessage } from './schema.ts';
 
 /**
- * The engine's answer contract (in-process `Engine.ask` and HTTP `POST /ask` return the same object).
- * Mirrored here rather than imported from `server/` so a contract drift shows up as a per-question error
- * instead of a crashed run.
+ * The answer contract as the runner reads it: derived from the engine's own schemas (`server/qa/contract.ts`),
+ * keeping only what scoring needs, so a server that adds fields still evaluates and one that drifts from the
+ * contract shows up as a per-question error instead of a crashed run.
  */
-export const CitationSchema = z.object({
-  marker: z.number(),
-  docId: z.string(),
-  source: z.string(),
-  title: z.string(),
-  start: z.number().int(),
-  end: z.number().int(),
-  text: z.string(),
-  quote: z.string(),
-  score: z.number(),
+export const CitationSchema = CoreCitationSchema.pick({
+  marker: true,
+  docId: true,
+  source: true,
+  title: true,
+  start: true,
+  end: true,
+  text: true,
+  quote: true,
+  score: true,
 });
 export type Citation = z.infer<typeof CitationSchema>;
 
+const CoreCandidateSchema = AskResultSchema.shape.debug.unwrap().shape.candidates.element;
 /** With `debug: true`, the scorer's top candidates (optional: a server without it still evaluates). */
-export const CandidateSchema = z.object({
-  source: z.string(),
-  start: z.number().int(),
-  end: z.number().int(),
-  text: z.string(),
-  probability: z.number(),
-});
+export const CandidateSchema = CoreCandidateSchema.pick({ source: true, start: true, end: true, text: true, probability: true });
 export type Candidate = z.infer<typeof CandidateSchema>;
 
-export const AskResponseSchema = z.object({
-  answer: z.string(),
-  abstained: z.boolean(),
+export const AskResponseSchema = AskResultSchema.pick({ answer: true, abstained: true, timings: true }).extend({
   citations: z.array(CitationSchema),
-  timings: z.object({ retrieveMs: z.number(), answerMs: z.number(), totalMs: z.number() }),
   debug: z.object({ candidates: z.array(CandidateSchema) }).optional(),
 });
 export type AskResponse = z.infer<typeof AskResponseSchema>;
+
+/** Anything citable or retrieved: a span of a source file plus its text. */
+export interface PassageRef {
+  source: string;
+  start: number;
+  end: number;
+  text: string;
+}
 
 export const RETRIEVAL_MODES = ['bm25', 'dense', 'hybrid'] as const;
 export type RetrievalMode = (typeof RETRIEVAL_MODES)[number];

@@ -1,9 +1,7 @@
 import { appendFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Engine } from '../server/engine.ts';
-import type { GenerativeAnswerer } from '../server/qa/generative.ts';
-import type { LlmConfig } from '../server/qa/llm-config.ts';
+import type { Engine, GenerativeAnswerer, LlmConfig } from '../server/qa/index.ts';
 import type { AskResponse, Target } from './contract.ts';
 
 /**
@@ -46,16 +44,14 @@ export async function generativeTarget(
     throw new Error('--llm runs in-process; a server over --url answers with its own LLM_* settings');
   }
   // Loaded at run time, as the in-process target does, so the evals don't need the server to type-check.
-  const load = (file: string) => import(pathToFileURL(path.join(opts.repoRoot, 'server', file)).href);
-  const { llmConfigFromEnv } = (await load('qa/llm-config.ts')) as { llmConfigFromEnv: (env: NodeJS.ProcessEnv) => LlmConfig | null };
-  const config = llmConfigFromEnv(opts.env);
-  if (!config) throw new Error('--llm needs LLM_BASE_URL and LLM_MODEL (see README "Bring your own language model")');
-  const { GenerativeAnswerer: Answerer } = (await load('qa/generative.ts')) as {
+  const core = (await import(pathToFileURL(path.join(opts.repoRoot, 'server', 'qa', 'index.ts')).href)) as {
+    llmConfigFromEnv: (env: NodeJS.ProcessEnv) => LlmConfig | null;
     GenerativeAnswerer: new (c: LlmConfig) => GenerativeAnswerer;
-  };
-  const { loadEngine } = (await load('engine.ts')) as {
     loadEngine: (o: { indexDir: string; modelsDir?: string }) => Promise<Engine>;
   };
+  const { llmConfigFromEnv, GenerativeAnswerer: Answerer, loadEngine } = core;
+  const config = llmConfigFromEnv(opts.env);
+  if (!config) throw new Error('--llm needs LLM_BASE_URL and LLM_MODEL (see README "Bring your own language model")');
   const engine = await loadEngine({
     indexDir: opts.indexDir,
     ...(opts.modelsDir === undefined ? {} : { modelsDir: opts.modelsDir }),

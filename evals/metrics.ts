@@ -1,18 +1,10 @@
-import type { AskResponse, Citation } from './contract.ts';
+import type { AskResponse, Citation, PassageRef } from './contract.ts';
 import type { Evidence, Question, Tag } from './schema.ts';
 
 /** A gold evidence quote, located in its file (offsets are UTF-16 indices, like `String.prototype.slice`). */
 export interface GoldEvidence extends Evidence {
   start: number;
   end: number;
-}
-
-/** Anything citable or retrieved: a span of a source file plus its text. */
-export interface PassageRef {
-  source: string;
-  start: number;
-  end: number;
-  text: string;
 }
 
 export interface Ratio {

@@ -1,8 +1,8 @@
-import type { Engine } from '../server/engine.ts';
-import { analyseQuestion } from '../server/query.ts';
+import type { Engine } from '../server/qa/engine.ts';
+import { analyseQuestion } from '../server/qa/question.ts';
 import { findSpan } from '../server/qa/span.ts';
 import { wordNet } from '../server/qa/wordnet.ts';
-import { isStopword, words } from '../server/text.ts';
+import { isStopword, words } from '../store/lexical/words.ts';
 import type { Question } from './schema.ts';
 
 /**

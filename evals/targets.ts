@@ -48,7 +48,7 @@ type LoadEngine = (opts: { indexDir: string; modelsDir?: string }) => Promise<En
 
 function loadEngineOf(mod: unknown): LoadEngine {
   const fn = (mod as { loadEngine?: unknown } | null)?.loadEngine;
-  if (typeof fn !== 'function') throw new Error('server/engine.ts does not export loadEngine()');
+  if (typeof fn !== 'function') throw new Error('server/qa/index.ts does not export loadEngine()');
   return fn as LoadEngine;
 }
 
@@ -71,7 +71,7 @@ export async function inProcessTarget(opts: {
   sourceRoot?: string;
 }): Promise<Target> {
   // Resolved at run time so the evals type-check and unit-test without the server module.
-  const engineUrl = pathToFileURL(path.join(opts.repoRoot, 'server', 'engine.ts')).href;
+  const engineUrl = pathToFileURL(path.join(opts.repoRoot, 'server', 'qa', 'index.ts')).href;
   const loadEngine = loadEngineOf(await import(engineUrl));
   const engine = await loadEngine({
     indexDir: opts.indexDir,

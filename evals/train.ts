@@ -8,7 +8,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadEngine } from '../server/engine.ts';
+import { loadEngine } from '../server/qa/engine.ts';
 import { DECISION_FEATURES, decisionFeatures, detailMissing, FEATURES } from '../server/qa/features.ts';
 import { fitListwise, fitLogistic, type Linear, linear, type ScorerWeights, WEIGHTS_FILE } from '../server/qa/scorer.ts';
 import { CORPORA } from './corpora.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Engine } from '../server/engine.ts';
+import type { Engine } from '../server/qa/engine.ts';
 import { DECISION_FEATURES, FEATURES } from '../server/qa/features.ts';
 import { scorerFrom } from '../server/qa/scorer.ts';
 import { type Corpus, ensureCorpusIndex } from './corpora.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { convert } from 'html-to-text';
 import { contentSegments } from './clean.ts';
 import { ExtractError, type ExtractFailure, extractPdf } from './pdf.ts';
-import type { DocumentRecord } from './types.ts';
+import type { DocumentRecord } from '../store/format.ts';
 
 export const SUPPORTED_EXTENSIONS = ['.txt', '.md', '.html', '.htm', '.pdf', '.docx'] as const;
 /** Formats read as binary files and converted to text (PDF.js, mammoth). */

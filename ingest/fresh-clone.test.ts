@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../test/helpers.ts';
-import { loadIndex } from './index-store.ts';
+import { loadIndex } from '../store/generations.ts';
 
 describe('npm run ingest on a fresh clone (the embedding model not built yet)', () => {
   it('builds the model first, says so in one line, and indexes the corpus', async () => {

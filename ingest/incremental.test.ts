@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../test/helpers.ts';
 import { createEmbedder, type Embedder } from './embedder.ts';
-import { FILES, loadIndex } from './index-store.ts';
+import { FILES, loadIndex } from '../store/generations.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from './model/paths.ts';
 import { DEFAULT_CHUNKING } from './passages.ts';
 import { ingest } from './pipeline.ts';

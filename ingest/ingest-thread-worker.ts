@@ -7,7 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { Embedder } from './embedder.ts';
 import type { FromWorker, IngestJob, ToWorker } from './ingest-thread.ts';
-import { IndexError } from './index-store.ts';
+import { IndexError } from '../store/generations.ts';
 import { ingestLocked } from './pipeline.ts';
 
 const port = parentPort;

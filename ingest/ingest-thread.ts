@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Embedder } from './embedder.ts';
-import { IndexError } from './index-store.ts';
+import { IndexError } from '../store/generations.ts';
 import { type CorpusSnapshot, EmptyCorpusError, type IngestSummary } from './pipeline.ts';
 
 export interface IngestJob {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run, startServer } from '../test/helpers.ts';
-import { FILES, loadIndex } from './index-store.ts';
+import { FILES, loadIndex } from '../store/generations.ts';
 
 let work: string;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedsWorkspace, type Workspace } from '../test/helpers.ts';
 import { createEmbedder, type Embedder } from './embedder.ts';
-import { loadIndex } from './index-store.ts';
+import { loadIndex } from '../store/generations.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from './model/paths.ts';
 import { ingest } from './pipeline.ts';
 

@@ -4,11 +4,11 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { ConfigError, IngestEnvSchema, parseEnv } from './config.ts';
 import { createEmbedder, DEFAULT_MODEL_ID, type Embedder } from './embedder.ts';
-import { IndexError } from './index-store.ts';
+import { IndexError } from '../store/generations.ts';
 import { buildModel } from './model/build-model.ts';
 import { EmptyCorpusError, type IngestSummary, ingest } from './pipeline.ts';
-import { StoreEnvSchema } from './store/config.ts';
-import { openStore, publishFromFiles, redact } from './store/postgres.ts';
+import { StoreEnvSchema } from '../store/postgres/config.ts';
+import { openStore, publishFromFiles, redact } from '../store/postgres/store.ts';
 import { watchFolder } from './watch.ts';
 
 const USAGE = `usage: npm run ingest -- [--dir seeds] [--index-dir data/index] [--full] [--watch]

@@ -2,7 +2,7 @@ import { readFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { run, seedsWorkspace } from '../test/helpers.ts';
-import { FILES, IndexError, loadIndex } from './index-store.ts';
+import { FILES, IndexError, loadIndex } from '../store/generations.ts';
 
 /** A copy of the seeds index whose manifest lost its `files` checksums, and one passage edited. */
 async function uncheckedIndex() {

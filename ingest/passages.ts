@@ -1,7 +1,7 @@
 import { contentSegments, type Span } from './clean.ts';
 import { sha256 } from './documents.ts';
 import { splitSentences } from './sentences.ts';
-import type { Chunking, DocumentRecord, Passage } from './types.ts';
+import type { Chunking, DocumentRecord, Passage } from '../store/format.ts';
 
 /**
  * Passages are small (a paragraph, or a few sentences of a long one) so that a citation points at the

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { foldTypography, words } from '../server/text.ts';
+import { foldTypography, words } from '../store/lexical/words.ts';
 import {
   corruptPdf,
   docxFile,
@@ -13,10 +13,10 @@ import {
   twoColumnPdf,
 } from '../test/pdf-fixtures.ts';
 import { extractBinary, loadCorpus } from './documents.ts';
-import { pageAt, pageRange } from './pages.ts';
+import { pageAt, pageRange } from '../store/pages.ts';
 import { toPassages } from './passages.ts';
 import { HYPHEN_BREAK, PAGE_SEPARATOR } from './pdf.ts';
-import type { DocumentRecord } from './types.ts';
+import type { DocumentRecord } from '../store/format.ts';
 
 const PAGES = [
   ['Harbour report', 'The harbour of Vellmar reopened in May after the storm. Fishing boats returned the same week.'],

@@ -23,7 +23,7 @@ export const PAGE_SEPARATOR = '\n\f\n';
  * the next one starts in lower case): a form feed inside the paragraph, so the sentence stays whole.
  */
 export const PAGE_CONTINUATION = ' \f ';
-/** Joins a line that ends with a hyphen to the next one: see `foldTypography` in server/text.ts. */
+/** Joins a line that ends with a hyphen to the next one: see `foldTypography` in store/lexical/words.ts. */
 export const HYPHEN_BREAK = '\u200B';
 
 export type ExtractFailure = 'encrypted' | 'corrupt' | 'no_text' | 'too_many_pages';

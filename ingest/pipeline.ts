@@ -7,9 +7,9 @@ import {
   readManifest,
   withIndexLock,
   writeIndex,
-} from './index-store.ts';
+} from '../store/generations.ts';
 import { DEFAULT_CHUNKING, toPassages } from './passages.ts';
-import type { Chunking, DocumentRecord, HnswParams, Manifest, Passage } from './types.ts';
+import type { Chunking, DocumentRecord, HnswParams, Manifest, Passage } from '../store/format.ts';
 
 export interface IngestOptions {
   corpusDir: string;

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { IngestEnvSchema } from '../ingest/config.ts';
 
+/** The body limit of JSON requests (/ask, /v1, /feedback) unless MAX_BODY_BYTES says otherwise. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
 const flag = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -17,7 +20,7 @@ export const ServerEnvSchema = IngestEnvSchema.extend({
     .number()
     .int()
     .positive()
-    .default(64 * 1024),
+    .default(DEFAULT_MAX_BODY_BYTES),
   /** Enables the admin and document-changing routes; without it they answer 403. */
   FOOTNOTE_ADMIN_TOKEN: z
     .string()

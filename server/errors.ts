@@ -1,44 +1,58 @@
-import type { Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+/**
+ * Every error code a client can receive, with the HTTP status it travels with: the one catalogue (the README's
+ * error table lists the same). The core throws `FootnoteError` by code and knows nothing of HTTP beyond this
+ * table; `server/http/errors.ts` turns one into a response.
+ */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  malformed_json: 400,
+  malformed_request: 400,
+  invalid_document: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  admin_disabled: 403,
+  not_found: 404,
+  model_not_found: 404,
+  method_not_allowed: 405,
+  request_timeout: 408,
+  id_taken: 409,
+  duplicate_document: 409,
+  empty_corpus: 409,
+  last_document: 409,
+  corpus_mismatch: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  headers_too_large: 431,
+  internal_error: 500,
+  reload_failed: 500,
+  not_ready: 503,
+  shutting_down: 503,
+  index_unavailable: 503,
+  timeout: 503,
+} as const;
 
-/** An error meant for the client: it becomes `{ "error": { "code", "message" } }` with `status`. */
-export class ApiError extends Error {
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
+
+/** A failure the client should hear about: `{ "error": { "code", "message", ...details } }` with its status. */
+export class FootnoteError extends Error {
+  readonly status: ErrorStatus;
   constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
     /** Extra fields of the error object, e.g. the id a duplicate document already has. */
     readonly details: Record<string, string> = {},
   ) {
     super(message);
-    this.name = 'ApiError';
+    this.name = 'FootnoteError';
+    this.status = ERROR_STATUS[code];
   }
 }
 
-/** Codes for statuses that other layers (Hono, the body limit) raise without a code of their own. */
-const CODE_FOR_STATUS: Record<number, string> = {
-  400: 'invalid_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  408: 'request_timeout',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-  503: 'not_ready',
-};
-
-export function codeForStatus(status: number): string {
-  return CODE_FOR_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'error');
-}
-
-export function errorBody(code: string, message: string) {
-  return { error: { code, message } };
-}
-
-export function errorResponse(c: Context, err: ApiError): Response {
-  for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
-  return c.json({ error: { ...errorBody(err.code, err.message).error, ...err.details } }, err.status);
+/** The code for a status that another layer (Hono, the body limit) raised without one of its own. */
+export function codeForStatus(status: number): ErrorCode {
+  const known = Object.entries(ERROR_STATUS).find(([, s]) => s === status);
+  return known ? (known[0] as ErrorCode) : status >= 500 ? 'internal_error' : 'invalid_request';
 }

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type RunningServer, rawConnection, startServer } from '../test/helpers.ts';
-import { createApp } from './app.ts';
-import { type Engine, loadEngine } from './engine.ts';
+import { createApp } from './http/app.ts';
+import { type Engine, loadEngine } from './qa/index.ts';
 
 /**
  * Property: whatever arrives at /ask or /documents/:id, the answer is a well-formed JSON 200 or 4xx (or a

@@ -1,7 +1,8 @@
 import { type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
-import { errorBody } from './errors.ts';
+import { ERROR_STATUS, type ErrorCode } from './errors.ts';
+import { errorBody } from './http/errors.ts';
 import type { Logger } from './logger.ts';
 
 export interface ListenOptions {
@@ -62,12 +63,13 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  const [status, code, message] =
+  const [code, message]: [ErrorCode, string] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'request_timeout', 'the request did not arrive in time']
+      ? ['request_timeout', 'the request did not arrive in time']
       : err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'headers_too_large', 'request headers are too large']
-        : [400, 'malformed_request', 'malformed HTTP request'];
+        ? ['headers_too_large', 'request headers are too large']
+        : ['malformed_request', 'malformed HTTP request'];
+  const status = ERROR_STATUS[code];
   const body = JSON.stringify(errorBody(code, message));
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,

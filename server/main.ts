@@ -1,15 +1,14 @@
 import { ConfigError, parseEnv } from '../ingest/config.ts';
-import { StoreEnvSchema } from '../ingest/store/config.ts';
-import { openStore } from '../ingest/store/postgres.ts';
-import { createApp } from './app.ts';
+import { StoreEnvSchema } from '../store/postgres/config.ts';
+import { openStore } from '../store/postgres/store.ts';
+import { createApp } from './http/app.ts';
 import { ServerEnvSchema } from './config.ts';
-import { Corpus } from './corpus.ts';
+import { Corpus } from './live/corpus.ts';
 import { ListenError, listen, shutdownOnSignals } from './lifecycle.ts';
-import { describeLoadError, LiveEngine } from './live-engine.ts';
+import { describeLoadError, LiveEngine } from './live/live-engine.ts';
 import { createLogger } from './logger.ts';
-import { GenerationWatcher, loadPgEngine } from './pg-engine.ts';
-import type { GenerativeAnswerer } from './qa/generative.ts';
-import { llmConfigFromEnv } from './qa/llm-config.ts';
+import { GenerationWatcher, loadPgEngine } from './live/pg-engine.ts';
+import { type GenerativeAnswerer, llmConfigFromEnv } from './qa/index.ts';
 
 /** A reason the server cannot start, printed as one line (exit code 2) instead of a stack trace. */
 class StartupError extends Error {}

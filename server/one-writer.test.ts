@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createEmbedder, type Embedder } from '../ingest/embedder.ts';
-import { loadIndex } from '../ingest/index-store.ts';
+import { loadIndex } from '../store/generations.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { ingest } from '../ingest/pipeline.ts';
 import { seedsWorkspace, type Workspace } from '../test/helpers.ts';
-import { Corpus } from './corpus.ts';
-import { LiveEngine } from './live-engine.ts';
+import { Corpus } from './live/corpus.ts';
+import { LiveEngine } from './live/live-engine.ts';
 import { silentLogger } from './logger.ts';
 
 /**

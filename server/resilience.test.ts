@@ -5,9 +5,10 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createEmbedder, type Embedder } from '../ingest/embedder.ts';
-import { FILES } from '../ingest/index-store.ts';
+import { FILES } from '../store/generations.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { ingest } from '../ingest/pipeline.ts';
+import type { AskResult } from './qa/index.ts';
 import {
   freePort,
   type RunningServer,
@@ -27,17 +28,7 @@ const SEEDS_Q = 'What did Lukashenko say about peace talks?';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Citation {
-  docId: string;
-  start: number;
-  end: number;
-  text: string;
-}
-interface Answer {
-  answer: string;
-  abstained: boolean;
-  citations: Citation[];
-}
+type Answer = Pick<AskResult, 'answer' | 'abstained' | 'citations'>;
 
 /** Publishes the index of `ws`'s corpus the way `npm run ingest` does (new generation, atomic link swap). */
 const publish = (ws: Workspace, embedder: Embedder) =>

@@ -208,7 +208,7 @@ function children(schema, seen) {
   return h(
     'ul',
     { class: 'props' },
-    ...names.map((name) => property(name, properties[name], required.includes(name), seen)),
+    ...names.map((name) => property(name, properties[name] ?? {}, required.includes(name), seen)),
     extra &&
       h(
         'li',

@@ -123,12 +123,15 @@ export async function getHealth() {
   }
 }
 
-/** @returns {Promise<{ id: string, title: string, source: string, passages: number }[]>} */
+/** @returns {Promise<{ id: string, title: string, source: string, passages: number, date?: string }[]>} */
 export async function getDocuments() {
   return (await getJson('/documents')).documents ?? [];
 }
 
-/** @type {Map<string, Promise<{ id: string, title: string, source: string, text: string, pages?: number[], file?: string }>>} */
+/**
+ * @type {Map<string, Promise<{ id: string, title: string, source: string, text: string, pages?: number[],
+ *   file?: string, date?: string, boilerplate?: [number, number][] }>>}
+ */
 const documentCache = new Map();
 
 /**

@@ -569,7 +569,10 @@ function describeError(error) {
 
 // --- conversations ----------------------------------------------------------------------------
 
-/** Shows the stored conversation `id` (answers as they were; unfinished ones can be asked again). */
+/**
+ * Shows the stored conversation `id` (answers as they were; unfinished ones can be asked again).
+ * @param {string} id
+ */
 function openConversation(id) {
   const stored = getConversation(id);
   if (!stored) return;

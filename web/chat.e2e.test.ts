@@ -5,7 +5,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { activeTestId, ask, byId, launchChromium, type OpenOptions, openPage, SHOTS, waitForAnswer } from '../test/browser.ts';
 import { type RunningServer, startServer } from '../test/helpers.ts';
-import type { AskResponse } from '../server/schemas.ts';
+import type { AskResult } from '../server/qa/index.ts';
 
 /**
  * A chat people keep open: stop, history, copy and share, feedback, and the details of answers and
@@ -32,13 +32,13 @@ afterAll(async () => {
 
 const open = (url: string, options: OpenOptions = {}) => openPage(browser, url, options);
 
-async function apiAsk(question: string, history: unknown[] = []): Promise<AskResponse> {
+async function apiAsk(question: string, history: unknown[] = []): Promise<AskResult> {
   const res = await fetch(`${server.url}/ask`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ question, history }),
   });
-  return (await res.json()) as AskResponse;
+  return (await res.json()) as AskResult;
 }
 
 /** Holds every /ask request until the test lets it go (or the page aborts it). */

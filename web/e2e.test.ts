@@ -9,7 +9,7 @@ import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { ingest } from '../ingest/pipeline.ts';
 import { activeTestId, ask, byId, launchChromium, openPage, SHOTS, waitForAnswer } from '../test/browser.ts';
 import { type RunningServer, startServer } from '../test/helpers.ts';
-import type { AskResponse } from '../server/schemas.ts';
+import type { AskResult } from '../server/qa/index.ts';
 
 /** The browser tests drive the real server and the real UI in headless Chromium. */
 
@@ -27,13 +27,13 @@ afterAll(async () => {
 
 const openApp = (url: string, options: BrowserContextOptions = {}) => openPage(browser, url, options);
 
-async function apiAsk(url: string, question: string, history: unknown[] = []): Promise<AskResponse> {
+async function apiAsk(url: string, question: string, history: unknown[] = []): Promise<AskResult> {
   const res = await fetch(`${url}/ask`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ question, history }),
   });
-  return (await res.json()) as AskResponse;
+  return (await res.json()) as AskResult;
 }
 
 describe('chat UI against the real server (seed corpus)', () => {

@@ -188,7 +188,11 @@ export function createPanel() {
    *   hidden, so offsets still line up)
    */
   function renderArticle(text, citation, boilerplate = []) {
-    /** The text from `from` to `to`, with residue ranges wrapped in hidden spans. */
+    /**
+     * The text from `from` to `to`, with residue ranges wrapped in hidden spans.
+     * @param {number} from
+     * @param {number} to
+     */
     const plain = (from, to) => {
       const nodes = [];
       let at = from;

@@ -1,7 +1,7 @@
-import { hasAnswerType, answerTypeRequired } from '../answer-types.ts';
-import type { AnalysedQuestion } from '../query.ts';
-import type { ExpandedTerm } from '../retrieve.ts';
-import { foldTypography, isStopword, stemWord, words } from '../text.ts';
+import { hasAnswerType, answerTypeRequired } from './answer-kinds.ts';
+import type { AnalysedQuestion } from './question.ts';
+import type { ExpandedTerm } from './retrieve.ts';
+import { foldTypography, isStopword, stemWord, words } from '../../store/lexical/words.ts';
 import { asksForNamedKind, findSpan, type Span } from './span.ts';
 import type { Unit } from './units.ts';
 

@@ -6,9 +6,9 @@ import { createEmbedder } from '../../ingest/embedder.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../../ingest/model/paths.ts';
 import { ingest } from '../../ingest/pipeline.ts';
 import { type ModelRequest, type ScriptedModel, startScriptedModel } from '../../test/scripted-model.ts';
-import type { Citation } from '../answer.ts';
-import { createApp } from '../app.ts';
-import { type Engine, loadEngine } from '../engine.ts';
+import type { Citation } from './contract.ts';
+import { createApp } from '../http/app.ts';
+import { type Engine, loadEngine } from './engine.ts';
 import { type AnswerResponse, GenerativeAnswerer } from './generative.ts';
 import type { LlmConfig } from './llm-config.ts';
 

@@ -2,11 +2,10 @@ import { AIMessage, type BaseMessage, HumanMessage } from '@langchain/core/messa
 import { StringOutputParser } from '@langchain/core/output_parsers';
 import { ChatPromptTemplate, MessagesPlaceholder } from '@langchain/core/prompts';
 import { ChatOpenAI } from '@langchain/openai';
-import type { Citation } from '../answer.ts';
-import { idf } from '../bm25.ts';
-import { type AskInput, type AskResult, DEFAULT_K, type Engine } from '../engine.ts';
-import type { ChatTurn } from '../query.ts';
-import type { Retrieved } from '../retrieve.ts';
+import type { AskResult, ChatTurn, Citation } from './contract.ts';
+import { idf } from '../../store/lexical/bm25.ts';
+import { type AskInput, DEFAULT_K, type Engine } from './engine.ts';
+import type { Retrieved } from './retrieve.ts';
 import type { LlmConfig } from './llm-config.ts';
 import {
   type GivenPassage,

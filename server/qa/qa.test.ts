@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { analyseQuestion } from '../query.ts';
-import { documentContext } from './document-context.ts';
-import { initialismsOf } from './initialisms.ts';
+import { analyseQuestion } from './question.ts';
+import { documentContext } from '../../store/lexical/document-context.ts';
+import { initialismsOf } from '../../store/lexical/initialisms.ts';
 import { fitLogistic, linear } from './scorer.ts';
 import { findSpan } from './span.ts';
 import { unitsOf } from './units.ts';

@@ -1,5 +1,5 @@
-import type { AnalysedQuestion } from '../query.ts';
-import { isStopword, stemWord, words } from '../text.ts';
+import type { AnalysedQuestion } from './question.ts';
+import { isStopword, stemWord, words } from '../../store/lexical/words.ts';
 import { wordNet } from './wordnet.ts';
 
 /** A short answer inside a unit, as offsets into the unit's text. */

@@ -1,7 +1,7 @@
-import type { DocumentRecord } from '../../ingest/types.ts';
-import type { Retrieved } from '../retrieve.ts';
+import type { DocumentRecord } from '../../store/format.ts';
+import type { Retrieved } from './retrieve.ts';
 import { contentSegments } from '../../ingest/clean.ts';
-import { foldTypography } from '../text.ts';
+import { foldTypography } from '../../store/lexical/words.ts';
 
 /** A candidate answer: one sentence, or two neighbours, of a retrieved passage (offsets into the document). */
 export interface Unit {

@@ -1,6 +1,6 @@
-import type { ExpandedTerm } from '../retrieve.ts';
-import { foldTypography, isStopword, stemWord, words } from '../text.ts';
-import { Vocabulary } from '../variants.ts';
+import type { ExpandedTerm } from './retrieve.ts';
+import { foldTypography, isStopword, stemWord, words } from '../../store/lexical/words.ts';
+import { Vocabulary } from './variants.ts';
 import { type Bag, bagOf, coverage, credit } from './features.ts';
 import { wordNet } from './wordnet.ts';
 

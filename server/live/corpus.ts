@@ -1,0 +1,391 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { docIdFor, formatBytes, loadFile, sha256 } from '../../ingest/documents.ts';
+import { readManifest, withIndexLock } from '../../store/generations.ts';
+import { IngestThread } from '../../ingest/ingest-thread.ts';
+import {
+  type CorpusSnapshot,
+  EmptyCorpusError,
+  ingestLocked,
+  readCorpus,
+} from '../../ingest/pipeline.ts';
+import type { DocumentRecord } from '../../store/format.ts';
+import type { Engine } from '../qa/index.ts';
+import { FootnoteError } from '../errors.ts';
+import type { LiveEngine } from './live-engine.ts';
+
+export interface NewDocument {
+  id?: string;
+  title?: string;
+  source?: string;
+  /** The document as given: plain text, markdown or HTML (a PDF or Word file: see `file`). */
+  body: string;
+  format: 'text' | 'markdown' | 'html' | 'pdf' | 'docx';
+  /** The uploaded bytes of a PDF or Word file, stored as they are (its text is extracted for the index). */
+  file?: Uint8Array;
+  /** An uploaded file's name: the default id. */
+  fileName?: string;
+}
+
+export interface AddedDocument {
+  id: string;
+  title: string;
+  source: string;
+  passages: number;
+  ms: number;
+}
+
+export interface CorpusOptions {
+  corpusDir: string;
+  indexDir: string;
+  maxDocBytes: number;
+  live: LiveEngine;
+  /** Index on the event loop instead of the worker thread (slower to start; for tools, not servers). */
+  inProcess?: boolean;
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] as string);
+
+/**
+ * What is written to the corpus folder. The folder stays the single source of truth (`npm run ingest`
+ * rebuilds the same index from it), so a title and a source are written into the document itself: a
+ * markdown heading and a `Source:` line, or a `<title>` for HTML.
+ */
+function fileFor(doc: NewDocument): { ext: string; content: string | Uint8Array } {
+  // A PDF or Word file is kept as uploaded: its own title is used.
+  if ((doc.format === 'pdf' || doc.format === 'docx') && doc.file) return { ext: `.${doc.format}`, content: doc.file };
+  if (doc.format === 'html') {
+    const head = doc.title ? `<title>${escapeHtml(doc.title)}</title>\n` : '';
+    const source = doc.source ? `<p>Source: ${escapeHtml(doc.source)}</p>\n` : '';
+    return { ext: '.html', content: `${head}${source}${doc.body}` };
+  }
+  if (!doc.title && !doc.source)
+    return { ext: doc.format === 'markdown' ? '.md' : '.txt', content: doc.body };
+  const head = [doc.title ? `# ${doc.title}` : '', doc.source ? `Source: ${doc.source}` : '']
+    .filter(Boolean)
+    .join('\n\n');
+  return { ext: '.md', content: `${head}\n\n${doc.body}` };
+}
+
+/** What a start-up reconciliation of the corpus folder with the published index changed. */
+export interface ReconcileReport {
+  /** One line per fix, e.g. `dropped the unfinished add of "x"`; empty when folder and index agreed. */
+  fixed: string[];
+  /** Why nothing was checked (the index was not built from CORPUS_DIR), if so. */
+  skipped?: string;
+}
+
+/**
+ * Journal files: a change in flight is a dot file (invisible to ingestion) next to the document it is about,
+ * `.pending-<8 hex>-<file>` for an add and `.deleted-<8 hex>-<file>` for a delete (the file's extension
+ * stays last, so the pending file reads as the document will). The published index decides which way a
+ * change ends: see `settle`. Older versions left `.<file>.<8 hex>.tmp|deleted`.
+ */
+function parseJournal(name: string): { kind: 'pending' | 'deleted' | 'tmp'; fileName: string } | null {
+  const m = /^\.(pending|deleted)-[0-9a-f]{8}-(.+)$/.exec(name);
+  if (m) return { kind: m[1] as 'pending' | 'deleted', fileName: m[2] as string };
+  const old = /^\.(.+)\.[0-9a-f]{8}\.(deleted|tmp)$/.exec(name);
+  return old ? { kind: old[2] as 'deleted' | 'tmp', fileName: old[1] as string } : null;
+}
+
+const journalFile = (dir: string, kind: 'pending' | 'deleted', fileName: string) =>
+  path.join(dir, `.${kind}-${randomBytes(4).toString('hex')}-${fileName}`);
+
+/** A document's text without the `# title` and `Source:` lines `fileFor` writes above it. */
+function withoutHeader(text: string): string {
+  return text.replace(/^(?:# [^\n]*\n\n)?(?:Source: [^\n]*\n\n)?/, '');
+}
+
+const bySource = (a: DocumentRecord, b: DocumentRecord) =>
+  a.source < b.source ? -1 : a.source > b.source ? 1 : 0;
+
+const exists = (file: string) => stat(file).then(
+  () => true,
+  () => false,
+);
+
+async function writeDurable(file: string, content: string | Uint8Array): Promise<void> {
+  const fh = await open(file, 'wx');
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Makes renames in `dir` durable (best effort: not every file system lets a directory be synced). */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r').catch(() => null);
+  await fh?.sync().catch(() => {});
+  await fh?.close();
+}
+
+/**
+ * Adds and removes documents of a live server. Every change runs under the index lock, the same lock a
+ * CLI ingest or `--watch` takes before it reads the corpus folder, so there is one writer at a time and
+ * none publishes a stale listing over another's change. All changes also run one at a time (with reloads)
+ * through the live engine's queue.
+ *
+ * A change is durable exactly when the index containing it is published: an added document waits as a
+ * dot file until then and is renamed into place right after; a deleted one is moved aside to a dot file
+ * first and removed right after. A crash in between leaves a journal file that `reconcile` (at start)
+ * settles by the published index: the old state or the new one, never half of each.
+ */
+export class Corpus {
+  private readonly thread = new IngestThread();
+
+  constructor(private readonly opts: CorpusOptions) {}
+
+  /** Stops the ingest worker thread (it never keeps the process alive, but tests may end it). */
+  close(): Promise<void> {
+    return this.thread.close();
+  }
+
+  add(doc: NewDocument): Promise<AddedDocument> {
+    return this.writing(async () => {
+      const t0 = performance.now();
+      this.currentEngine();
+      const { ext, content } = fileFor(doc);
+      const bytes = typeof content === 'string' ? Buffer.byteLength(content) : 0;
+      if (bytes > this.opts.maxDocBytes) {
+        throw new FootnoteError('payload_too_large',
+          `the document is ${formatBytes(bytes)}, over the ${formatBytes(this.opts.maxDocBytes)} limit (MAX_DOC_BYTES)`,
+        );
+      }
+      const dir = this.opts.corpusDir;
+      await mkdir(dir, { recursive: true });
+      const snapshot = await this.readFolder();
+      const taken = await this.idsInUse();
+      const id = doc.id ?? this.defaultId(doc, content, taken);
+      if (taken.has(id)) {
+        throw new FootnoteError('id_taken',
+          `a document with id "${id}" exists; delete it first`,
+          {},
+          {
+            existingId: id,
+          },
+        );
+      }
+      const fileName = `${id}${ext}`;
+      const source = `${path.basename(path.resolve(dir))}/${fileName}`;
+      const pending = journalFile(dir, 'pending', fileName);
+      await writeDurable(pending, content);
+      try {
+        const record = await loadFile(pending, source, id, { maxBytes: this.opts.maxDocBytes });
+        if ('reason' in record) {
+          // A PDF over the page limit or a file too large: 413; a scan without a text layer: 415.
+          const code =
+            record.kind === 'too_many_pages' || record.kind === 'too_large'
+              ? 'payload_too_large'
+              : record.kind === 'no_text'
+                ? 'unsupported_media_type'
+                : 'invalid_document';
+          throw new FootnoteError(code, `cannot index it: ${record.reason}`);
+        }
+        // Whole documents only: the same text, or the same text under another title or source (which
+        // differ only by the header this class writes). A paragraph of another article is not a copy of it.
+        const body = withoutHeader(record.text);
+        const same = snapshot.documents.find((d) => d.hash === record.hash || withoutHeader(d.text) === body);
+        if (same) {
+          throw new FootnoteError('duplicate_document',
+            `the same text is already indexed as "${same.docId}"`,
+            {},
+            { existingId: same.docId },
+          );
+        }
+        await this.publish({ ...snapshot, documents: [...snapshot.documents, record].sort(bySource) });
+      } finally {
+        // Published: renamed into place; not published (invalid, duplicate, failed ingest): removed.
+        await this.settle(pending);
+      }
+      await this.opts.live.reloadNow();
+      const now = this.currentEngine();
+      const passages = now.index.manifest.documents.find((d) => d.docId === id)?.passages ?? 0;
+      return {
+        id,
+        title: now.documents.get(id)?.title ?? id,
+        source,
+        passages,
+        ms: Math.round(performance.now() - t0),
+      };
+    });
+  }
+
+  remove(id: string): Promise<{ id: string; deleted: true; ms: number }> {
+    return this.writing(async () => {
+      const t0 = performance.now();
+      const engine = this.currentEngine();
+      const snapshot = await this.readFolder();
+      const doc = snapshot.documents.find((d) => d.docId === id) ?? engine.documents.get(id);
+      if (!doc) throw new FootnoteError('not_found', `no document with id "${id}"`);
+      const rest = snapshot.documents.filter((d) => d.docId !== id);
+      if (rest.length === 0) {
+        throw new FootnoteError('last_document', 'an index needs at least one document; add another first');
+      }
+      const file = path.join(this.opts.corpusDir, path.basename(doc.source));
+      // Moved aside rather than deleted: until the index without it is published, it can come back.
+      const aside = journalFile(this.opts.corpusDir, 'deleted', path.basename(file));
+      await rename(file, aside).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      await syncDir(this.opts.corpusDir);
+      try {
+        // A file that had the same text as this one was left out as its duplicate: now it is indexed.
+        const after = snapshot.duplicates.some((d) => d.sameAs === doc.source)
+          ? await this.readFolder()
+          : { ...snapshot, documents: rest };
+        await this.publish(after);
+      } finally {
+        await this.settle(aside);
+      }
+      await this.opts.live.reloadNow();
+      return { id, deleted: true as const, ms: Math.round(performance.now() - t0) };
+    });
+  }
+
+  /**
+   * At start: settles changes a crash left half-done (by the published index: an add whose index was
+   * published is completed, any other rolled back), then indexes whatever else differs between the corpus
+   * folder and the index (files added, changed or removed while no ingest ran), and says what it fixed.
+   */
+  reconcile(): Promise<ReconcileReport> {
+    return this.writing(async () => {
+      const engine = this.opts.live.state().engine;
+      if (!engine) throw new FootnoteError('not_ready', 'the index is not loaded yet');
+      try {
+        this.currentEngine();
+      } catch (err) {
+        return { fixed: [], skipped: (err as Error).message };
+      }
+      const fixed: string[] = [];
+      const names = await readdir(this.opts.corpusDir).catch(() => [] as string[]);
+      for (const name of names) {
+        if (!parseJournal(name)) continue;
+        const line = await this.settle(path.join(this.opts.corpusDir, name));
+        if (line) fixed.push(line);
+      }
+      const snapshot = await this.readFolder();
+      const indexed = new Map(
+        ((await readManifest(this.opts.indexDir))?.documents ?? []).map((d) => [d.docId, d]),
+      );
+      const inFolder = new Map(snapshot.documents.map((d) => [d.docId, d]));
+      const added = [...inFolder.keys()].filter((id) => !indexed.has(id));
+      const removed = [...indexed.keys()].filter((id) => !inFolder.has(id));
+      const changed = [...inFolder.values()]
+        .filter((d) => {
+          const i = indexed.get(d.docId);
+          return i && (i.hash !== d.hash || i.source !== d.source);
+        })
+        .map((d) => d.docId);
+      if (added.length + removed.length + changed.length > 0) {
+        await this.publish(snapshot);
+        const list = (ids: string[]) => ids.map((id) => `"${id}"`).join(', ');
+        if (added.length) fixed.push(`indexed ${list(added)} (in the corpus folder, not in the index)`);
+        if (removed.length) fixed.push(`removed ${list(removed)} (in the index, not in the corpus folder)`);
+        if (changed.length) fixed.push(`re-indexed ${list(changed)} (changed in the corpus folder)`);
+      }
+      if (fixed.length) await this.opts.live.reloadNow();
+      return { fixed };
+    });
+  }
+
+  /** Runs `fn` after queued changes and reloads, holding the index lock. */
+  private writing<T>(fn: () => Promise<T>): Promise<T> {
+    return this.opts.live.exclusive(() => withIndexLock(this.opts.indexDir, fn));
+  }
+
+  /**
+   * Ends a journal file the way the published index says: a pending add it contains is renamed into
+   * place, a deletion it does not contain is completed; otherwise the change is undone. Returns what it
+   * did, for the reconcile log.
+   */
+  private async settle(journal: string): Promise<string | null> {
+    const parsed = parseJournal(path.basename(journal));
+    if (!parsed) return null;
+    const { kind, fileName } = parsed;
+    const dir = path.dirname(journal);
+    const file = path.join(dir, fileName);
+    const id = docIdFor(fileName);
+    const source = `${path.basename(path.resolve(dir))}/${fileName}`;
+    const indexed = (await readManifest(this.opts.indexDir))?.documents.find(
+      (d) => d.docId === id && d.source === source,
+    );
+    if (!(await exists(journal))) return null;
+    if (kind === 'pending') {
+      const record = await loadFile(journal, source, id, { maxBytes: Number.POSITIVE_INFINITY });
+      if (indexed && !('reason' in record) && record.hash === indexed.hash) {
+        await rename(journal, file);
+        await syncDir(dir);
+        return `completed the add of "${id}" (its index was published)`;
+      }
+      await rm(journal, { force: true });
+      return `dropped the unfinished add of "${id}" (its index was never published)`;
+    }
+    if (kind === 'deleted' && indexed) {
+      if (!(await exists(file))) {
+        await rename(journal, file);
+        await syncDir(dir);
+        return `restored "${id}" (its delete was never published)`;
+      }
+    }
+    await rm(journal, { force: true });
+    return kind === 'deleted' ? `finished deleting "${id}"` : `removed a temporary file of "${id}"`;
+  }
+
+  /** Indexes `snapshot` and publishes it, in the ingest worker thread (or in-process if so configured). */
+  private async publish(snapshot: CorpusSnapshot): Promise<void> {
+    const engine = this.currentEngine();
+    const where = {
+      corpusDir: this.opts.corpusDir,
+      indexDir: this.opts.indexDir,
+      maxBytes: this.opts.maxDocBytes,
+    };
+    try {
+      if (this.opts.inProcess) await ingestLocked({ ...where, embedder: engine.embedder }, snapshot);
+      else {
+        await this.thread.run({ ...where, corpus: snapshot }, engine.embedder);
+      }
+    } catch (err) {
+      if (err instanceof EmptyCorpusError) throw new FootnoteError('empty_corpus', err.message);
+      throw err;
+    }
+  }
+
+  private async readFolder(): Promise<CorpusSnapshot> {
+    try {
+      return await readCorpus(this.opts.corpusDir, this.opts.maxDocBytes);
+    } catch (err) {
+      if (err instanceof EmptyCorpusError) return { documents: [], skipped: [], duplicates: [] };
+      throw err;
+    }
+  }
+
+  private currentEngine(): Engine {
+    const engine = this.opts.live.state().engine;
+    if (!engine) throw new FootnoteError('not_ready', 'the index is not loaded yet');
+    const prefix = `${path.basename(path.resolve(this.opts.corpusDir))}/`;
+    if (!engine.index.manifest.documents.every((d) => d.source.startsWith(prefix))) {
+      // Ingesting CORPUS_DIR would replace the whole index with another corpus.
+      throw new FootnoteError('corpus_mismatch',
+        `the index was not built from CORPUS_DIR (${this.opts.corpusDir}); point CORPUS_DIR at its corpus folder`,
+      );
+    }
+    return engine;
+  }
+
+  /** Ids of the published index's documents and of every file in the corpus folder (indexed or not). */
+  private async idsInUse(): Promise<Set<string>> {
+    const names = await readdir(this.opts.corpusDir).catch(() => [] as string[]);
+    const indexed = (await readManifest(this.opts.indexDir))?.documents.map((d) => d.docId) ?? [];
+    return new Set([...indexed, ...names.filter((n) => !n.startsWith('.')).map(docIdFor)]);
+  }
+
+  private defaultId(doc: NewDocument, content: string | Uint8Array, taken: Set<string>): string {
+    const name = doc.fileName ?? (doc.title ? `${doc.title}.txt` : '');
+    const base = (name ? docIdFor(name) : '').slice(0, 80).replace(/[-.]+$/, '') || 'doc';
+    return taken.has(base) || !name ? `${base}-${sha256(content).slice(0, 12)}` : base;
+  }
+}

@@ -1,0 +1,70 @@
+import type { AnalysedQuestion } from './question.ts';
+import { foldTypography, stemWord, words } from '../../store/lexical/words.ts';
+
+const MONTHS = 'january|february|march|april|may|june|july|august|september|october|november|december';
+const DAYS = 'monday|tuesday|wednesday|thursday|friday|saturday|sunday';
+const NUMBER_WORDS =
+  'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|half|third|quarter|several|few';
+
+const PATTERNS: Record<Exclude<AnalysedQuestion['type'], 'what' | 'yes-no'>, RegExp> = {
+  'how-many': new RegExp(`\\d|\\b(${NUMBER_WORDS})\\b`, 'i'),
+  when: new RegExp(
+    `\\b(${MONTHS}|${DAYS}|yesterday|today|tonight|last (night|week|month|year)|this (week|month|year)|earlier|later|ago|since|anniversary|(18|19|20)\\d\\d|in (early|late|mid)-?\\s?\\w+)\\b`,
+    'i',
+  ),
+  where: /\b(in|at|on|from|near|towards?|across|into|along|inside|outside|through|via)\s+(the\s+)?\p{Lu}/u,
+  who: /\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+|\b(Mr|Ms|Mrs|Dr|President|Minister|leader|journalist|adviser|head of)\b/u,
+  why: /\b(because|due to|as a result|in order to|so that|in response|reason|since|amid|after|caused|to ensure|thwarted|blamed|instigated)\b/i,
+};
+
+const NUMBER = new RegExp(`^(\\d[\\d,./]*|${NUMBER_WORDS})$`, 'i');
+const YEAR = /^(1[6-9]|20)\d\d$/;
+const MONTH = new RegExp(`^(${MONTHS})$`);
+/** How far (in words) a number may stand before the thing counted: "more than 120,000 Ukrainian troops". */
+const COUNT_WINDOW = 4;
+
+/** For "how many X": a number shortly before X (or a word as close as "troops" is to "soldiers"). */
+function countsTheThing(
+  counted: string[],
+  sentence: string,
+  similar: (a: string, b: string) => number,
+  questionStems: Set<string>,
+): boolean {
+  const head = counted[counted.length - 1];
+  if (!head) return PATTERNS['how-many'].test(sentence);
+  const headStem = stemWord(head);
+  const ws = words(sentence);
+  return ws.some((w, i) => {
+    // A year or a day of the month is a date, not a count ("On February 24, 2022, Russian troops...").
+    if (!NUMBER.test(w) || YEAR.test(w) || MONTH.test(ws[i - 1] ?? '') || MONTH.test(ws[i + 1] ?? '')) {
+      return false;
+    }
+    if (questionStems.has(stemWord(w))) return false;
+    return ws
+      .slice(i + 1, i + 1 + COUNT_WINDOW)
+      .some((next) => stemWord(next) === headStem || similar(head, next) >= 0.7);
+  });
+}
+
+/** Questions whose answer must be a number or a date: without one in the sentence, there is no answer. */
+export function answerTypeRequired(q: AnalysedQuestion): boolean {
+  return q.type === 'how-many' || q.type === 'when';
+}
+
+/** Whether a sentence contains the kind of thing the question asks for (a number, a date, a name...). */
+export function hasAnswerType(
+  q: AnalysedQuestion,
+  sentence: string,
+  similar: (a: string, b: string) => number = () => 0,
+): boolean {
+  if (q.type === 'what' || q.type === 'yes-no') return true;
+  const text = foldTypography(sentence);
+  if (q.type === 'how-many' && q.counted.length) return countsTheThing(q.counted, text, similar, q.stems);
+  const pattern = PATTERNS[q.type];
+  if (q.type === 'why') return pattern.test(text);
+  // The name, place or date must be news to the question: "Which AP journalist..." is not answered by a
+  // sentence whose only name is "Associated Press".
+  return [...text.matchAll(new RegExp(pattern.source, `${pattern.flags}g`))].some((m) =>
+    words(m[0]).some((w) => !q.stems.has(stemWord(w))),
+  );
+}

@@ -1,0 +1,231 @@
+import { pageRange } from '../../store/pages.ts';
+import type { DocumentRecord } from '../../store/format.ts';
+import type { AnalysedQuestion } from './question.ts';
+import type { AnswerSpan, CandidateView, Citation } from './contract.ts';
+import {
+  type Bag,
+  bagOf,
+  type DocumentView,
+  decisionFeatures,
+  detailMissing,
+  FEATURES,
+  unitFeatures,
+  type WordSimilarity,
+  withRelativeFeatures,
+} from './features.ts';
+import type { Scorer } from './scorer.ts';
+import type { Span } from './span.ts';
+import { wordNet } from './wordnet.ts';
+import { type Unit, unitsOf } from './units.ts';
+import type { ExpandedTerm, Retrieved } from './retrieve.ts';
+import { foldTypography } from '../../store/lexical/words.ts';
+
+export type { Bag, WordSimilarity };
+export { bagOf };
+
+export interface ComposedAnswer {
+  answer: string;
+  abstained: boolean;
+  citations: Citation[];
+  answerSpan: AnswerSpan | null;
+  /** Why the answer abstained (for logs and the eval report), null when it answered. */
+  abstainReason: string | null;
+  /** The answer scorer's probability for the chosen (or, on abstention, the best) candidate. */
+  confidence: number;
+  candidates: ScoredUnit[];
+}
+
+export interface ScoredUnit {
+  unit: Unit;
+  values: number[];
+  span: Span | null;
+  probability: number;
+}
+
+export const ANSWER_TUNING = {
+  /** Passages whose sentences are considered. */
+  passagesRead: 8,
+  /** For a two-part question, a unit from another document joins if it scores this share of the best. */
+  multiPartRatio: 0.3,
+};
+
+function toCitation(
+  hit: Retrieved,
+  marker: number,
+  [qs, qe]: [number, number],
+  docs: Map<string, DocumentRecord>,
+  score: number,
+): Citation {
+  const doc = docs.get(hit.passage.docId) as DocumentRecord;
+  const p = hit.passage;
+  return {
+    marker,
+    docId: p.docId,
+    source: doc.source,
+    title: doc.title,
+    start: p.start,
+    end: p.end,
+    text: p.text,
+    quote: p.text.slice(qs - p.start, qe - p.start),
+    score: Math.round(score * 1000) / 1000,
+    ...pageRange(doc, qs, qe),
+  };
+}
+
+/** Whitespace inside a quoted sentence is layout, not content: the answer reads it as one line. */
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Scores every candidate unit of the passages read, best first. */
+export function scoreUnits(
+  q: AnalysedQuestion,
+  terms: ExpandedTerm[],
+  retrieved: Retrieved[],
+  docs: Map<string, DocumentRecord>,
+  sim: WordSimilarity,
+  documentView: (docId: string) => DocumentView,
+  scorer: Scorer,
+  maxIdf: number,
+): ScoredUnit[] {
+  const previous = foldTypography(oneLine(q.previousAnswer));
+  const out: ScoredUnit[] = [];
+  for (const unit of unitsOf(retrieved, docs, ANSWER_TUNING.passagesRead)) {
+    // A follow-up is never answered with the answer it follows.
+    if (previous && previous.includes(foldTypography(oneLine(unit.text)))) continue;
+    const { values, span } = unitFeatures(q, terms, unit, documentView(unit.hit.passage.docId), sim, maxIdf);
+    out.push({ unit, values, span, probability: 0 });
+  }
+  withRelativeFeatures(out.map((c) => c.values));
+  for (const c of out) c.probability = scorer.probability(c.values);
+  return out.sort(
+    (a, b) => b.probability - a.probability || a.unit.rank - b.unit.rank || a.unit.start - b.unit.start,
+  );
+}
+
+/** Abstains plainly; the closest passages come along as related reading, not as support. */
+function abstain(
+  reason: string,
+  missing: ExpandedTerm[],
+  closest: Retrieved[],
+  docs: Map<string, DocumentRecord>,
+  maxCitations: number,
+  ranked: ScoredUnit[],
+): ComposedAnswer {
+  const names = missing.map((t) => `“${t.word}”`);
+  const answer = names.length
+    ? `The documents don't say: none of them mentions ${names.slice(0, 3).join(' or ')}.`
+    : "The documents don't say: no passage answers this question.";
+  const citations = closest.slice(0, Math.min(3, maxCitations)).map((hit, i) => {
+    const first = hit.passage.sentences[0] ?? [hit.passage.start, hit.passage.end];
+    return toCitation(hit, i + 1, first, docs, hit.score);
+  });
+  return {
+    answer,
+    abstained: true,
+    citations,
+    answerSpan: null,
+    abstainReason: reason,
+    confidence: ranked[0]?.probability ?? 0,
+    candidates: ranked,
+  };
+}
+
+/**
+ * Composes an extractive answer: the unit the trained scorer finds most likely to answer the question,
+ * quoted verbatim with its footnote marker, led by the short answer when the question asks for one.
+ * Abstains when no unit is likely enough.
+ */
+export function composeAnswer(
+  q: AnalysedQuestion,
+  terms: ExpandedTerm[],
+  retrieved: Retrieved[],
+  docs: Map<string, DocumentRecord>,
+  maxCitations: number,
+  sim: WordSimilarity,
+  documentView: (docId: string) => DocumentView,
+  scorer: Scorer,
+  maxIdf: number,
+): ComposedAnswer {
+  if (retrieved.length === 0) return abstain('nothing retrieved', [], retrieved, docs, maxCitations, []);
+  if (!terms.some((t) => t.own)) {
+    return abstain('no key terms in the question', [], retrieved, docs, maxCitations, []);
+  }
+  const ranked = scoreUnits(q, terms, retrieved, docs, sim, documentView, scorer, maxIdf);
+  const best = ranked[0];
+  const confidence = scorer.confidence(decisionFeatures(ranked.slice(0, 2).map((c) => c.probability), best?.values));
+  const missing = detailMissing(best?.values);
+  if (!best || confidence < scorer.threshold || missing) {
+    // Named only as a fact ("none of them mentions …"), and only names and things: a verb or an adjective
+    // the documents don't use ("supposed", "unlikely") says nothing about whether they answer.
+    const wn = wordNet();
+    const unknownNames = terms.filter(
+      (t) =>
+        t.own &&
+        t.matches.length === 0 &&
+        (t.entity || (wn.senses(t.word, 'noun').length > 0 && wn.senses(t.word, 'verb').length === 0 && wn.senses(t.word, 'adj').length === 0)),
+    );
+    const reason = missing
+      ? `no ${q.type === 'when' ? 'date' : q.type === 'how-many' ? 'amount' : q.category.join(' ')} in the best candidate`
+      : best
+      ? `confidence ${confidence.toFixed(2)} < ${scorer.threshold.toFixed(2)}`
+      : 'no candidate sentences';
+    return { ...abstain(reason, unknownNames, retrieved, docs, maxCitations, ranked), confidence };
+  }
+  const chosen = [best];
+  if (q.multiPart && maxCitations > 1) {
+    const other = ranked.find(
+      (c) =>
+        c.unit.hit.passage.docId !== best.unit.hit.passage.docId &&
+        c.probability >= best.probability * ANSWER_TUNING.multiPartRatio,
+    );
+    if (other) chosen.push(other);
+  }
+
+  // One citation per passage; its quote spans the chosen units of that passage.
+  const citations: Citation[] = [];
+  const parts: string[] = [];
+  for (const c of chosen) {
+    const { hit, start, end, text } = c.unit;
+    citations.push(toCitation(hit, citations.length + 1, [start, end], docs, c.probability));
+    parts.push(`${oneLine(text)} [${citations.length}]`);
+  }
+  const span = best.span;
+  const answerSpan: AnswerSpan | null = span
+    ? {
+        text: span.text,
+        docId: best.unit.hit.passage.docId,
+        start: best.unit.start + span.start,
+        end: best.unit.start + span.end,
+      }
+    : null;
+  const answer = answerSpan ? `${answerSpan.text} — ${parts.join(' ')}` : parts.join(' ');
+  return {
+    answer,
+    abstained: false,
+    citations,
+    answerSpan,
+    abstainReason: null,
+    confidence,
+    candidates: ranked,
+  };
+}
+
+/** The top candidates with their features, for `debug: true` and the eval report. */
+export function describeCandidates(
+  ranked: ScoredUnit[],
+  scorer: Scorer,
+  docs: Map<string, DocumentRecord>,
+  n = 5,
+): CandidateView[] {
+  return ranked.slice(0, n).map((c) => ({
+    docId: c.unit.hit.passage.docId,
+    source: docs.get(c.unit.hit.passage.docId)?.source ?? '',
+    start: c.unit.start,
+    end: c.unit.end,
+    text: c.unit.text,
+    probability: Math.round(c.probability * 1000) / 1000,
+    features: Object.fromEntries(FEATURES.map((f, i) => [f, Math.round((c.values[i] ?? 0) * 1000) / 1000])),
+    contributions: scorer.contributions(c.values),
+  }));
+}

@@ -1,0 +1,172 @@
+import { createEmbedder, type Embedder } from '../../ingest/embedder.ts';
+import { IndexError, type LoadedIndex, loadIndex } from '../../store/generations.ts';
+import type { DocumentRecord } from '../../store/format.ts';
+import type { AskResult, ChatTurn } from './contract.ts';
+import {
+  ANSWER_TUNING,
+  bagOf,
+  composeAnswer,
+  describeCandidates,
+  type ScoredUnit,
+} from './compose.ts';
+import { idf } from '../../store/lexical/bm25.ts';
+import { contextWords } from '../../store/lexical/document-context.ts';
+import { DECISION_FEATURES, type DocumentView, FEATURES } from './features.ts';
+import { loadScorer, type Scorer } from './scorer.ts';
+import { wordNet } from './wordnet.ts';
+import { analyseQuestion } from './question.ts';
+import { type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
+import { WordVectors } from './word-vectors.ts';
+
+export interface AskInput {
+  question: string;
+  history?: ChatTurn[];
+  k?: number;
+  /** Return the top candidates with their features and probabilities. */
+  debug?: boolean;
+}
+
+let defaultScorer: Scorer | null = null;
+/** The committed weights (server/qa/weights.json), read once. */
+export function committedScorer(): Scorer {
+  defaultScorer ??= loadScorer(FEATURES, DECISION_FEATURES);
+  return defaultScorer;
+}
+
+export const DEFAULT_K = 5;
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/** Answers questions over one loaded index. Immutable: a reload builds a new Engine and swaps it in. */
+export class Engine {
+  readonly documents: Map<string, DocumentRecord>;
+  readonly retriever: Retriever;
+  private readonly wordVectors: WordVectors;
+  private readonly views = new Map<string, DocumentView>();
+  /** IDF of a term no passage contains: the most informative a word can be in this corpus. */
+  private readonly maxIdf: number;
+
+  constructor(
+    readonly index: LoadedIndex,
+    readonly embedder: Embedder,
+    /** Search over another store (Postgres: dense search by pgvector); by default BM25 and the index's HNSW. */
+    makeRetriever?: (documents: Map<string, DocumentRecord>) => Retriever,
+  ) {
+    this.documents = new Map(index.documents.map((d) => [d.docId, d]));
+    this.retriever = makeRetriever
+      ? makeRetriever(this.documents)
+      : new Retriever(index.passages, index.vectors, index.hnsw, embedder, this.documents);
+    this.wordVectors = new WordVectors(embedder);
+    this.maxIdf = idf(this.retriever.bm25, '\u0000');
+  }
+
+  get modelId(): string {
+    return this.index.manifest.model.id;
+  }
+
+  /** The words of a whole document and of its title and file name, computed once per document. */
+  private documentView(docId: string): DocumentView {
+    let view = this.views.get(docId);
+    if (!view) {
+      const doc = this.documents.get(docId);
+      const text = bagOf(doc?.text ?? '');
+      const context = bagOf(doc ? contextWords(doc).join(' ') : '');
+      view = { text, context, whole: { stems: new Set([...text.stems, ...context.stems]), surface: [] } };
+      this.views.set(docId, view);
+    }
+    return view;
+  }
+
+  /** Reads the question, then searches: the shared first half of `retrieve` and `ask`. */
+  private async search(question: string, history: ChatTurn[] | undefined, mode: RetrievalMode, k: number) {
+    const analysed = analyseQuestion(question, history);
+    const terms = this.retriever.expand(analysed.terms);
+    const queryVector = await this.retriever.embedQuery(analysed.searchText);
+    const retrieved = await this.retriever.search({ terms, queryVector, mode, k });
+    return { analysed, terms, retrieved };
+  }
+
+  async retrieve(
+    query: string,
+    opts: { mode: RetrievalMode; k: number; history?: ChatTurn[] },
+  ): Promise<Retrieved[]> {
+    return (await this.search(query, opts.history, opts.mode, opts.k)).retrieved;
+  }
+
+  /** Answers a question (the `/ask` contract), plus why it abstained for logs and evals. */
+  async ask(input: AskInput, scorer?: Scorer): Promise<AskResult & { abstainReason: string | null }> {
+    const { candidates: _, ...result } = await this.answer(input, scorer);
+    return result;
+  }
+
+  /** `ask` with every scored candidate kept (for training and the eval report). */
+  async answer(
+    input: AskInput,
+    scorer: Scorer = committedScorer(),
+  ): Promise<AskResult & { abstainReason: string | null; candidates: ScoredUnit[] }> {
+    const t0 = performance.now();
+    const k = input.k ?? DEFAULT_K;
+    const { analysed, terms, retrieved } = await this.search(input.question, input.history, 'hybrid', Math.max(k, 10));
+    // Vectors of the question's words and of the words it will be compared with, before the (sync) composition.
+    const read = retrieved.slice(0, ANSWER_TUNING.passagesRead);
+    await this.wordVectors.ensure([
+      ...analysed.terms.map((t) => t.word),
+      ...analysed.counted,
+      ...read.flatMap((r) => bagOf(r.passage.text).surface),
+    ]);
+    const t1 = performance.now();
+    const composed = composeAnswer(
+      analysed,
+      terms,
+      retrieved,
+      this.documents,
+      k,
+      this.wordVectors,
+      (id) => this.documentView(id),
+      scorer,
+      this.maxIdf,
+    );
+    const t2 = performance.now();
+    return {
+      answer: composed.answer,
+      abstained: composed.abstained,
+      citations: composed.citations,
+      ...(composed.answerSpan ? { answerSpan: composed.answerSpan } : {}),
+      confidence: Math.round(composed.confidence * 1000) / 1000,
+      abstainReason: composed.abstainReason,
+      candidates: composed.candidates,
+      timings: { retrieveMs: round(t1 - t0), answerMs: round(t2 - t1), totalMs: round(t2 - t0) },
+      ...(input.debug
+        ? { debug: { candidates: describeCandidates(composed.candidates, scorer, this.documents), abstainReason: composed.abstainReason } }
+        : {}),
+    };
+  }
+}
+
+/**
+ * Loads the index and the embedder it was built with. A server configured with another model than the
+ * index refuses to start, since query and passage vectors would live in different spaces.
+ */
+export async function loadEngine(opts: {
+  indexDir: string;
+  modelsDir?: string;
+  modelId?: string;
+  embedder?: Embedder;
+}): Promise<Engine> {
+  const index = await loadIndex(opts.indexDir);
+  const indexModel = index.manifest.model.id;
+  if (opts.modelId && opts.modelId !== indexModel) {
+    throw new IndexError(
+      `index built with ${indexModel}, server configured with ${opts.modelId}`,
+      'run npm run ingest to rebuild the index with the configured model',
+    );
+  }
+  const embedder =
+    opts.embedder ?? (await createEmbedder({ modelId: indexModel, modelsDir: opts.modelsDir ?? 'models' }));
+  if (embedder.id !== indexModel || embedder.dimensions !== index.manifest.model.dimensions) {
+    throw new IndexError(`index built with ${indexModel}, embedder is ${embedder.id}`, 'run npm run ingest');
+  }
+  // Read before the first question rather than during it: answering uses it for soft matching and spans.
+  wordNet();
+  return new Engine(index, embedder);
+}

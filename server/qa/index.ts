@@ -1,0 +1,27 @@
+/**
+ * The answering core's face: everything outside `server/qa/` (HTTP, the live engine, evals, bench) imports
+ * from here. Nothing in the core knows about HTTP; training tools (`evals/train.ts`) alone reach inside, for
+ * the features and the scorer they fit.
+ */
+export {
+  type AnswerSpan,
+  AskResultSchema,
+  type AskResult,
+  type CandidateView,
+  type ChatTurn,
+  ChatTurnSchema,
+  type Citation,
+  CitationSchema,
+} from './contract.ts';
+export { type AskInput, DEFAULT_K, Engine, loadEngine } from './engine.ts';
+export {
+  type AnswerResponse,
+  type FallbackReason,
+  GenerativeAnswerer,
+  type GenerativeOutcome,
+  type SentenceReport,
+} from './generative.ts';
+export { type LlmConfig, llmConfigFromEnv } from './llm-config.ts';
+export { analyseQuestion } from './question.ts';
+export { bm25Weights, type ExpandedTerm, type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
+export { wordNet } from './wordnet.ts';

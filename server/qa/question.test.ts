@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { buildBm25, idf, searchBm25 } from '../../store/lexical/bm25.ts';
+import { analyseQuestion, answerCategory, countedThing, questionType } from './question.ts';
+import { stemWord, terms, words } from '../../store/lexical/words.ts';
+import { editDistance, Vocabulary } from './variants.ts';
+
+describe('reading a question', () => {
+  it.each([
+    ['Who heads the Ukrainian Center for countering disinformation?', 'who'],
+    ['When did the incursion begin?', 'when'],
+    ['In which month did deliveries start?', 'when'],
+    ['Where were the talks due to take place?', 'where'],
+    ['How many troops did Ukraine deploy?', 'how-many'],
+    ['Why did the talks fall through?', 'why'],
+    ['Does Lukashenko think preconditions are needed?', 'yes-no'],
+    ['What did Lukashenko say about peace talks?', 'what'],
+  ])('%s → %s', (q, type) => {
+    expect(questionType(q)).toBe(type);
+  });
+
+  it('finds what a "how many" question counts', () => {
+    expect(countedThing('How many Ukrainian troops did he say were at the border?')).toEqual([
+      'ukrainian',
+      'troops',
+    ]);
+    expect(countedThing('Who is he?')).toEqual([]);
+  });
+
+  it('treats the noun after what/which as the answer category, not a required word', () => {
+    expect([...answerCategory('Which news organisation interviewed Lukashenko?')]).toEqual(
+      expect.arrayContaining([stemWord('organisation')]),
+    );
+    const q = analyseQuestion('What position does Mikhail Podolyak hold?');
+    expect(q.terms.find((t) => t.word === 'position')?.weight).toBeLessThan(1);
+    expect(q.terms.find((t) => t.word === 'podolyak')?.weight).toBe(1);
+  });
+
+  it('carries the subject of the conversation into a follow-up that says "he"', () => {
+    const q = analyseQuestion('What did he say about nuclear weapons?', [
+      { role: 'user', content: 'What did Lukashenko say about peace talks?' },
+      { role: 'assistant', content: 'We need to sit down at the negotiating table. [1]' },
+    ]);
+    expect(q.searchText).toContain('lukashenko');
+    const carried = q.terms.find((t) => t.word === 'lukashenko');
+    expect(carried?.weight).toBeGreaterThan(0);
+    expect(carried?.weight).toBeLessThan(1);
+  });
+
+  it('leaves a self-contained question alone', () => {
+    const q = analyseQuestion('How many troops did Ukraine deploy along the border with Belarus?', [
+      { role: 'user', content: 'Who is Hanna Liubakova?' },
+    ]);
+    expect(q.terms.every((t) => t.weight !== 0.6)).toBe(true);
+  });
+});
+
+describe('words and terms', () => {
+  it('folds curly quotes, keeps numbers whole and drops question scaffolding', () => {
+    expect(words('Lukashenko’s “120,000 troops”')).toEqual(['lukashenko', '120000', 'troops']);
+    expect(terms('What did Putin say about the talks?')).toEqual(['putin', 'talk']);
+  });
+});
+
+describe('spelling variants', () => {
+  it('bounds the edit distance', () => {
+    expect(editDistance('lukashenka', 'lukashenko', 2)).toBe(1);
+    expect(editDistance('kyiv', 'moscow', 1)).toBe(2);
+  });
+
+  it('maps transliterations and near-spellings onto the corpus vocabulary', () => {
+    const vocab = new Vocabulary(new Set(['kiev', 'lukashenko', 'zelenski', 'negoti']));
+    expect(vocab.variants(stemWord('kyiv'))).toEqual(['kiev']);
+    expect(vocab.variants(stemWord('lukashenka'))).toEqual(['lukashenko']);
+    expect(vocab.variants(stemWord('zelenskyy'))).toContain('zelenski');
+    // Short words are not fuzzed: "talks" must not match "walks".
+    expect(new Vocabulary(new Set(['walk'])).variants('talk')).toEqual([]);
+  });
+});
+
+describe('BM25', () => {
+  const index = buildBm25([
+    'The minister opened the new bridge on Monday.',
+    'Troops were deployed along the border.',
+    'The bridge cost two million and the bridge is long.',
+  ]);
+
+  it('ranks by the query terms, rarer terms weighing more', () => {
+    const hits = searchBm25(index, new Map([[stemWord('bridge'), 1]]), 3);
+    expect(hits.map(([i]) => i)).toEqual([2, 0]);
+    expect(idf(index, stemWord('troops'))).toBeGreaterThan(idf(index, stemWord('bridge')));
+  });
+
+  it('returns nothing for a term the corpus lacks', () => {
+    expect(searchBm25(index, new Map([['population', 1]]), 3)).toEqual([]);
+  });
+});

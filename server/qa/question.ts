@@ -1,0 +1,201 @@
+import type { ChatTurn } from './contract.ts';
+import model from 'wink-eng-lite-web-model';
+import winkNLP from 'wink-nlp';
+import { foldTypography, isStopword, stemWord, words } from '../../store/lexical/words.ts';
+
+export type QuestionType = 'who' | 'when' | 'where' | 'how-many' | 'why' | 'yes-no' | 'what';
+
+export interface QueryTerm {
+  /** The stemmed term as indexed. */
+  stem: string;
+  /** The word as the user wrote it (for messages). */
+  word: string;
+  /** 1 for the question's own words, less for words carried over from the conversation. */
+  weight: number;
+  /** A name or a number ("Doha", "1962", "JFK"): an answer can't do without it, so its absence weighs more. */
+  entity?: boolean;
+  /** Written in capitals ("JFK", "UN"): may be an initialism of a name the corpus spells out. */
+  initialism?: boolean;
+  /** A word of the question itself (not carried over from the conversation). */
+  own?: boolean;
+}
+
+export interface AnalysedQuestion {
+  question: string;
+  type: QuestionType;
+  /** The question with the conversation's subject added, used for dense retrieval. */
+  searchText: string;
+  terms: QueryTerm[];
+  /** For "how many X ...": the words naming X (e.g. ["ukrainian", "troops"]), else empty. */
+  counted: string[];
+  /** Stems of every word of the question (function words included): what an answer must go beyond. */
+  stems: Set<string>;
+  /** The question asks for two things ("both...", "..., and when..."): the answer may need two sources. */
+  multiPart: boolean;
+  /** The nouns naming the kind of answer wanted ("which *city*" → city), lower-cased words. */
+  category: string[];
+  /** The question asks what someone said, wrote, claimed or warned. */
+  attribution: boolean;
+  /** Text of the previous answer in the conversation (a follow-up must not repeat it). */
+  previousAnswer: string;
+}
+
+const AUXILIARIES = /^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b/i;
+
+const TYPE_PATTERNS: Array<[QuestionType, RegExp]> = [
+  ['how-many', /\bhow (many|much|far|long|old|large|big)\b|\bwhat (number|percentage|share|range)\b/],
+  ['when', /\bwhen\b|\b(what|which)( (exact|specific|precise|particular))? (date|day|month|year|time)\b/],
+  ['where', /\bwhere\b|\bwhich (country|city|region|place)\b|\bfrom what (country|territory)\b/],
+  ['why', /\bwhy\b|\bwhat (caused|was the reason|reason)\b|\bfor what reason\b/],
+  ['who', /\bwho(m|se)?\b|\bwhich (person|leader|official|president|journalist)\b/],
+  ['what', /\b(what|which)\b/],
+];
+
+/**
+ * The kind of answer asked for, read from the question's first wh-phrase: in "Which news organisation
+ * interviewed him when he said…" the "when" belongs to a subordinate clause.
+ */
+export function questionType(question: string): QuestionType {
+  // "When tracking a run, is the table rendered?" asks yes or no: a leading clause sets the scene only.
+  const whole = foldTypography(question).toLowerCase().trim();
+  const main = whole.replace(/^(when|if|while|after|before|once|unless|since|by default)\b[^,?]*,\s*/, '');
+  const q = main.length > 0 ? main : whole;
+  let best: QuestionType | null = null;
+  let at = Number.POSITIVE_INFINITY;
+  for (const [type, re] of TYPE_PATTERNS) {
+    const m = re.exec(q);
+    if (m && m.index < at) {
+      at = m.index;
+      best = type;
+    }
+  }
+  if (best) return best;
+  if (AUXILIARIES.test(q)) return 'yes-no';
+  return 'what';
+}
+
+const MULTI_PART = /\bboth\b|\btwo\b|\bapart from\b|\band (when|what|where|who|whom|how|why|which)\b/i;
+
+const PRONOUN = /\b(he|she|him|her|his|hers|they|them|their|it|its|this|that|these|those|there)\b/i;
+
+/** Capitalised words not at the start of the text: names, places, organisations. */
+export function properNouns(text: string): string[] {
+  const out: string[] = [];
+  const re = /(?<![.!?]\s|^)\b\p{Lu}[\p{L}'’-]+/gu;
+  for (const m of foldTypography(text).matchAll(re)) {
+    const w = m[0].replace(/'s$/, '');
+    if (!isStopword(w.toLowerCase())) out.push(w);
+  }
+  return out;
+}
+
+const nlp = winkNLP(model, ['sbd', 'pos']);
+const its = nlp.its;
+
+/** Weight of a word that names the kind of answer wanted ("which *month*"): it won't be in the answer. */
+const CATEGORY_WEIGHT = 0.3;
+
+/**
+ * The nouns right after "what"/"which" name the category of the answer, not something the answer
+ * sentence repeats: "Which news organisation interviewed him?" is answered by "...the Associated Press".
+ */
+export function answerCategory(question: string): Set<string> {
+  return new Set(categoryNouns(question).map(stemWord));
+}
+
+/** The category nouns themselves, lower-cased ("city", "journalist"). */
+export function categoryNouns(question: string): string[] {
+  const doc = nlp.readDoc(question);
+  const values: string[] = doc.tokens().out(its.value);
+  const tags: string[] = doc.tokens().out(its.pos);
+  const out: string[] = [];
+  values.forEach((v, i) => {
+    if (!/^(what|which)$/i.test(v)) return;
+    for (let j = i + 1; j < values.length && /^(ADJ|NOUN|PROPN|NUM)$/.test(tags[j] as string); j++) {
+      if (tags[j] === 'NOUN') out.push((values[j] as string).toLowerCase());
+    }
+  });
+  return out;
+}
+
+function termsOf(text: string, weight: number): QueryTerm[] {
+  const seen = new Set<string>();
+  const out: QueryTerm[] = [];
+  const names = new Set(properNouns(text).flatMap((n) => words(n)));
+  const capitals = new Set([...text.matchAll(/\b\p{Lu}{2,5}\b/gu)].map((m) => m[0].toLowerCase()));
+  for (const w of words(text)) {
+    if (isStopword(w)) continue;
+    const s = stemWord(w);
+    if (seen.has(s)) continue;
+    seen.add(s);
+    const entity = names.has(w) || /^\d/.test(w);
+    out.push({ stem: s, word: w, weight, ...(entity ? { entity } : {}), ...(capitals.has(w) ? { initialism: true } : {}) });
+  }
+  return out;
+}
+
+const ATTRIBUTION = /\b(say|says|said|saying|write|wrote|written|claim(ed|s)?|warn(ed|s)?|tell|told|state[sd]?|argue[sd]?|describe[sd]?|call(ed|s)?|promise[sd]?|propose[sd]?|announce[sd]?|urge[sd]?|add(ed|s)?|reply|replied|respond(ed)?|comment(ed)?|accuse[sd]?|insist(ed|s)?)\b/i;
+
+/** Footnote markers and quote marks of an earlier answer: not words of its subject. */
+function answerText(content: string): string {
+  return content.replace(/\[\d+\]/g, ' ');
+}
+
+const AUX_OR_VERB =
+  /^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|were|of|in|at|on|from|that|did)$/;
+
+/** "How many Ukrainian troops did..." → ["ukrainian", "troops"]: the words between "how many" and the verb. */
+export function countedThing(question: string): string[] {
+  const ws = words(question);
+  const at = ws.findIndex((w, i) => w === 'how' && (ws[i + 1] === 'many' || ws[i + 1] === 'much'));
+  if (at < 0) return [];
+  const out: string[] = [];
+  for (const w of ws.slice(at + 2)) {
+    if (AUX_OR_VERB.test(w) || out.length === 3) break;
+    out.push(w);
+  }
+  return out;
+}
+
+/**
+ * Reads a question the way a careful reader would: its type, its key terms, and — for a follow-up like
+ * "What did he say about nuclear weapons?" — the subject of the conversation it refers back to.
+ */
+export function analyseQuestion(question: string, history: ChatTurn[] = []): AnalysedQuestion {
+  const nouns = categoryNouns(question);
+  const category = new Set(nouns.map(stemWord));
+  const own = termsOf(question, 1).map((t) => ({
+    ...t,
+    own: true,
+    ...(category.has(t.stem) ? { weight: CATEGORY_WEIGHT } : {}),
+  }));
+  const lastUser = [...history].reverse().find((t) => t.role === 'user');
+  const lastAnswer = [...history].reverse().find((t) => t.role === 'assistant');
+  let carried: QueryTerm[] = [];
+  if (lastUser && (PRONOUN.test(question) || own.length < 2)) {
+    const ownStems = new Set(own.map((t) => t.stem));
+    // The subject of the previous question: its names, or all its key words if it had none. The names of
+    // the previous answer weigh less: "he" is usually the person asked about, sometimes one answered with.
+    const names = properNouns(lastUser.content);
+    const source = names.length ? names.join(' ') : lastUser.content;
+    carried = termsOf(source, 0.6).filter((t) => !ownStems.has(t.stem));
+    if (lastAnswer && names.length === 0) {
+      const answerNames = properNouns(answerText(lastAnswer.content)).slice(0, 4).join(' ');
+      const have = new Set([...ownStems, ...carried.map((t) => t.stem)]);
+      carried.push(...termsOf(answerNames, 0.3).filter((t) => !have.has(t.stem)));
+    }
+  }
+  const searchText = carried.length ? `${question} ${carried.map((t) => t.word).join(' ')}` : question;
+  return {
+    question,
+    type: questionType(question),
+    searchText,
+    terms: [...own, ...carried],
+    counted: countedThing(question),
+    multiPart: MULTI_PART.test(question),
+    stems: new Set(words(question).map(stemWord)),
+    category: nouns,
+    attribution: ATTRIBUTION.test(question),
+    previousAnswer: lastAnswer ? answerText(lastAnswer.content) : '',
+  };
+}

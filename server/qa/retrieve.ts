@@ -1,0 +1,205 @@
+import type { Embedder } from '../../ingest/embedder.ts';
+import type { HnswIndex } from '../../store/generations.ts';
+import type { DocumentRecord, Passage } from '../../store/format.ts';
+import { type Bm25Index, buildBm25, idf, searchBm25 } from '../../store/lexical/bm25.ts';
+import { lexicalTexts, persistedInitialisms, persistedLexical } from '../../store/lexical/lexical-index.ts';
+import { initialismsOf } from '../../store/lexical/initialisms.ts';
+import { wordNet } from './wordnet.ts';
+import type { QueryTerm } from './question.ts';
+import { stemWord } from '../../store/lexical/words.ts';
+import { Vocabulary } from './variants.ts';
+
+export type RetrievalMode = 'bm25' | 'dense' | 'hybrid';
+
+export interface Retrieved {
+  passage: Passage;
+  /** Position of the passage in the index. */
+  index: number;
+  /** Fused score for hybrid (RRF, scaled so the best possible is 1), BM25 score or cosine similarity otherwise. */
+  score: number;
+  /** Cosine similarity of passage and query (always computed: answer composition and abstention use it). */
+  similarity: number;
+  /** 0-based rank in the BM25 and the dense list (-1 when absent): features of the answer scorer. */
+  bm25Rank: number;
+  denseRank: number;
+}
+
+/** Reciprocal rank fusion constant (Cormack et al. 2009): damps the head so both lists contribute. */
+const RRF_K = 60;
+/** How deep each list is read before fusion. */
+const CANDIDATES = 50;
+/**
+ * Weight of the dense list in the fusion (BM25 has 1). The offline word-vector model finds the gold
+ * passage first far less often than BM25, and less so as the corpus grows (bench: dense recall@10 0.62
+ * at 100k against BM25's 0.97), so it only breaks ties and lifts passages BM25 ranks close: a fused list
+ * that is never worse than BM25 alone (measured in evals/README.md and the bench).
+ */
+const DENSE_WEIGHT = 0.25;
+/** WordNet synonyms and derivations stand in for a word in BM25, at this share of its weight. */
+const RELATED_WEIGHT = 0.5;
+
+/** A query term with the corpus spellings that stand for it. */
+export interface ExpandedTerm extends QueryTerm {
+  /** Corpus terms that are the word itself: its stem, other spellings, an initialism's full name. */
+  matches: string[];
+  /** Corpus terms that are another word for it (WordNet synonyms, derivations, pertainyms). */
+  related: string[];
+  idf: number;
+}
+
+export class Retriever {
+  readonly bm25: Bm25Index;
+  readonly vocabulary: Vocabulary;
+  private readonly initialisms: Map<string, string[]>;
+
+  constructor(
+    readonly passages: Passage[],
+    private readonly vectors: Float32Array[],
+    private readonly hnsw: HnswIndex,
+    private readonly embedder: Embedder,
+    documents: Map<string, DocumentRecord> = new Map(),
+  ) {
+    // A passage is indexed with its document's title and file-name words, so "Kennedy 1962" finds the
+    // speech whose text never names its speaker.
+    // The index persisted at ingest when the loaded generation has one for this tokenizer, else rebuilt.
+    this.bm25 = persistedLexical(passages) ?? buildBm25([...lexicalTexts(passages, documents.values())]);
+    this.vocabulary = new Vocabulary(new Set(this.bm25.postings.keys()));
+    this.initialisms = persistedInitialisms(passages) ?? initialismsOf(documents.values());
+  }
+
+  /** Maps each query term to the spellings the corpus uses for it (itself, transliterations, near-misses). */
+  expand(terms: QueryTerm[]): ExpandedTerm[] {
+    const wn = wordNet();
+    return terms.map((t) => {
+      const matches = [...(this.vocabulary.has(t.stem) ? [t.stem] : []), ...this.vocabulary.variants(t.stem)];
+      if (t.initialism) {
+        for (const s of this.initialisms.get(t.word) ?? []) if (!matches.includes(s)) matches.push(s);
+      }
+      const related = [...new Set([...wn.related(t.word)].map((w) => stemWord(w)))].filter(
+        (s) => s !== t.stem && !matches.includes(s) && this.vocabulary.has(s),
+      );
+      const best = matches.length
+        ? Math.max(...matches.map((m) => idf(this.bm25, m)))
+        : idf(this.bm25, t.stem);
+      return { ...t, matches, related, idf: best };
+    });
+  }
+
+  async embedQuery(text: string): Promise<Float32Array> {
+    return this.embedder.embedQuery(text);
+  }
+
+  similarity(query: Float32Array, index: number): number {
+    return dot(query, this.vectors[index] as Float32Array);
+  }
+
+  searchBm25(terms: ExpandedTerm[], k: number): Array<[number, number]> {
+    return searchBm25(this.bm25, bm25Weights(terms), k);
+  }
+
+  searchDense(query: Float32Array, k: number): Array<[number, number]> {
+    const n = Math.min(k, this.passages.length);
+    if (n === 0) return [];
+    const { neighbors, distances } = this.hnsw.searchKnn(Array.from(query), n);
+    return neighbors.map((id, i) => [id, 1 - (distances[i] as number)] as [number, number]);
+  }
+
+  async search(opts: {
+    terms: ExpandedTerm[];
+    queryVector: Float32Array;
+    mode: RetrievalMode;
+    k: number;
+  }): Promise<Retrieved[]> {
+    const { mode, k, queryVector } = opts;
+    const bm25 = mode === 'dense' ? [] : this.searchBm25(opts.terms, mode === 'bm25' ? k : CANDIDATES);
+    const dense = mode === 'bm25' ? [] : this.searchDense(queryVector, mode === 'dense' ? k : CANDIDATES);
+    const bm25Rank = new Map(bm25.map(([id], r) => [id, r]));
+    const denseRank = new Map(dense.map(([id], r) => [id, r]));
+    let ranked: Array<[number, number]>;
+    if (mode === 'hybrid') {
+      ranked = fuse(bm25, dense, DENSE_WEIGHT).slice(0, k);
+    } else {
+      ranked = mode === 'bm25' ? bm25 : dense;
+    }
+    return ranked.map(([index, score]) => ({
+      passage: this.passages[index] as Passage,
+      index,
+      score,
+      similarity: this.similarity(queryVector, index),
+      bm25Rank: bm25Rank.get(index) ?? -1,
+      denseRank: denseRank.get(index) ?? -1,
+    }));
+  }
+}
+
+/**
+ * A BM25 top score above this means the best passage matches several rare words of the query: the lexical
+ * list is sure of its head, and the dense list (a far weaker ranker, see DENSE_WEIGHT) is given less say.
+ */
+const LEXICAL_SURE = 10;
+/** How fast the dense list's say falls above LEXICAL_SURE: at twice the score, 1/16 of it. */
+const LEXICAL_SURE_POWER = 4;
+/** The usual cosine gap between the dense list's first and tenth passage (bench and evals: 0.11–0.15). */
+const DENSE_TYPICAL_GAP = 0.12;
+
+/**
+ * The dense list's weight for one query: `base` scaled by the confidence of each list. BM25 is confident
+ * when its best passage scores high (rare query words matched, many of them); the dense list when its
+ * first passage stands out from its tenth. Measured (bench known-item recall@10 and eval R@k): with a fixed
+ * weight, hybrid fell below BM25 alone at 100k passages (0.933 against 0.947), since dense passages
+ * outranked the many near-copies BM25 puts first; with this it never does worse than the better list.
+ */
+export function denseWeightFor(
+  lexical: Array<[number, number]>,
+  dense: Array<[number, number]>,
+  base: number,
+): number {
+  const top = lexical[0]?.[1] ?? 0;
+  const lexicalDoubt = top > LEXICAL_SURE ? (LEXICAL_SURE / top) ** LEXICAL_SURE_POWER : 1;
+  const tenth = dense[Math.min(9, dense.length - 1)];
+  const gap = dense[0] && tenth ? dense[0][1] - tenth[1] : 0;
+  const denseConfidence = Math.min(2, Math.sqrt(Math.max(0, gap) / DENSE_TYPICAL_GAP));
+  return base * lexicalDoubt * denseConfidence;
+}
+
+/** The weight of each index term for a query: own terms 1, other spellings 0.9, related words 0.5; less when carried over. */
+export function bm25Weights(terms: ExpandedTerm[]): Map<string, number> {
+  const weights = new Map<string, number>();
+  const put = (m: string, w: number) => weights.set(m, Math.max(weights.get(m) ?? 0, w));
+  for (const t of terms) {
+    for (const m of t.matches) put(m, t.weight * (m === t.stem ? 1 : 0.9));
+    for (const r of t.related) put(r, t.weight * RELATED_WEIGHT);
+  }
+  return weights;
+}
+
+/**
+ * Weighted reciprocal rank fusion of a lexical and a dense list, scaled so the best possible score is 1.
+ * `denseWeight` is the base weight of the dense list, adapted per query by `denseWeightFor`.
+ */
+export function fuse(
+  lexical: Array<[number, number]>,
+  dense: Array<[number, number]>,
+  denseWeight: number,
+): Array<[number, number]> {
+  const weight = denseWeightFor(lexical, dense, denseWeight);
+  const fused = new Map<number, number>();
+  for (const [list, w] of [
+    [lexical, 1],
+    [dense, weight],
+  ] as const) {
+    list.forEach(([id], rank) => {
+      fused.set(id, (fused.get(id) ?? 0) + w / (RRF_K + rank + 1));
+    });
+  }
+  const best = (1 + weight) / (RRF_K + 1);
+  const ranked = [...fused].map(([id, s]) => [id, s / best] as [number, number]);
+  ranked.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  return ranked;
+}
+
+export function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
+  return s;
+}

@@ -1,0 +1,109 @@
+import { stemWord } from '../../store/lexical/words.ts';
+
+/**
+ * Names that news sources transliterate differently. General knowledge about the domain (Eastern European
+ * news), not about any particular corpus; anything not listed is still caught by the fuzzy match below.
+ */
+const TRANSLITERATIONS: string[][] = [
+  ['kyiv', 'kiev'],
+  ['kharkiv', 'kharkov'],
+  ['odesa', 'odessa'],
+  ['lviv', 'lvov'],
+  ['mykolaiv', 'nikolaev', 'nikolayev'],
+  ['zaporizhzhia', 'zaporozhye', 'zaporizhia'],
+  ['luhansk', 'lugansk'],
+  ['chernihiv', 'chernigov'],
+  ['lukashenko', 'lukashenka'],
+  ['zelensky', 'zelenskyy', 'zelenskiy'],
+  ['oleksandr', 'olexandr', 'alexander', 'aleksandr', 'alyaksandr'],
+  ['volodymyr', 'vladimir'],
+  ['belarus', 'byelorussia'],
+  ['navalny', 'navalnyy'],
+  ['shoigu', 'shoygu'],
+  ['peskov', 'peskow'],
+];
+
+const VARIANTS = new Map<string, string[]>();
+for (const group of TRANSLITERATIONS) {
+  const stems = group.map(stemWord);
+  for (const s of stems) VARIANTS.set(s, stems);
+}
+
+/** Three reusable rows: a question's lookups run hundreds of distances, and allocating rows dominated them. */
+let rows = [new Uint16Array(64), new Uint16Array(64), new Uint16Array(64)];
+
+/** Optimal string alignment distance, bounded: returns max+1 as soon as it must exceed `max`. */
+export function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  if (b.length + 1 > (rows[0] as Uint16Array).length) {
+    rows = rows.map(() => new Uint16Array(b.length + 1));
+  }
+  let [prev2, prev, cur] = rows as [Uint16Array, Uint16Array, Uint16Array];
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        v = Math.min(v, (prev2[j - 2] as number) + 1);
+      }
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > max) return max + 1;
+    [prev2, prev, cur] = [prev, cur, prev2];
+  }
+  return Math.min(prev[b.length] as number, max + 1);
+}
+
+/** Vocabulary bucketed by first letter, so fuzzy lookups compare against a small slice of it. */
+export class Vocabulary {
+  private readonly byInitial = new Map<string, string[]>();
+  /** Lookups repeat across questions; each costs hundreds of edit distances. */
+  private readonly memo = new Map<string, string[]>();
+
+  constructor(private readonly terms: Set<string>) {
+    for (const t of terms) {
+      if (t.length < 6) continue;
+      const key = t[0] as string;
+      let list = this.byInitial.get(key);
+      if (!list) {
+        list = [];
+        this.byInitial.set(key, list);
+      }
+      list.push(t);
+    }
+  }
+
+  has(term: string): boolean {
+    return this.terms.has(term);
+  }
+
+  /**
+   * Corpus terms that spell the same word: known transliterations, and for longer words (≥ 6 letters,
+   * where a 1–2 letter difference is a spelling, not another word) those within a small edit distance.
+   */
+  variants(term: string): string[] {
+    let found = this.memo.get(term);
+    if (!found) {
+      found = this.lookup(term);
+      if (this.memo.size > 50_000) this.memo.clear();
+      this.memo.set(term, found);
+    }
+    return found;
+  }
+
+  private lookup(term: string): string[] {
+    const out = new Set<string>();
+    for (const v of VARIANTS.get(term) ?? []) if (v !== term && this.terms.has(v)) out.add(v);
+    if (term.length >= 6 && !/^\d/.test(term)) {
+      const max = term.length >= 9 ? 2 : 1;
+      for (const cand of this.byInitial.get(term[0] as string) ?? []) {
+        if (cand !== term && editDistance(term, cand, max) <= max) out.add(cand);
+      }
+    }
+    return [...out];
+  }
+}

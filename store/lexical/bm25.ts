@@ -1,0 +1,129 @@
+import { terms } from './words.ts';
+
+/**
+ * BM25 over passages with an inverted index. Hand-written rather than `wink-bm25-text-search` because
+ * retrieval and abstention need the per-term document frequencies (IDF of each question term, which terms
+ * exist in the corpus at all), and because scoring must touch only the postings of the query's terms so
+ * a query stays fast at 100k passages; the library can't add documents after `consolidate()` either.
+ */
+export interface Bm25Index {
+  /** term → [passage index, term frequency] pairs, flattened. */
+  postings: Map<string, Uint32Array>;
+  lengths: Uint32Array;
+  avgLength: number;
+  count: number;
+  /** Per passage, BM25's length normalisation k1·(1 − b + b·length/avgLength), computed once. */
+  norms: Float64Array;
+}
+
+export const BM25_K1 = 1.2;
+export const BM25_B = 0.75;
+
+export function buildBm25(texts: string[]): Bm25Index {
+  const lists = new Map<string, number[]>();
+  const lengths = new Uint32Array(texts.length);
+  texts.forEach((text, i) => {
+    const tf = new Map<string, number>();
+    const ts = terms(text);
+    lengths[i] = ts.length;
+    for (const t of ts) tf.set(t, (tf.get(t) ?? 0) + 1);
+    for (const [t, n] of tf) {
+      let list = lists.get(t);
+      if (!list) {
+        list = [];
+        lists.set(t, list);
+      }
+      list.push(i, n);
+    }
+  });
+  const postings = new Map<string, Uint32Array>();
+  for (const [t, list] of lists) postings.set(t, Uint32Array.from(list));
+  const total = lengths.reduce((a, b) => a + b, 0);
+  const avgLength = texts.length ? total / texts.length : 0;
+  const norms = Float64Array.from(lengths, (len) => BM25_K1 * (1 - BM25_B + (BM25_B * len) / avgLength));
+  return { postings, lengths, avgLength, count: texts.length, norms };
+}
+
+export function documentFrequency(index: Bm25Index, term: string): number {
+  return (index.postings.get(term)?.length ?? 0) / 2;
+}
+
+/** Robertson–Spärck Jones IDF, floored at a small positive value so very common terms still count a little. */
+export function idf(index: Bm25Index, term: string): number {
+  const df = documentFrequency(index, term);
+  return Math.max(0.01, Math.log(1 + (index.count - df + 0.5) / (df + 0.5)));
+}
+
+/**
+ * Score accumulators per index, reused by every search: a query's common terms touch tens of thousands of
+ * passages at 100k, and a Map of them (plus sorting them all) was most of /ask's time. searchBm25 is
+ * synchronous, so two searches never share a buffer at once.
+ */
+const scratch = new WeakMap<Bm25Index, { scores: Float64Array; touched: Uint32Array }>();
+
+/** Whether passage a ranks below passage b: lower score, or the same score and a later position. */
+function worse(scores: Float64Array, a: number, b: number): boolean {
+  const sa = scores[a] as number;
+  const sb = scores[b] as number;
+  return sa < sb || (sa === sb && a > b);
+}
+
+/** The best k of the n touched passages, best first: a bounded min-heap, O(n log k) instead of sorting all n. */
+function topK(scores: Float64Array, touched: Uint32Array, n: number, k: number): Array<[number, number]> {
+  const heap: number[] = [];
+  const swap = (i: number, j: number) => {
+    [heap[i], heap[j]] = [heap[j] as number, heap[i] as number];
+  };
+  for (let i = 0; i < n && k > 0; i++) {
+    const doc = touched[i] as number;
+    if (heap.length < k) {
+      heap.push(doc);
+      for (let c = heap.length - 1; c > 0 && worse(scores, heap[c] as number, heap[(c - 1) >> 1] as number); ) {
+        swap(c, (c - 1) >> 1);
+        c = (c - 1) >> 1;
+      }
+    } else if (worse(scores, heap[0] as number, doc)) {
+      heap[0] = doc;
+      for (let c = 0; ; ) {
+        const l = 2 * c + 1;
+        let m = c;
+        if (l < k && worse(scores, heap[l] as number, heap[m] as number)) m = l;
+        if (l + 1 < k && worse(scores, heap[l + 1] as number, heap[m] as number)) m = l + 1;
+        if (m === c) break;
+        swap(c, m);
+        c = m;
+      }
+    }
+  }
+  return heap
+    .map((doc) => [doc, scores[doc] as number] as [number, number])
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+}
+
+/**
+ * Scores passages for weighted query terms (weight 1 for the question's own terms, less for expansions).
+ * Returns the top `k` as [passage index, score], best first.
+ */
+export function searchBm25(index: Bm25Index, query: Map<string, number>, k: number): Array<[number, number]> {
+  let buffers = scratch.get(index);
+  if (!buffers) {
+    buffers = { scores: new Float64Array(index.count), touched: new Uint32Array(index.count) };
+    scratch.set(index, buffers);
+  }
+  const { scores, touched } = buffers;
+  let n = 0;
+  for (const [term, weight] of query) {
+    const list = index.postings.get(term);
+    if (!list) continue;
+    const w = weight * idf(index, term);
+    for (let j = 0; j < list.length; j += 2) {
+      const doc = list[j] as number;
+      const tf = list[j + 1] as number;
+      if (scores[doc] === 0) touched[n++] = doc;
+      scores[doc] = (scores[doc] as number) + (w * tf * (BM25_K1 + 1)) / (tf + (index.norms[doc] as number));
+    }
+  }
+  const top = topK(scores, touched, n, k);
+  for (let i = 0; i < n; i++) scores[touched[i] as number] = 0;
+  return top;
+}

@@ -1,0 +1,27 @@
+import type { DocumentRecord } from '../format.ts';
+import { words } from './words.ts';
+
+/**
+ * Words that describe a document without being in its text: its title, the words of its file name
+ * (`1962_john_f_kennedy_d.txt` → 1962 john f kennedy d) and the years they hold. "What did Kennedy propose
+ * in 1962?" is about that speech although the speech never names its speaker. Hash-like file names
+ * (`004_ec9c24d3208588b7`) say nothing and are left out.
+ */
+export function documentContext(doc: Pick<DocumentRecord, 'docId' | 'title' | 'source'>): string {
+  const base = (doc.source.split('/').pop() ?? doc.docId).replace(/\.[a-z0-9]+$/i, '');
+  const fileWords = base
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w && !/^[0-9a-f]{8,}$/i.test(w) && !(/\d/.test(w) && /\p{L}/u.test(w)) && !/^\d{1,3}$/.test(w));
+  return [doc.title, ...fileWords].join(' ');
+}
+
+/** The context as lower-cased words (for matching), memoised per document. */
+const memo = new WeakMap<object, string[]>();
+export function contextWords(doc: DocumentRecord): string[] {
+  let ws = memo.get(doc);
+  if (!ws) {
+    ws = words(documentContext(doc));
+    memo.set(doc, ws);
+  }
+  return ws;
+}

@@ -1,0 +1,120 @@
+import { readFile, realpath, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { buildBm25, searchBm25 } from './bm25.ts';
+import { loadEngine, Retriever } from '../../server/qa/index.ts';
+import {
+  buildLexical,
+  decodeLexical,
+  encodeLexical,
+  lexicalTexts,
+  persistedInitialisms,
+  persistedLexical,
+  tokenizerVersion,
+} from './lexical-index.ts';
+import { initialismsOf } from './initialisms.ts';
+import { seedsWorkspace } from '../../test/helpers.ts';
+import { FILES, IndexError, loadIndex } from '../generations.ts';
+import { PassageSchema } from '../format.ts';
+
+function sameIndex(a: ReturnType<typeof buildBm25>, b: ReturnType<typeof buildBm25>): void {
+  expect(b.count).toBe(a.count);
+  expect(b.avgLength).toBe(a.avgLength);
+  expect([...b.lengths]).toEqual([...a.lengths]);
+  expect([...b.norms]).toEqual([...a.norms]);
+  // Same terms in the same order (the Vocabulary's buckets follow it), same postings.
+  expect([...b.postings.keys()]).toEqual([...a.postings.keys()]);
+  for (const [t, list] of a.postings) expect([...(b.postings.get(t) as Uint32Array)]).toEqual([...list]);
+}
+
+describe('the persisted lexical index', () => {
+  it('is the index the Retriever builds, term order included, and survives encoding', async () => {
+    const index = await loadIndex(inject('seedsIndexDir'));
+    const texts = [...lexicalTexts(index.passages, index.documents)];
+    const reference = buildBm25(texts);
+    sameIndex(reference, buildLexical(texts));
+    const bytes = Buffer.concat(encodeLexical(reference, initialismsOf(index.documents)));
+    sameIndex(reference, decodeLexical(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+    // Loaded straight from the generation, registered for the Retriever.
+    expect(index.manifest.lexical).toEqual({ file: FILES.lexical, tokenizer: tokenizerVersion() });
+    expect(index.manifest.files?.[FILES.lexical]?.bytes).toBe(bytes.byteLength);
+    sameIndex(reference, index.lexical as ReturnType<typeof buildBm25>);
+    expect(persistedLexical(index.passages)).toBe(index.lexical);
+    expect(persistedInitialisms(index.passages)).toEqual(initialismsOf(index.documents));
+    expect(persistedInitialisms(index.passages)?.size).toBeGreaterThan(0);
+    const query = new Map([
+      ['lukashenko', 1],
+      ['belarus', 0.5],
+    ]);
+    expect(searchBm25(index.lexical as ReturnType<typeof buildBm25>, query, 10)).toEqual(
+      searchBm25(reference, query, 10),
+    );
+  });
+
+  it('empty input gives an empty index that round-trips', () => {
+    const empty = buildLexical([]);
+    expect(empty.count).toBe(0);
+    const bytes = Buffer.concat(encodeLexical(empty));
+    expect(decodeLexical(new Uint8Array(bytes)).postings.size).toBe(0);
+  });
+
+  it('is used by the engine when present, rebuilt when the tokenizer differs', async () => {
+    const engine = await loadEngine({ indexDir: inject('seedsIndexDir') });
+    expect(engine.retriever.bm25).toBe(engine.index.lexical);
+
+    const ws = await seedsWorkspace(inject('seedsIndexDir'));
+    const manifestFile = path.join(await realpath(ws.indexDir), FILES.manifest);
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+    await writeFile(manifestFile, JSON.stringify({ ...manifest, lexical: { ...manifest.lexical, tokenizer: '0:old' } }));
+    const older = await loadIndex(ws.indexDir);
+    expect(older.lexical).toBeUndefined();
+    expect(persistedLexical(older.passages)).toBeNull();
+    const retriever = new Retriever(
+      older.passages,
+      older.vectors,
+      older.hnsw,
+      engine.embedder,
+      new Map(older.documents.map((d) => [d.docId, d])),
+    );
+    sameIndex(engine.retriever.bm25, retriever.bm25);
+
+    // An index from before lexical.bin: no `lexical` in the manifest, still served.
+    const { lexical: _, ...before } = manifest;
+    await writeFile(manifestFile, JSON.stringify(before));
+    expect((await loadIndex(ws.indexDir)).lexical).toBeUndefined();
+  });
+
+  it('a corrupt lexical.bin is refused with a hint to re-ingest', async () => {
+    const ws = await seedsWorkspace(inject('seedsIndexDir'));
+    const file = path.join(await realpath(ws.indexDir), FILES.lexical);
+    const bytes = await readFile(file);
+    bytes[100] = (bytes[100] as number) ^ 0xff;
+    await writeFile(file, bytes);
+    const err = await loadIndex(ws.indexDir).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(IndexError);
+    expect((err as IndexError).message).toMatch(/lexical\.bin .* corrupt/);
+  });
+
+  it('passages read on the fast path are what zod would give, and an odd row is still refused', async () => {
+    const dir = await realpath(inject('seedsIndexDir'));
+    const lines = (await readFile(path.join(dir, FILES.passages), 'utf8')).split('\n').filter(Boolean);
+    const index = await loadIndex(inject('seedsIndexDir'));
+    expect(index.passages).toEqual(lines.map((l) => PassageSchema.parse(JSON.parse(l))));
+
+    const ws = await seedsWorkspace(inject('seedsIndexDir'));
+    const gen = await realpath(ws.indexDir);
+    const odd = lines.map((l, i) => (i === 3 ? l.replace(/"start":\d+/, '"start":-1') : l)).join('\n');
+    await writeFile(path.join(gen, FILES.passages), `${odd}\n`);
+    // Same size, new checksum: the manifest vouches for the edited file, so only the row check can refuse it.
+    const manifestFile = path.join(gen, FILES.manifest);
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+    const bytes = await readFile(path.join(gen, FILES.passages));
+    const { createHash } = await import('node:crypto');
+    manifest.files[FILES.passages] = { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    await expect(loadIndex(ws.indexDir)).rejects.toThrow(/passages\.jsonl line 4 is corrupt/);
+  });
+});
