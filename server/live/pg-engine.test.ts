@@ -140,6 +140,7 @@ describe('FOOTNOTE_STORE=postgres', () => {
 
     const abstained = (await (await post(url, { question: 'What is the population of Belarus?' })).json()) as AskResult;
     expect(abstained.abstained).toBe(true);
+    expect(abstained.answer).toBe("The documents don't say: none of them mentions “population”.");
 
     const res = await post(
       url,

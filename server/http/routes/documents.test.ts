@@ -98,6 +98,7 @@ describe('documents API round trip', () => {
     expect(await listIds()).not.toContain('vexmoor-meteors');
     const after = await ask(question);
     expect(after.abstained).toBe(true);
+    expect(after.answer).toMatch(/^The documents don't say/);
     expect(after.citations.map((c) => c.docId)).not.toContain('vexmoor-meteors');
     expect((await readdir(ws.corpusDir)).filter((f) => f.includes('vexmoor'))).toEqual([]);
   });
