@@ -1,12 +1,8 @@
-/** Percentile of a sample by linear interpolation between closest ranks (numpy's default). */
+import { percentile as nearestRank } from '../evals/metrics.ts';
+
+/** The evals' nearest-rank percentile (one definition for both reports); NaN for an empty sample. */
 export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = (p / 100) * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  const a = sorted[lo] as number;
-  return a + ((sorted[hi] as number) - a) * (rank - lo);
+  return nearestRank(values, p) ?? Number.NaN;
 }
 
 export function median(values: readonly number[]): number {
