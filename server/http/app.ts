@@ -1,42 +1,27 @@
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
-import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { compress } from 'hono/compress';
 import { cors } from 'hono/cors';
 import { etag } from 'hono/etag';
 import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { secureHeaders } from 'hono/secure-headers';
-import { streamSSE } from 'hono/streaming';
-import { registerAdminRoutes } from './routes/admin.ts';
-import { hasApiToken, requireApiToken } from './middleware/api-token.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../config.ts';
-import { limitBody } from './middleware/body-limit.ts';
-import type { Corpus } from '../live/corpus.ts';
-import { registerDocumentRoutes } from './routes/documents.ts';
-import { type AskInput, AskResultSchema, type GenerativeAnswerer } from '../qa/index.ts';
 import { FootnoteError } from '../errors.ts';
-import { errorBody, errorResponse, toFootnoteError } from './errors.ts';
-import { answerTimeout } from './middleware/handler-timeout.ts';
-import { registerFeedbackRoute } from './routes/feedback.ts';
+import type { Corpus } from '../live/corpus.ts';
+import type { EngineState } from '../live/engine-state.ts';
 import type { ReloadResult } from '../live/live-engine.ts';
 import { type Logger, requestLog, silentLogger } from '../logger.ts';
-import { createOpenAIApp } from './routes/openai.ts';
-import { generativeAnswer } from './generative-stream.ts';
-import { boilerplateRanges, datelineOf } from '../../ingest/clean.ts';
+import type { GenerativeAnswerer } from '../qa/index.ts';
+import { errorBody, errorResponse, toFootnoteError } from './errors.ts';
+import { answerTimeout } from './middleware/handler-timeout.ts';
 import { clientAddress, rateLimit } from './middleware/rate-limit.ts';
-import {
-  AskQuerySchema,
-  AskRequestSchema,
-  DocumentIdParamSchema,
-  DocumentListSchema,
-  DocumentSchema,
-  ErrorSchema,
-  HealthSchema,
-} from './schemas.ts';
-import { type EngineState, readyEngine } from '../live/engine-state.ts';
-import { answerChunks } from './answer-chunks.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
+import { registerAskRoutes } from './routes/ask.ts';
+import { registerDocumentRoutes } from './routes/documents.ts';
+import { registerDocumentReadRoutes } from './routes/documents-read.ts';
+import { registerFeedbackRoute } from './routes/feedback.ts';
+import { registerHealthRoute } from './routes/health.ts';
+import { createOpenAIApp } from './routes/openai.ts';
 import { loadStaticFiles, type StaticFile } from './routes/static.ts';
 
 export interface AppOptions {
@@ -78,134 +63,14 @@ export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'";
 
-const errorResponses = {
-  400: { description: 'Invalid request', content: { 'application/json': { schema: ErrorSchema } } },
-  503: { description: 'Index not loaded yet', content: { 'application/json': { schema: ErrorSchema } } },
-};
 
-const askPost = createRoute({
-  method: 'post',
-  path: '/ask',
-  summary: 'Answer a question with cited passages',
-  description:
-    'Send `Accept: text/event-stream` to stream Server-Sent Events: `citations`, then `delta` ({text}) events, then `done` with the full response; errors arrive as an `error` event.',
-  request: { body: { content: { 'application/json': { schema: AskRequestSchema } }, required: true } },
-  responses: {
-    200: {
-      description: 'The answer',
-      content: {
-        'application/json': { schema: AskResultSchema },
-        'text/event-stream': { schema: AskResultSchema },
-      },
-    },
-    413: {
-      description: 'Body over the size limit',
-      content: { 'application/json': { schema: ErrorSchema } },
-    },
-    415: { description: 'Not JSON', content: { 'application/json': { schema: ErrorSchema } } },
-    ...errorResponses,
-  },
-});
 
-const askGet = createRoute({
-  method: 'get',
-  path: '/ask',
-  summary: 'Answer a question (query string form, for browsers and curl)',
-  request: { query: AskQuerySchema },
-  responses: {
-    200: { description: 'The answer', content: { 'application/json': { schema: AskResultSchema } } },
-    ...errorResponses,
-  },
-});
 
-const health = createRoute({
-  method: 'get',
-  path: '/health',
-  summary: 'Readiness: 200 when the index is loaded, 503 otherwise',
-  description:
-    'With FOOTNOTE_API_TOKEN set, a request without the token gets only `{ status }` (whether the service is up).',
-  responses: {
-    200: { description: 'Ready', content: { 'application/json': { schema: HealthSchema } } },
-    503: { description: 'Not ready', content: { 'application/json': { schema: HealthSchema } } },
-  },
-});
 
-const listDocuments = createRoute({
-  method: 'get',
-  path: '/documents',
-  summary: 'The indexed documents',
-  responses: {
-    200: { description: 'Documents', content: { 'application/json': { schema: DocumentListSchema } } },
-    503: errorResponses[503],
-  },
-});
 
-const getDocument = createRoute({
-  method: 'get',
-  path: '/documents/{id}',
-  summary: 'One document with its full text (citation offsets index into it)',
-  request: { params: DocumentIdParamSchema },
-  responses: {
-    200: { description: 'The document', content: { 'application/json': { schema: DocumentSchema } } },
-    404: { description: 'No such document', content: { 'application/json': { schema: ErrorSchema } } },
-    ...errorResponses,
-  },
-});
 
-const getDocumentFile = createRoute({
-  method: 'get',
-  path: '/documents/{id}/file',
-  summary: 'The original file of a PDF document (for viewing the cited page)',
-  request: { params: DocumentIdParamSchema },
-  responses: {
-    200: { description: 'The PDF', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
-    404: { description: 'No such PDF document', content: { 'application/json': { schema: ErrorSchema } } },
-    ...errorResponses,
-  },
-});
 
-function wantsStream(c: Context): boolean {
-  return (c.req.header('accept') ?? '').includes('text/event-stream');
-}
 
-async function answer(c: Context, opts: AppOptions, input: AskInput) {
-  const engine = readyEngine(opts.state());
-  // A client that went away (the UI's Stop button aborts its fetch) gets no more work done for it.
-  const signal = c.req.raw.signal;
-  if (opts.llm) {
-    return generativeAnswer(c, engine, opts.llm, input, {
-      stream: wantsStream(c),
-      logger: opts.logger ?? silentLogger,
-      chunks: answerChunks,
-      errorEvent: (err) => {
-        const e = toFootnoteError(err);
-        return JSON.stringify(errorBody(e.code, e.message));
-      },
-    });
-  }
-  if (!wantsStream(c)) {
-    const { abstainReason: _, ...result } = await engine.ask(input);
-    return c.json(result, 200);
-  }
-  return streamSSE(c, async (stream) => {
-    const gone = () => stream.aborted || signal.aborted;
-    const abandon = () => (opts.logger ?? silentLogger).debug({ path: c.req.path }, 'client went away: answer abandoned');
-    try {
-      if (gone()) return abandon();
-      const { abstainReason: _, ...result } = await engine.ask(input);
-      if (gone()) return abandon();
-      await stream.writeSSE({ event: 'citations', data: JSON.stringify(result.citations) });
-      for (const text of answerChunks(result.answer)) {
-        if (gone()) return abandon();
-        await stream.writeSSE({ event: 'delta', data: JSON.stringify({ text }) });
-      }
-      await stream.writeSSE({ event: 'done', data: JSON.stringify(result) });
-    } catch (err) {
-      const e = toFootnoteError(err);
-      await stream.writeSSE({ event: 'error', data: JSON.stringify(errorBody(e.code, e.message)) });
-    }
-  });
-}
 
 /** Builds the HTTP app; all state comes in through `opts`, so tests run it in-process or on a socket. */
 export function createApp(opts: AppOptions) {
@@ -273,105 +138,17 @@ export function createApp(opts: AppOptions) {
     guards.push(rateLimit({ perMinute: opts.rateLimitPerMinute, key: (c) => clientAddress(c, trustProxy) }));
   }
   if (opts.handlerTimeoutMs) guards.push(answerTimeout(opts.handlerTimeoutMs));
-  app.use('/ask', requireApiToken(opts.apiToken));
-  // Before the guards: the answer timeout reads the body, within this limit.
-  app.use('/ask', limitBody(opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'request body is over the size limit'));
-  // The corpus text is content too: reading documents needs the API token (changing them, the admin token).
-  for (const path of ['/documents', '/documents/*']) {
-    const guard = requireApiToken(opts.apiToken);
-    app.use(path, (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? guard(c, next) : next()));
-  }
-  for (const guard of guards) app.use('/ask', guard);
-  app.use('/ask', async (c, next) => {
-    if (c.req.method === 'POST' && !/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
-      throw new FootnoteError('unsupported_media_type',
-        'send the question as JSON (Content-Type: application/json)',
-      );
-    }
-    await next();
-  });
-
+  registerAskRoutes(app, opts, guards);
   app.route('/v1', createOpenAIApp(opts, guards));
-  app.openapi(askPost, (c) => answer(c, opts, c.req.valid('json')) as never);
-  app.openapi(askGet, (c) => {
-    const { q, k } = c.req.valid('query');
-    return answer(c, opts, { question: q, k }) as never;
-  });
-
+  registerHealthRoute(app, opts);
   registerAdminRoutes(app, opts);
+  registerDocumentReadRoutes(app, opts);
   registerDocumentRoutes(app, { ...opts, maxDocBytes: opts.maxDocBytes ?? 5 * 1024 * 1024 });
   registerFeedbackRoute(app, opts);
 
-  app.openapi(health, (c) => {
-    const s = opts.state();
-    // Without the API token (when one is set) health says only whether the service is up.
-    if (!hasApiToken(opts.apiToken, c.req.header('authorization'))) {
-      return c.json({ status: s.status } as z.infer<typeof HealthSchema>, s.engine ? 200 : 503);
-    }
-    const m = s.engine?.index.manifest;
-    const body = {
-      status: s.status,
-      model: m?.model.id ?? null,
-      documents: m?.counts.documents ?? 0,
-      passages: m?.counts.passages ?? 0,
-      indexCreatedAt: m?.createdAt ?? null,
-      mode: opts.llm ? ('generative' as const) : ('extractive' as const),
-      llmModel: opts.llm?.model ?? null,
-      ...(s.message ? { message: s.message } : {}),
-      ...(s.lastReload ? { lastReload: s.lastReload } : {}),
-    };
-    return c.json(body, s.engine ? 200 : 503);
-  });
 
-  app.openapi(listDocuments, (c) => {
-    const engine = readyEngine(opts.state());
-    const documents = engine.index.manifest.documents.map((d) => {
-      const doc = engine.documents.get(d.docId);
-      const date = doc ? datelineOf(doc.text) : null;
-      return {
-        id: d.docId,
-        title: doc?.title ?? d.docId,
-        source: d.source,
-        passages: d.passages,
-        ...(date ? { date } : {}),
-      };
-    });
-    return c.json({ documents }, 200);
-  });
 
-  app.openapi(getDocument, (c) => {
-    const engine = readyEngine(opts.state());
-    const { id } = c.req.valid('param');
-    const doc = engine.documents.get(id);
-    if (!doc) throw new FootnoteError('not_found', `no document with id "${id}"`);
-    const paged = doc.pages ? { pages: doc.pages, file: `/documents/${encodeURIComponent(doc.docId)}/file` } : {};
-    const boilerplate = boilerplateRanges(doc.text);
-    const date = datelineOf(doc.text);
-    const dated = date ? { date } : {};
-    return c.json(
-      { id: doc.docId, title: doc.title, source: doc.source, text: doc.text, ...dated, ...paged, boilerplate },
-      200,
-    );
-  });
 
-  app.openapi(getDocumentFile, async (c) => {
-    const engine = readyEngine(opts.state());
-    const { id } = c.req.valid('param');
-    const doc = engine.documents.get(id);
-    if (!doc?.pages || extname(doc.source).toLowerCase() !== '.pdf') {
-      throw new FootnoteError('not_found', `no PDF document with id "${id}"`);
-    }
-    // The source names the file relative to the corpus folder's parent; only its name is used.
-    const file = join(opts.corpusDir ?? dirname(doc.source), basename(doc.source));
-    const body = await readFile(file).catch(() => {
-      throw new FootnoteError('not_found', `the file of "${id}" is no longer in the corpus folder`);
-    });
-    return c.body(new Uint8Array(body), 200, {
-      'Content-Type': 'application/pdf',
-      'Content-Disposition': `inline; filename="${basename(doc.source).replace(/[^\w.-]/g, '_')}"`,
-      'Cache-Control': 'private, no-cache',
-    }) as never;
-  });
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
