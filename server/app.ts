@@ -13,8 +13,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { registerAdminRoutes } from './admin.ts';
 import { hasApiToken, requireApiToken } from './api-token.ts';
 import { limitBody } from './body-limit.ts';
-import type { Corpus } from './corpus.ts';
-import { registerDocumentRoutes } from './documents-api.ts';
+import { type DocumentWriter, registerDocumentRoutes } from './documents-api.ts';
 import type { AskInput, Engine } from './engine.ts';
 import { ApiError, codeForStatus, errorBody, errorResponse } from './errors.ts';
 import { answerTimeout } from './handler-timeout.ts';
@@ -61,7 +60,7 @@ export interface AppOptions {
   /** Loads the published index (POST /admin/reload). */
   reload?: () => Promise<ReloadResult>;
   /** The corpus behind the index (POST and DELETE /documents). */
-  corpus?: Corpus;
+  corpus?: DocumentWriter;
   /** Largest document POST /documents accepts (MAX_DOC_BYTES). */
   maxDocBytes?: number;
   /** Requests per minute per client on /ask; 0 or absent: no limit. */

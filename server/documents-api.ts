@@ -16,10 +16,13 @@ import {
   NewDocumentJsonSchema,
 } from './schemas.ts';
 
+/** What the documents API changes: the corpus folder and files index (Corpus) or the Postgres store (PgCorpus). */
+export type DocumentWriter = Pick<Corpus, 'add' | 'remove'>;
+
 export interface DocumentsApiOptions {
   adminToken?: string;
   /** The corpus the server indexes; absent in apps that only read an index. */
-  corpus?: Corpus;
+  corpus?: DocumentWriter;
   maxDocBytes: number;
 }
 
@@ -109,7 +112,7 @@ export function registerDocumentRoutes(app: OpenAPIHono, opts: DocumentsApiOptio
     },
   });
 
-  const corpus = (): Corpus => {
+  const corpus = (): DocumentWriter => {
     if (!opts.corpus) throw new ApiError(404, 'not_found', 'this server does not manage a corpus');
     return opts.corpus;
   };

@@ -107,6 +107,12 @@ export async function publishGeneration(
   pool: pg.Pool,
   data: IndexData,
   embedder: Embedder,
+  /**
+   * Publish only if this generation is still the current one (a compare-and-switch under the lock): a
+   * documents API write built from it. Otherwise the new generation is dropped and StaleGenerationError
+   * thrown, so no write is published over another it did not see.
+   */
+  basedOn?: string,
 ): Promise<{ generation: string; ms: number; steps: Record<'documents' | 'passages' | 'hnsw' | 'switch', number> }> {
   const t0 = performance.now();
   const steps = { documents: 0, passages: 0, hnsw: 0, switch: 0 };
@@ -170,6 +176,10 @@ export async function publishGeneration(
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+    if (basedOn !== undefined) {
+      const { rows } = await client.query<{ generation: string }>('SELECT generation FROM footnote_current FOR UPDATE');
+      if (rows[0]?.generation !== basedOn) throw new StaleGenerationError(basedOn, rows[0]?.generation ?? null);
+    }
     await client.query('UPDATE footnote_generations SET published_at = now() WHERE id = $1', [generation]);
     await client.query(
       `INSERT INTO footnote_current (singleton, generation) VALUES (true, $1)
@@ -180,6 +190,7 @@ export async function publishGeneration(
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
+    if (err instanceof StaleGenerationError) await dropGeneration(pool, generation, table);
     throw err;
   } finally {
     client.release();
@@ -202,9 +213,22 @@ async function pruneGenerations(pool: pg.Pool): Promise<void> {
                       ORDER BY published_at DESC OFFSET 1 LIMIT 1)
        AND (published_at IS NOT NULL OR created_at < now() - interval '10 minutes')`,
   );
-  for (const r of rows) {
-    await pool.query(`DROP TABLE IF EXISTS ${r.passages_table}`);
-    await pool.query('DELETE FROM footnote_generations WHERE id = $1', [r.id]);
+  for (const r of rows) await dropGeneration(pool, r.id, r.passages_table);
+}
+
+async function dropGeneration(pool: pg.Pool, generation: string, table: string): Promise<void> {
+  await pool.query(`DROP TABLE IF EXISTS ${table}`);
+  await pool.query('DELETE FROM footnote_generations WHERE id = $1', [generation]);
+}
+
+/** A publish built from a generation that is no longer current (another writer switched first). */
+export class StaleGenerationError extends Error {
+  override name = 'StaleGenerationError';
+  constructor(
+    readonly basedOn: string,
+    readonly current: string | null,
+  ) {
+    super(`generation ${basedOn} is no longer current (now ${current ?? 'none'})`);
   }
 }
 
