@@ -10,6 +10,9 @@ import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { ingest } from '../ingest/pipeline.ts';
 import { denseSearch, denseSearchLangChain, openStore, type PgIndex, publishFromFiles } from '../ingest/store/postgres.ts';
 import { type AskInput, type Engine, loadEngine } from '../server/engine.ts';
+import { LiveEngine } from '../server/live-engine.ts';
+import { silentLogger } from '../server/logger.ts';
+import { PgCorpus } from '../server/pg-corpus.ts';
 import { loadPgEngine } from '../server/pg-engine.ts';
 import { wordNet } from '../server/qa/wordnet.ts';
 import { analyseQuestion } from '../server/query.ts';
@@ -177,6 +180,22 @@ async function main(): Promise<number> {
     }
     log(`  pgvector top 50: plain SQL p50 ${sql.toFixed(2)} ms, PGVectorStore ${langchain.toFixed(2)} ms (${same}/20 identical)`);
 
+    // A documents API write on the Postgres store: the next generation published whole (the new
+    // document's passages embedded, every other row rewritten, the HNSW index rebuilt), then reloaded.
+    const live = new LiveEngine({
+      indexDir,
+      modelsDir: MODELS_DIR,
+      modelId: DEFAULT_MODEL_ID,
+      logger: silentLogger,
+      load: (e) => loadPgEngine({ pool, modelsDir: MODELS_DIR, ...(e ? { embedder: e } : { embedder }) }),
+    });
+    await live.reload();
+    const writer = new PgCorpus({ pool, live, maxDocBytes: 1024 * 1024, folder: path.basename(corpus.dir) });
+    const added = await writer.add({ id: 'bench-added', title: 'Bench addition', body: QUESTIONS.map((q) => `${q.question} Yes.`).join('\n\n'), format: 'text' });
+    const removed = await writer.remove('bench-added');
+    const write = { addMs: added.ms, removeMs: removed.ms };
+    log(`  documents API on Postgres: add ${added.ms} ms (${added.passages} passages), delete ${removed.ms} ms`);
+
     const fts = await fullTextSearch(pool, table, items);
     log(`  lexical recall@10: Footnote BM25 ${filesResult.recall.bm25.toFixed(3)} (p50 ${filesResult.retrieveMedianMs.bm25.toFixed(2)} ms with analysis), Postgres FTS ${fts.recall.toFixed(3)} (p50 ${fts.p50Ms.toFixed(2)} ms, build ${Math.round(fts.buildMs)} ms)`);
 
@@ -197,6 +216,7 @@ async function main(): Promise<number> {
       load: { filesMs: filesLoadMs, postgresMs: pgLoadMs },
       files: filesResult,
       postgres: pgResult,
+      write,
       dense: { plainSqlP50Ms: sql, pgVectorStoreP50Ms: langchain, identicalOf20: same },
       lexical: { bm25Recall: filesResult.recall.bm25, ftsRecall: fts.recall, ftsP50Ms: fts.p50Ms, ftsBuildMs: fts.buildMs },
     };
@@ -211,6 +231,7 @@ async function main(): Promise<number> {
       '',
       `pgvector top 50: plain SQL p50 ${sql.toFixed(2)} ms, PGVectorStore.similaritySearchVectorWithScore ${langchain.toFixed(2)} ms (${same}/20 identical lists).`,
       `Lexical recall@10: Footnote BM25 ${f3(filesResult.recall.bm25)}, Postgres full-text (tsvector + GIN, ts_rank_cd, OR of the words) ${f3(fts.recall)} at p50 ${fts.p50Ms.toFixed(2)} ms.`,
+      `Documents API on Postgres: POST ${write.addMs} ms, DELETE ${write.removeMs} ms (each publishes the whole next generation and reloads it).`,
       '',
     ].join('\n');
     await mkdir(OUT_DIR, { recursive: true });

@@ -124,12 +124,8 @@ export class PgCorpus {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const current = await currentGeneration(pool);
       if (!current) throw new IndexError('the Postgres store has no index yet', 'run FOOTNOTE_STORE=postgres npm run ingest');
-      let engine = live.state().engine;
-      if (engine?.index.dir !== `postgres:${current}`) {
-        await live.reloadNow();
-        engine = live.state().engine;
-      }
-      if (!engine) throw new ApiError(503, 'not_ready', 'the index is not loaded yet');
+      if (live.state().engine?.index.dir !== `postgres:${current}`) await live.reloadNow();
+      const engine = serving(live);
       const base = engine.index;
       const { documents, result } = await change(base);
       try {
@@ -139,9 +135,7 @@ export class PgCorpus {
         throw err;
       }
       await live.reloadNow();
-      const now = live.state().engine;
-      if (!now) throw new ApiError(503, 'not_ready', 'the index is not loaded yet');
-      return { engine: now, result };
+      return { engine: serving(live), result };
     }
     throw new IndexError(
       `the corpus changed ${ATTEMPTS} times while this change was being written`,
@@ -163,6 +157,13 @@ export class PgCorpus {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** The engine served now, or 503 not_ready with the reason (the database lost, the index not loaded). */
+function serving(live: LiveEngine): Engine {
+  const state = live.state();
+  if (!state.engine) throw new ApiError(503, 'not_ready', state.message ?? 'the index is not loaded yet');
+  return state.engine;
 }
 
 /**

@@ -1,27 +1,33 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createEmbedder } from '../ingest/embedder.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { type DevDatabase, startDevDatabase } from '../ingest/store/dev-db.ts';
 import { loadGeneration, openStore, publishFromFiles } from '../ingest/store/postgres.ts';
-import { type RunningServer, seedsWorkspace, startServer, type Workspace } from '../test/helpers.ts';
+import { freePort, type RunningServer, seedsWorkspace, startServer, type Workspace } from '../test/helpers.ts';
+import { Relay } from '../test/relay.ts';
 import type { AskResponse } from './schemas.ts';
 
 // The documents API with FOOTNOTE_STORE=postgres: two servers on one database (PGlite + pgvector behind
 // pglite-socket, reached with `pg`), writing at once. The servers check the generation once an hour, so
-// every change one of them serves that the other wrote reached it by LISTEN/NOTIFY.
+// every change one of them serves that the other wrote reached it by LISTEN/NOTIFY. Server A reaches the
+// database through a relay that can be cut (a lost database), B directly.
 
 const TOKEN = 'pg-documents-test-token-0123456789';
 let db: DevDatabase;
 let pool: pg.Pool;
 let ws: Workspace;
+let relay: Relay;
 let a: RunningServer;
 let b: RunningServer;
 
 beforeAll(async () => {
   db = await startDevDatabase();
+  const target = new URL(db.url);
+  relay = new Relay(await freePort(), { host: target.hostname, port: Number(target.port) });
+  await relay.up();
   ws = await seedsWorkspace(inject('seedsIndexDir'));
   pool = await openStore(db.url);
   const embedder = await createEmbedder({ modelId: DEFAULT_MODEL_ID, modelsDir: MODELS_DIR });
@@ -36,12 +42,16 @@ beforeAll(async () => {
     RATE_LIMIT_PER_MINUTE: '0',
     LOG_LEVEL: 'warn',
   };
-  [a, b] = await Promise.all([startServer(env), startServer(env)]);
+  [a, b] = await Promise.all([
+    startServer({ ...env, DATABASE_URL: `postgres://postgres@127.0.0.1:${relay.port}/postgres` }),
+    startServer(env),
+  ]);
 });
 
 afterAll(async () => {
   await Promise.all([a, b].map((s) => s?.stop()));
   await pool?.end();
+  await relay?.down();
   await db?.stop();
 });
 
@@ -143,5 +153,51 @@ describe('documents API with FOOTNOTE_STORE=postgres, two servers on one databas
     expect(r.answer).not.toContain('812');
     // Deleting it again, through the other server: it is gone there too.
     expect((await remove(b, 'harbour-tallinn')).status).toBe(404);
+  });
+
+  it('a write while the database is unreachable is 503 not_ready; once it returns, writes and pickup work', async () => {
+    const before = await ids(b);
+    await relay.down();
+    const doc = { id: 'harbour-parnu', title: 'Harbour report', text: 'The harbour of Parnu handled 97 yachts in July.' };
+    const down = await add(a, doc);
+    expect(down.status).toBe(503);
+    const error = await errorOf(down);
+    expect(error.code).toBe('not_ready');
+    expect((error as { message?: string }).message).toMatch(/database is unreachable/);
+    // Nothing was written: the other server, still connected, lists the same documents.
+    expect(await ids(b)).toEqual(before);
+    await relay.up();
+    await until(async () => (await add(a, doc)).status === 201);
+    await bothServe([...before, 'harbour-parnu'].sort());
+    expect((await ask(b, 'How many yachts did the harbour of Parnu handle in July?')).answer).toContain('97');
+  });
+});
+
+describe('the development database (pglite-socket)', () => {
+  it('delivers a NOTIFY to the connections that LISTEN, not only to the one that sent it', async () => {
+    const listener = new pg.Client(db.url);
+    const other = new pg.Client(db.url);
+    const notifier = new pg.Client(db.url);
+    try {
+      await Promise.all([listener.connect(), other.connect(), notifier.connect()]);
+      const got: string[] = [];
+      const heard = new Promise<void>((resolve) =>
+        listener.on('notification', (n) => {
+          got.push(`${n.channel}:${n.payload}`);
+          if (n.payload === 'two') resolve();
+        }),
+      );
+      other.on('notification', (n) => got.push(`other ${n.channel}:${n.payload}`));
+      await listener.query('LISTEN footnote_test');
+      await other.query('LISTEN "Other"');
+      await notifier.query(`SELECT pg_notify('footnote_test', 'one')`);
+      await notifier.query('BEGIN');
+      await notifier.query(`SELECT pg_notify('footnote_test', 'two')`);
+      await notifier.query('COMMIT');
+      await heard;
+      expect(got).toEqual(['footnote_test:one', 'footnote_test:two']);
+    } finally {
+      await Promise.all([listener.end(), other.end(), notifier.end()]);
+    }
   });
 });
