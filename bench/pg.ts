@@ -180,6 +180,9 @@ async function main(): Promise<number> {
     }
     log(`  pgvector top 50: plain SQL p50 ${sql.toFixed(2)} ms, PGVectorStore ${langchain.toFixed(2)} ms (${same}/20 identical)`);
 
+    const fts = await fullTextSearch(pool, table, items);
+    log(`  lexical recall@10: Footnote BM25 ${filesResult.recall.bm25.toFixed(3)} (p50 ${filesResult.retrieveMedianMs.bm25.toFixed(2)} ms with analysis), Postgres FTS ${fts.recall.toFixed(3)} (p50 ${fts.p50Ms.toFixed(2)} ms, build ${Math.round(fts.buildMs)} ms)`);
+
     // A documents API write on the Postgres store: the next generation published whole (the new
     // document's passages embedded, every other row rewritten, the HNSW index rebuilt), then reloaded.
     const live = new LiveEngine({
@@ -195,9 +198,6 @@ async function main(): Promise<number> {
     const removed = await writer.remove('bench-added');
     const write = { addMs: added.ms, removeMs: removed.ms };
     log(`  documents API on Postgres: add ${added.ms} ms (${added.passages} passages), delete ${removed.ms} ms`);
-
-    const fts = await fullTextSearch(pool, table, items);
-    log(`  lexical recall@10: Footnote BM25 ${filesResult.recall.bm25.toFixed(3)} (p50 ${filesResult.retrieveMedianMs.bm25.toFixed(2)} ms with analysis), Postgres FTS ${fts.recall.toFixed(3)} (p50 ${fts.p50Ms.toFixed(2)} ms, build ${Math.round(fts.buildMs)} ms)`);
 
     const passages = summary.passages;
     const result = {
