@@ -5,9 +5,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createEmbedder } from '../ingest/embedder.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { type DevDatabase, startDevDatabase } from '../ingest/store/dev-db.ts';
-import { loadGeneration, openStore, publishFromFiles } from '../ingest/store/postgres.ts';
+import { currentGeneration, loadGeneration, openStore, publishFromFiles } from '../ingest/store/postgres.ts';
 import { freePort, type RunningServer, seedsWorkspace, startServer, type Workspace } from '../test/helpers.ts';
 import { Relay } from '../test/relay.ts';
+import { LiveEngine } from './live-engine.ts';
+import { silentLogger } from './logger.ts';
+import { PgCorpus } from './pg-corpus.ts';
+import { loadPgEngine } from './pg-engine.ts';
 import type { AskResponse } from './schemas.ts';
 
 // The documents API with FOOTNOTE_STORE=postgres: two servers on one database (PGlite + pgvector behind
@@ -63,6 +67,14 @@ const ids = async (s: RunningServer) =>
   ((await (await fetch(`${s.url}/documents`)).json()) as { documents: Array<{ id: string }> }).documents.map((d) => d.id).sort();
 const ask = async (s: RunningServer, question: string) =>
   (await (await fetch(`${s.url}/ask?q=${encodeURIComponent(question)}`)).json()) as AskResponse;
+/** Where the current generation's rows are: the table with the HNSW index, and the delta of writes since. */
+const storage = async () =>
+  (
+    await pool.query<{ passages_table: string; delta_table: string | null }>(
+      'SELECT passages_table, delta_table FROM footnote_generations WHERE id = $1',
+      [await currentGeneration(pool)],
+    )
+  ).rows[0];
 const errorOf = async (r: Response) => ((await r.json()) as { error: { code: string; existingId?: string } }).error;
 
 /** Resolves once `check` holds, trying again whenever the last try has finished. */
@@ -94,6 +106,7 @@ describe('documents API with FOOTNOTE_STORE=postgres, two servers on one databas
   it('concurrent adds and deletes through both servers: none lost, none resurrected, one copy of a duplicate', async () => {
     const seeds = await ids(a);
     expect(seeds.length).toBe(5);
+    const ingested = await storage();
     const [gone, alsoGone] = seeds as [string, string];
     const dupText = 'The tram depot in Tartu received 6 new low-floor trams in October.';
     const responses = await Promise.all([
@@ -123,6 +136,16 @@ describe('documents API with FOOTNOTE_STORE=postgres, two servers on one databas
     // The database's current generation holds the same, whole (every passage checked against its document).
     const current = await loadGeneration(pool);
     expect(current.documents.map((d) => d.docId).sort()).toEqual(expected);
+    // Published as changes: the ingest's table and HNSW index kept, the deleted rows left out, the added
+    // ones in a delta table.
+    expect(await storage()).toMatchObject({ passages_table: ingested?.passages_table, delta_table: expect.any(String) });
+    expect(current.removed.size).toBeGreaterThan(0);
+    for (const question of ['Where were the ceasefire talks due to take place?', 'Who is Hanna Liubakova?', 'What did Lukashenko say?']) {
+      for (const s of [a, b]) {
+        const r = await ask(s, question);
+        expect(r.citations.filter((c) => c.docId === gone || c.docId === alsoGone)).toEqual([]);
+      }
+    }
 
     for (const s of [a, b]) {
       const r = await ask(s, 'How many volunteers repainted the lighthouse of Kopu?');
@@ -170,6 +193,32 @@ describe('documents API with FOOTNOTE_STORE=postgres, two servers on one databas
     await until(async () => (await add(a, doc)).status === 201);
     await bothServe([...before, 'harbour-parnu'].sort());
     expect((await ask(b, 'How many yachts did the harbour of Parnu handle in July?')).answer).toContain('97');
+  });
+
+  it('a write past the delta limits is published in full (a new table and HNSW index), served by both', async () => {
+    const embedder = await createEmbedder({ modelId: DEFAULT_MODEL_ID, modelsDir: MODELS_DIR });
+    const live = new LiveEngine({
+      indexDir: ws.indexDir,
+      modelsDir: MODELS_DIR,
+      modelId: DEFAULT_MODEL_ID,
+      logger: silentLogger,
+      load: (e) => loadPgEngine({ pool, modelsDir: MODELS_DIR, embedder: e ?? embedder }),
+    });
+    await live.reload();
+    const before = await storage();
+    const listed = await ids(a);
+    const writer = new PgCorpus({ pool, live, maxDocBytes: 1024 * 1024, folder: 'seeds', limits: { removed: 0, rows: 0 } });
+    await writer.add({ id: 'bakery-viljandi', body: 'The bakery in Viljandi sold 4,000 rye loaves at the autumn fair.', format: 'text' });
+    const after = await storage();
+    expect(after?.delta_table).toBeNull();
+    expect(after?.passages_table).not.toBe(before?.passages_table);
+    const loaded = await loadGeneration(pool);
+    expect(loaded.removed.size).toBe(0);
+    expect(loaded.passages.length).toBe(loaded.manifest.counts.passages);
+    await bothServe([...listed, 'bakery-viljandi'].sort());
+    for (const s of [a, b]) {
+      expect((await ask(s, 'How many rye loaves did the bakery in Viljandi sell?')).answer).toContain('4,000');
+    }
   });
 });
 

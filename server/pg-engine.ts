@@ -4,11 +4,11 @@ import { IndexError } from '../ingest/index-store.ts';
 import type { DocumentRecord } from '../ingest/types.ts';
 import {
   currentGeneration,
-  denseSearch,
   GENERATION_CHANNEL,
   loadGeneration,
   type PgIndex,
   redact,
+  searchGeneration,
 } from '../ingest/store/postgres.ts';
 import { Engine } from './engine.ts';
 import { ApiError } from './errors.ts';
@@ -46,16 +46,16 @@ export class PgRetriever extends Retriever {
     private readonly pool: pg.Pool,
   ) {
     super(index.passages, index.vectors, index.hnsw, embedder, documents);
-    this.table = index.table;
+    this.index = index;
   }
 
-  private readonly table: string;
+  private readonly index: PgIndex;
 
   override async search(opts: Parameters<Retriever['search']>[0]): Promise<Retrieved[]> {
     if (opts.mode !== 'bm25') {
       const k = Math.max(opts.k, DENSE_DEPTH);
       try {
-        this.prefetched.set(opts.queryVector, await denseSearch(this.pool, this.table, opts.queryVector, k));
+        this.prefetched.set(opts.queryVector, await searchGeneration(this.pool, this.index, opts.queryVector, k));
       } catch (err) {
         throw new ApiError(503, 'not_ready', `the database is unreachable: ${(err as Error).message}`);
       }

@@ -91,7 +91,7 @@ describe('FOOTNOTE_STORE=postgres', () => {
   it('migrations are versioned and idempotent', async () => {
     expect(await migrate(pool)).toEqual([]);
     const { rows } = await pool.query('SELECT version FROM footnote_migrations ORDER BY version');
-    expect(rows.map((r) => r.version)).toEqual([1]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2]);
   });
 
   it('keeps the /ask contract: JSON, GET, SSE, abstention, documents', async () => {
