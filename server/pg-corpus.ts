@@ -44,13 +44,13 @@ const ATTEMPTS = 8;
 /**
  * The documents API over the Postgres store: the database is the corpus (servers share no folder). A write
  * builds the next generation from the current one (the new document's passages embedded, every other
- * vector reused) and publishes it with a compare-and-switch: in the one transaction that switches
- * `footnote_current`, under `pg_advisory_xact_lock` and a row lock on it, the generation it was built from
- * must still be current, or the new one is dropped and the write starts again from the newer one. So two
- * servers writing at once never lose an add or bring a deleted document back, and the id and duplicate
- * checks always see the other writer's result. The lock is held only for the switch, not the build: a
- * reader is never blocked by a write (on pglite-socket a transaction holds the whole database), and a
- * conflict costs a rebuild, not a wait. Every other server picks the new generation up like an ingest's.
+ * vector reused) and publishes it with a compare-and-switch: in the transaction that switches
+ * `footnote_current`, under `pg_advisory_xact_lock` and a row lock on `footnote_current`, the generation it
+ * was built from must still be current, or nothing is published and the write starts again from the newer
+ * one. So two servers writing at once never lose an add or bring a deleted document back, and the id and
+ * duplicate checks always see the other writer's result. The lock is not held while the document is read
+ * and embedded, so writers queue only for the short transaction (on pglite-socket, where a transaction
+ * holds the whole database, readers too). Every other server picks the new generation up by NOTIFY.
  */
 export class PgCorpus {
   constructor(private readonly opts: PgCorpusOptions) {}
