@@ -183,8 +183,8 @@ async function main(): Promise<number> {
     const fts = await fullTextSearch(pool, table, items);
     log(`  lexical recall@10: Footnote BM25 ${filesResult.recall.bm25.toFixed(3)} (p50 ${filesResult.retrieveMedianMs.bm25.toFixed(2)} ms with analysis), Postgres FTS ${fts.recall.toFixed(3)} (p50 ${fts.p50Ms.toFixed(2)} ms, build ${Math.round(fts.buildMs)} ms)`);
 
-    // A documents API write on the Postgres store: the next generation published whole (the new
-    // document's passages embedded, every other row rewritten, the HNSW index rebuilt), then reloaded.
+    // A documents API write on the Postgres store: the new document's passages embedded, the next generation
+    // published as a change beside the indexed table (see PgCorpus), then reloaded.
     const live = new LiveEngine({
       indexDir,
       modelsDir: MODELS_DIR,
@@ -231,7 +231,7 @@ async function main(): Promise<number> {
       '',
       `pgvector top 50: plain SQL p50 ${sql.toFixed(2)} ms, PGVectorStore.similaritySearchVectorWithScore ${langchain.toFixed(2)} ms (${same}/20 identical lists).`,
       `Lexical recall@10: Footnote BM25 ${f3(filesResult.recall.bm25)}, Postgres full-text (tsvector + GIN, ts_rank_cd, OR of the words) ${f3(fts.recall)} at p50 ${fts.p50Ms.toFixed(2)} ms.`,
-      `Documents API on Postgres: POST ${write.addMs} ms, DELETE ${write.removeMs} ms (each publishes the whole next generation and reloads it).`,
+      `Documents API on Postgres: POST ${write.addMs} ms, DELETE ${write.removeMs} ms (each publishes the next generation as a change beside the indexed table, then reloads it).`,
       '',
     ].join('\n');
     await mkdir(OUT_DIR, { recursive: true });
