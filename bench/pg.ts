@@ -10,7 +10,10 @@ import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { ingest } from '../ingest/pipeline.ts';
 import { denseSearch, denseSearchLangChain, openStore, type PgIndex, publishFromFiles } from '../store/postgres/store.ts';
 import { analyseQuestion, type AskInput, type Engine, loadEngine, wordNet } from '../server/qa/index.ts';
+import { LiveEngine } from '../server/live/live-engine.ts';
+import { PgCorpus } from '../server/live/pg-corpus.ts';
 import { loadPgEngine } from '../server/live/pg-engine.ts';
+import { silentLogger } from '../server/logger.ts';
 import { ensureCorpus } from './corpus.ts';
 import { evaluateKnownItems, type KnownItem, knownItems, RECALL_K, recallAtK, sampleQueries } from './known-item.ts';
 import { askLatency } from './latency.ts';
@@ -178,6 +181,22 @@ async function main(): Promise<number> {
     const fts = await fullTextSearch(pool, table, items);
     log(`  lexical recall@10: Footnote BM25 ${filesResult.recall.bm25.toFixed(3)} (p50 ${filesResult.retrieveMedianMs.bm25.toFixed(2)} ms with analysis), Postgres FTS ${fts.recall.toFixed(3)} (p50 ${fts.p50Ms.toFixed(2)} ms, build ${Math.round(fts.buildMs)} ms)`);
 
+    // A documents API write on the Postgres store: the new document's passages embedded, the next generation
+    // published as a change beside the indexed table (see PgCorpus), then reloaded.
+    const live = new LiveEngine({
+      indexDir,
+      modelsDir: MODELS_DIR,
+      modelId: DEFAULT_MODEL_ID,
+      logger: silentLogger,
+      load: (e) => loadPgEngine({ pool, modelsDir: MODELS_DIR, ...(e ? { embedder: e } : { embedder }) }),
+    });
+    await live.reload();
+    const writer = new PgCorpus({ pool, live, maxDocBytes: 1024 * 1024, folder: path.basename(corpus.dir) });
+    const added = await writer.add({ id: 'bench-added', title: 'Bench addition', body: QUESTIONS.map((q) => `${q.question} Yes.`).join('\n\n'), format: 'text' });
+    const removed = await writer.remove('bench-added');
+    const write = { addMs: added.ms, removeMs: removed.ms };
+    log(`  documents API on Postgres: add ${added.ms} ms (${added.passages} passages), delete ${removed.ms} ms`);
+
     const passages = summary.passages;
     const result = {
       date: new Date().toISOString(),
@@ -195,6 +214,7 @@ async function main(): Promise<number> {
       load: { filesMs: filesLoadMs, postgresMs: pgLoadMs },
       files: filesResult,
       postgres: pgResult,
+      write,
       dense: { plainSqlP50Ms: sql, pgVectorStoreP50Ms: langchain, identicalOf20: same },
       lexical: { bm25Recall: filesResult.recall.bm25, ftsRecall: fts.recall, ftsP50Ms: fts.p50Ms, ftsBuildMs: fts.buildMs },
     };
@@ -209,6 +229,7 @@ async function main(): Promise<number> {
       '',
       `pgvector top 50: plain SQL p50 ${sql.toFixed(2)} ms, PGVectorStore.similaritySearchVectorWithScore ${langchain.toFixed(2)} ms (${same}/20 identical lists).`,
       `Lexical recall@10: Footnote BM25 ${f3(filesResult.recall.bm25)}, Postgres full-text (tsvector + GIN, ts_rank_cd, OR of the words) ${f3(fts.recall)} at p50 ${fts.p50Ms.toFixed(2)} ms.`,
+      `Documents API on Postgres: POST ${write.addMs} ms, DELETE ${write.removeMs} ms (each publishes the next generation as a change beside the indexed table, then reloads it).`,
       '',
     ].join('\n');
     await mkdir(OUT_DIR, { recursive: true });

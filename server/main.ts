@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ConfigError, parseEnv } from '../ingest/config.ts';
 import { StoreEnvSchema } from '../store/postgres/config.ts';
 import { openStore } from '../store/postgres/store.ts';
@@ -7,6 +8,7 @@ import { Corpus } from './live/corpus.ts';
 import { ListenError, listen, shutdownOnSignals } from './lifecycle.ts';
 import { describeLoadError, LiveEngine } from './live/live-engine.ts';
 import { createLogger } from './logger.ts';
+import { PgCorpus } from './live/pg-corpus.ts';
 import { GenerationWatcher, loadPgEngine } from './live/pg-engine.ts';
 import { type GenerativeAnswerer, llmConfigFromEnv } from './qa/index.ts';
 
@@ -51,13 +53,14 @@ async function main(): Promise<void> {
   await live.reload().catch((err: unknown) => {
     throw new StartupError(describeLoadError(err));
   });
-  // The documents API writes the corpus folder and the files index; with Postgres, `npm run ingest` publishes.
+  // The documents API writes the corpus folder and the files index, or, with Postgres, the shared database.
   const corpus = pool
-    ? undefined
+    ? new PgCorpus({ pool, live, maxDocBytes: env.MAX_DOC_BYTES, folder: path.basename(path.resolve(env.CORPUS_DIR)) })
     : new Corpus({ corpusDir: env.CORPUS_DIR, indexDir: env.INDEX_DIR, maxDocBytes: env.MAX_DOC_BYTES, live });
   // With the documents API on, the server is a writer of the corpus: it finishes or undoes changes a
   // crash left half-done and indexes what differs between the folder and the index before it serves.
-  if (env.FOOTNOTE_ADMIN_TOKEN && corpus) {
+  // (A Postgres write is one transaction: nothing is left half-done.)
+  if (env.FOOTNOTE_ADMIN_TOKEN && corpus instanceof Corpus) {
     const { fixed, skipped } = await corpus.reconcile();
     if (skipped) logger.warn({ reason: skipped }, 'corpus not reconciled with the index');
     else if (fixed.length) logger.warn({ fixed }, 'reconciled the corpus folder with the index');

@@ -7,7 +7,6 @@ import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { secureHeaders } from 'hono/secure-headers';
 import { FootnoteError } from '../errors.ts';
-import type { Corpus } from '../live/corpus.ts';
 import type { EngineState } from '../live/engine-state.ts';
 import type { ReloadResult } from '../live/live-engine.ts';
 import { type Logger, requestLog, silentLogger } from '../logger.ts';
@@ -17,7 +16,7 @@ import { answerTimeout } from './middleware/handler-timeout.ts';
 import { clientAddress, rateLimit } from './middleware/rate-limit.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerAskRoutes } from './routes/ask.ts';
-import { registerDocumentRoutes } from './routes/documents.ts';
+import { type DocumentWriter, registerDocumentRoutes } from './routes/documents.ts';
 import { registerDocumentReadRoutes } from './routes/documents-read.ts';
 import { registerFeedbackRoute } from './routes/feedback.ts';
 import { registerHealthRoute } from './routes/health.ts';
@@ -38,7 +37,7 @@ export interface AppOptions {
   /** Loads the published index (POST /admin/reload). */
   reload?: () => Promise<ReloadResult>;
   /** The corpus behind the index (POST and DELETE /documents). */
-  corpus?: Corpus;
+  corpus?: DocumentWriter;
   /** Largest document POST /documents accepts (MAX_DOC_BYTES). */
   maxDocBytes?: number;
   /** Requests per minute per client on /ask; 0 or absent: no limit. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { docIdFor, formatBytes, loadFile, sha256 } from '../../ingest/documents.ts';
+import { docIdFor, formatBytes, loadFile, type Skipped, sha256 } from '../../ingest/documents.ts';
 import { readManifest, withIndexLock } from '../../store/generations.ts';
 import { IngestThread } from '../../ingest/ingest-thread.ts';
 import {
@@ -53,7 +53,7 @@ const escapeHtml = (s: string) =>
  * rebuilds the same index from it), so a title and a source are written into the document itself: a
  * markdown heading and a `Source:` line, or a `<title>` for HTML.
  */
-function fileFor(doc: NewDocument): { ext: string; content: string | Uint8Array } {
+export function fileFor(doc: NewDocument): { ext: string; content: string | Uint8Array } {
   // A PDF or Word file is kept as uploaded: its own title is used.
   if ((doc.format === 'pdf' || doc.format === 'docx') && doc.file) return { ext: `.${doc.format}`, content: doc.file };
   if (doc.format === 'html') {
@@ -94,11 +94,11 @@ const journalFile = (dir: string, kind: 'pending' | 'deleted', fileName: string)
   path.join(dir, `.${kind}-${randomBytes(4).toString('hex')}-${fileName}`);
 
 /** A document's text without the `# title` and `Source:` lines `fileFor` writes above it. */
-function withoutHeader(text: string): string {
+export function withoutHeader(text: string): string {
   return text.replace(/^(?:# [^\n]*\n\n)?(?:Source: [^\n]*\n\n)?/, '');
 }
 
-const bySource = (a: DocumentRecord, b: DocumentRecord) =>
+export const bySource = (a: DocumentRecord, b: DocumentRecord) =>
   a.source < b.source ? -1 : a.source > b.source ? 1 : 0;
 
 const exists = (file: string) => stat(file).then(
@@ -149,17 +149,12 @@ export class Corpus {
       const t0 = performance.now();
       this.currentEngine();
       const { ext, content } = fileFor(doc);
-      const bytes = typeof content === 'string' ? Buffer.byteLength(content) : 0;
-      if (bytes > this.opts.maxDocBytes) {
-        throw new FootnoteError('payload_too_large',
-          `the document is ${formatBytes(bytes)}, over the ${formatBytes(this.opts.maxDocBytes)} limit (MAX_DOC_BYTES)`,
-        );
-      }
+      checkSize(content, this.opts.maxDocBytes);
       const dir = this.opts.corpusDir;
       await mkdir(dir, { recursive: true });
       const snapshot = await this.readFolder();
       const taken = await this.idsInUse();
-      const id = doc.id ?? this.defaultId(doc, content, taken);
+      const id = doc.id ?? defaultId(doc, content, taken);
       if (taken.has(id)) {
         throw new FootnoteError('id_taken',
           `a document with id "${id}" exists; delete it first`,
@@ -175,16 +170,7 @@ export class Corpus {
       await writeDurable(pending, content);
       try {
         const record = await loadFile(pending, source, id, { maxBytes: this.opts.maxDocBytes });
-        if ('reason' in record) {
-          // A PDF over the page limit or a file too large: 413; a scan without a text layer: 415.
-          const code =
-            record.kind === 'too_many_pages' || record.kind === 'too_large'
-              ? 'payload_too_large'
-              : record.kind === 'no_text'
-                ? 'unsupported_media_type'
-                : 'invalid_document';
-          throw new FootnoteError(code, `cannot index it: ${record.reason}`);
-        }
+        if ('reason' in record) throw unindexable(record);
         // Whole documents only: the same text, or the same text under another title or source (which
         // differ only by the header this class writes). A paragraph of another article is not a copy of it.
         const body = withoutHeader(record.text);
@@ -382,10 +368,34 @@ export class Corpus {
     const indexed = (await readManifest(this.opts.indexDir))?.documents.map((d) => d.docId) ?? [];
     return new Set([...indexed, ...names.filter((n) => !n.startsWith('.')).map(docIdFor)]);
   }
+}
 
-  private defaultId(doc: NewDocument, content: string | Uint8Array, taken: Set<string>): string {
-    const name = doc.fileName ?? (doc.title ? `${doc.title}.txt` : '');
-    const base = (name ? docIdFor(name) : '').slice(0, 80).replace(/[-.]+$/, '') || 'doc';
-    return taken.has(base) || !name ? `${base}-${sha256(content).slice(0, 12)}` : base;
+/** The id of a document added without one: its file name or title, made unique by its content hash. */
+export function defaultId(doc: NewDocument, content: string | Uint8Array, taken: Set<string>): string {
+  const name = doc.fileName ?? (doc.title ? `${doc.title}.txt` : '');
+  const base = (name ? docIdFor(name) : '').slice(0, 80).replace(/[-.]+$/, '') || 'doc';
+  return taken.has(base) || !name ? `${base}-${sha256(content).slice(0, 12)}` : base;
+}
+
+/** Refuses a document over MAX_DOC_BYTES as written (a PDF or Word file is checked once its text is extracted). */
+export function checkSize(content: string | Uint8Array, maxDocBytes: number): void {
+  const bytes = typeof content === 'string' ? Buffer.byteLength(content) : 0;
+  if (bytes > maxDocBytes) {
+    throw new FootnoteError(
+      'payload_too_large',
+      `the document is ${formatBytes(bytes)}, over the ${formatBytes(maxDocBytes)} limit (MAX_DOC_BYTES)`,
+    );
   }
+}
+
+/** Why an added file cannot be indexed, as the API says it: a PDF over the page limit or a file too large, 413; a scan without a text layer, 415. */
+export function unindexable(record: Skipped): FootnoteError {
+  // A PDF over the page limit or a file too large: 413; a scan without a text layer: 415.
+  const code =
+    record.kind === 'too_many_pages' || record.kind === 'too_large'
+      ? 'payload_too_large'
+      : record.kind === 'no_text'
+        ? 'unsupported_media_type'
+        : 'invalid_document';
+  return new FootnoteError(code, `cannot index it: ${record.reason}`);
 }

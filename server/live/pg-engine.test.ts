@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, realpath, writeFile } from 'node:fs/promises';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,41 +12,11 @@ import { migrate } from '../../store/postgres/migrations.ts';
 import { IndexError } from '../../store/generations.ts';
 import { currentGeneration, loadGeneration, openStore, publishFromFiles } from '../../store/postgres/store.ts';
 import { freePort, type RunningServer, run, seedsWorkspace, startServer, type Workspace } from '../../test/helpers.ts';
+import { Relay } from '../../test/relay.ts';
 import type { AskResult } from '../qa/index.ts';
 
 // FOOTNOTE_STORE=postgres end to end, over the real Postgres wire protocol: PGlite + pgvector served by
 // pglite-socket on a free loopback port, reached by the servers with the `pg` driver (no mocks).
-
-/** A TCP relay in front of the database whose link can be cut and restored: a database that goes away. */
-class Relay {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  constructor(
-    readonly port: number,
-    private readonly target: { host: string; port: number },
-  ) {}
-
-  async up(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {});
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.server = server;
-  }
-
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  }
-}
 
 let db: DevDatabase;
 let pool: pg.Pool;
@@ -59,7 +28,7 @@ const servers: RunningServer[] = [];
 const serverEnv = () => ({
   FOOTNOTE_STORE: 'postgres',
   DATABASE_URL: relayUrl,
-  // The generation check also carries publishes here: pglite-socket returns a NOTIFY to its sender only.
+  // Frequent checks: the lost database is noticed at once (NOTIFY carries publishes: pg-documents.test.ts).
   FOOTNOTE_PG_POLL_MS: '100',
   RATE_LIMIT_PER_MINUTE: '0',
   // No files index at all: whatever the server answers comes from Postgres.
@@ -122,7 +91,7 @@ describe('FOOTNOTE_STORE=postgres', () => {
   it('migrations are versioned and idempotent', async () => {
     expect(await migrate(pool)).toEqual([]);
     const { rows } = await pool.query('SELECT version FROM footnote_migrations ORDER BY version');
-    expect(rows.map((r) => r.version)).toEqual([1]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2]);
   });
 
   it('keeps the /ask contract: JSON, GET, SSE, abstention, documents', async () => {

@@ -4,16 +4,19 @@ import { IndexError } from '../../store/generations.ts';
 import type { DocumentRecord } from '../../store/format.ts';
 import {
   currentGeneration,
-  denseSearch,
   GENERATION_CHANNEL,
   loadGeneration,
   type PgIndex,
   redact,
+  searchGeneration,
 } from '../../store/postgres/store.ts';
 import { Engine, type Retrieved, Retriever, wordNet } from '../qa/index.ts';
 import { FootnoteError } from '../errors.ts';
 import type { LiveEngine } from './live-engine.ts';
 import type { Logger } from '../logger.ts';
+
+/** How often a server that lost the database (or its LISTEN connection) tries again: at most; FOOTNOTE_PG_POLL_MS if shorter. */
+const LOST_RETRY_MS = 1000;
 
 /** How many dense neighbours a search fetches: what hybrid retrieval reads (retrieve.ts CANDIDATES). */
 const DENSE_DEPTH = 50;
@@ -41,16 +44,16 @@ export class PgRetriever extends Retriever {
     private readonly pool: pg.Pool,
   ) {
     super(index.passages, index.vectors, index.hnsw, embedder, documents);
-    this.table = index.table;
+    this.index = index;
   }
 
-  private readonly table: string;
+  private readonly index: PgIndex;
 
   override async search(opts: Parameters<Retriever['search']>[0]): Promise<Retrieved[]> {
     if (opts.mode !== 'bm25') {
       const k = Math.max(opts.k, DENSE_DEPTH);
       try {
-        this.prefetched.set(opts.queryVector, await denseSearch(this.pool, this.table, opts.queryVector, k));
+        this.prefetched.set(opts.queryVector, await searchGeneration(this.pool, this.index, opts.queryVector, k));
       } catch (err) {
         throw new FootnoteError('not_ready', `the database is unreachable: ${(err as Error).message}`);
       }
@@ -91,9 +94,9 @@ export async function loadPgEngine(opts: {
  * Keeps a server on the current generation of a shared database: LISTENs for publishes on a connection of
  * its own and reloads (through LiveEngine, so the swap is the files store's), and checks the current
  * generation every `pollMs` as well, which also notices a lost connection (then /ask and /health answer
- * 503 not_ready with the reason) and its return (reconnect, reload if a publish was missed). The check
- * also carries publishes where NOTIFY does not reach other connections (pglite-socket: every connection
- * shares one session, so a notification goes back to the connection that sent it).
+ * 503 not_ready with the reason) and its return (reconnect, LISTEN again, reload if a publish was missed).
+ * While the database is lost it checks every second at least, so a server serves again soon after the
+ * database returns whatever `pollMs` is.
  */
 export class GenerationWatcher {
   private listener: pg.Client | null = null;
@@ -124,7 +127,8 @@ export class GenerationWatcher {
       this.checking = null;
       clearTimeout(this.timer);
       // Unref'd: the watcher never keeps a stopping server alive.
-      this.timer = setTimeout(() => void this.check(), this.opts.pollMs);
+      const retry = this.lost || !this.listener;
+      this.timer = setTimeout(() => void this.check(), retry ? Math.min(this.opts.pollMs, LOST_RETRY_MS) : this.opts.pollMs);
       this.timer.unref();
     });
     return this.checking;
@@ -150,10 +154,14 @@ export class GenerationWatcher {
 
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.opts.url, connectionTimeoutMillis: 5000 });
-    client.on('error', () => {
-      // The next check sees the failure, reports it and reconnects.
-      if (this.listener === client) this.listener = null;
-    });
+    const lost = () => {
+      // A listener that is gone misses publishes: check now (reconnect, or report the database lost).
+      if (this.listener !== client) return;
+      this.listener = null;
+      void this.check();
+    };
+    client.on('error', lost);
+    client.on('end', lost);
     client.on('notification', (n) => {
       if (n.channel === GENERATION_CHANNEL && n.payload) void this.reloadIf(n.payload).catch(() => {});
     });

@@ -8,7 +8,9 @@ import type pg from 'pg';
  * Documents and the generation table are shared by all generations (keyed by generation id); each
  * generation's passages and vectors live in a table of their own (`footnote_passages_g<n>`, PGVectorStore's
  * layout: see postgres.ts), so each generation has its own pgvector HNSW index and a search never filters
- * by generation (a filtered HNSW scan returns fewer than k rows).
+ * by generation (a filtered HNSW scan returns fewer than k rows). A documents API write shares its base's
+ * table and index: its generation names the base rows it leaves out (`removed`, by ordinal) and a small
+ * table of its own with the rows it adds (`delta_table`, searched exactly): see `publishChange`.
  */
 export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
   {
@@ -39,6 +41,15 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
         singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
         generation text NOT NULL REFERENCES footnote_generations (id)
       );
+    `,
+  },
+  {
+    version: 2,
+    name: 'a generation is its base table less removed rows, plus a delta table (documents API writes)',
+    sql: `
+      ALTER TABLE footnote_generations
+        ADD COLUMN delta_table text,
+        ADD COLUMN removed integer[] NOT NULL DEFAULT '{}';
     `,
   },
 ];

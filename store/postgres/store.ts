@@ -107,6 +107,12 @@ export async function publishGeneration(
   pool: pg.Pool,
   data: IndexData,
   embedder: Embedder,
+  /**
+   * Publish only if this generation is still the current one (a compare-and-switch under the lock): a
+   * documents API write built from it. Otherwise the new generation is dropped and StaleGenerationError
+   * thrown, so no write is published over another it did not see.
+   */
+  basedOn?: string,
 ): Promise<{ generation: string; ms: number; steps: Record<'documents' | 'passages' | 'hnsw' | 'switch', number> }> {
   const t0 = performance.now();
   const steps = { documents: 0, passages: 0, hnsw: 0, switch: 0 };
@@ -170,7 +176,119 @@ export async function publishGeneration(
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+    if (basedOn !== undefined) {
+      const { rows } = await client.query<{ generation: string }>('SELECT generation FROM footnote_current FOR UPDATE');
+      if (rows[0]?.generation !== basedOn) throw new StaleGenerationError(basedOn, rows[0]?.generation ?? null);
+    }
     await client.query('UPDATE footnote_generations SET published_at = now() WHERE id = $1', [generation]);
+    await client.query(
+      `INSERT INTO footnote_current (singleton, generation) VALUES (true, $1)
+       ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation`,
+      [generation],
+    );
+    await client.query('SELECT pg_notify($1, $2)', [GENERATION_CHANNEL, generation]);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    if (err instanceof StaleGenerationError) await dropGeneration(pool, generation);
+    throw err;
+  } finally {
+    client.release();
+  }
+  step('switch');
+  await pruneGenerations(pool);
+  return { generation, ms: performance.now() - t0, steps };
+}
+
+/**
+ * What a documents API write may leave beside its base table before the next write publishes in full
+ * (rebuilding the HNSW index): removed rows cost every search k + removed HNSW rows (hnsw.ef_search, 128,
+ * bounds how many one scan returns: 50 + 64 fit), delta rows an exact scan each.
+ */
+export const DELTA_LIMITS = { removed: 64, rows: 2000 };
+
+/** A change to a generation: the documents it adds (with their passages and vectors) and the ids it removes. */
+export interface GenerationChange {
+  manifest: Manifest;
+  /** The new generation's documents, in order. */
+  documents: DocumentRecord[];
+  added: Array<{ passage: Passage; vector: Float32Array }>;
+  removedDocs: string[];
+}
+
+/**
+ * Publishes a documents API write as the next generation in one transaction, without rebuilding anything:
+ * the new generation keeps `base`'s table and HNSW index, names the rows it no longer has, and gets a small
+ * table of its own with the rows of every document added since that table was built (copied from the
+ * base's delta, plus this write's). Under the publish lock and a row lock on `footnote_current`, `base`
+ * must still be current (else StaleGenerationError and nothing is written): no write is lost to another.
+ */
+export async function publishChange(
+  pool: pg.Pool,
+  base: PgIndex,
+  change: GenerationChange,
+  embedder: Embedder,
+): Promise<{ generation: string; ms: number }> {
+  const t0 = performance.now();
+  const gone = new Set(change.removedDocs);
+  const removed = new Set(base.removed);
+  base.passages.forEach((p, i) => {
+    if (gone.has(p.docId) && !base.inDelta[i]) removed.add(base.ordinals[i] as number);
+  });
+  const newIds = new Set(change.added.map((a) => a.passage.docId));
+  const client = await pool.connect();
+  let generation = '';
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+    const { rows } = await client.query<{ generation: string }>('SELECT generation FROM footnote_current FOR UPDATE');
+    if (rows[0]?.generation !== base.generation) throw new StaleGenerationError(base.generation, rows[0]?.generation ?? null);
+    const seq = (await client.query<{ n: string }>(`SELECT nextval('footnote_generation_seq')::text AS n`)).rows[0]?.n;
+    generation = `g${seq}`;
+    const delta = `footnote_delta_${generation}`;
+    await client.query(
+      `INSERT INTO footnote_generations (id, manifest, passages_table, delta_table, removed, published_at)
+       VALUES ($1, $2, $3, $4, $5, now())`,
+      [generation, change.manifest, base.table, delta, [...removed]],
+    );
+    const kept = change.documents.flatMap((d, i) => (newIds.has(d.docId) ? [] : [[d.docId, i] as const]));
+    await client.query(
+      `INSERT INTO footnote_documents (generation, ordinal, doc_id, source, title, text, hash, pages)
+       SELECT $1, o.ordinal, d.doc_id, d.source, d.title, d.text, d.hash, d.pages
+       FROM unnest($2::text[], $3::int[]) AS o(doc_id, ordinal)
+       JOIN footnote_documents d ON d.generation = $4 AND d.doc_id = o.doc_id`,
+      [generation, kept.map(([id]) => id), kept.map(([, i]) => i), base.generation],
+    );
+    for (const [i, d] of change.documents.entries()) {
+      if (!newIds.has(d.docId)) continue;
+      await client.query(
+        `INSERT INTO footnote_documents (generation, ordinal, doc_id, source, title, text, hash, pages)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [generation, i, d.docId, d.source, d.title, d.text, d.hash, d.pages ? JSON.stringify(d.pages) : null],
+      );
+    }
+    // PGVectorStore writes through whatever has `query`: here the transaction's connection.
+    const store = vectorStore(client as unknown as pg.Pool, delta, embedder);
+    await store.ensureTableInDatabase(change.manifest.model.dimensions);
+    if (base.deltaTable) {
+      await client.query(
+        `INSERT INTO ${delta} (id, text, metadata, embedding)
+         SELECT id, text, metadata, embedding FROM ${base.deltaTable} WHERE NOT (metadata->>'docId' = ANY($1::text[]))`,
+        [change.removedDocs],
+      );
+    }
+    if (change.added.length) {
+      await store.addVectors(
+        change.added.map((a) => Array.from(a.vector)),
+        change.added.map(
+          ({ passage: p }, j) =>
+            new Document<PassageMetadata>({
+              pageContent: p.text,
+              metadata: { ordinal: base.nextOrdinal + j, id: p.id, docId: p.docId, start: p.start, end: p.end, sentences: p.sentences, hash: p.hash },
+            }),
+        ),
+      );
+    }
     await client.query(
       `INSERT INTO footnote_current (singleton, generation) VALUES (true, $1)
        ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation`,
@@ -184,9 +302,8 @@ export async function publishGeneration(
   } finally {
     client.release();
   }
-  step('switch');
   await pruneGenerations(pool);
-  return { generation, ms: performance.now() - t0, steps };
+  return { generation, ms: performance.now() - t0 };
 }
 
 /**
@@ -195,16 +312,37 @@ export async function publishGeneration(
  * ten minutes are kept: another publisher may be writing them.
  */
 async function pruneGenerations(pool: pg.Pool): Promise<void> {
-  const { rows } = await pool.query<{ id: string; passages_table: string }>(
-    `SELECT id, passages_table FROM footnote_generations g
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT id FROM footnote_generations g
      WHERE id <> (SELECT generation FROM footnote_current)
        AND id NOT IN (SELECT id FROM footnote_generations WHERE published_at IS NOT NULL
                       ORDER BY published_at DESC OFFSET 1 LIMIT 1)
        AND (published_at IS NOT NULL OR created_at < now() - interval '10 minutes')`,
   );
-  for (const r of rows) {
-    await pool.query(`DROP TABLE IF EXISTS ${r.passages_table}`);
-    await pool.query('DELETE FROM footnote_generations WHERE id = $1', [r.id]);
+  for (const r of rows) await dropGeneration(pool, r.id);
+}
+
+/** Removes a generation: its row, its delta table, and its passages table unless a kept generation shares it. */
+async function dropGeneration(pool: pg.Pool, generation: string): Promise<void> {
+  const { rows } = await pool.query<{ passages_table: string; delta_table: string | null }>(
+    'DELETE FROM footnote_generations WHERE id = $1 RETURNING passages_table, delta_table',
+    [generation],
+  );
+  const gone = rows[0];
+  if (!gone) return;
+  if (gone.delta_table) await pool.query(`DROP TABLE IF EXISTS ${gone.delta_table}`);
+  const shared = await pool.query('SELECT 1 FROM footnote_generations WHERE passages_table = $1 LIMIT 1', [gone.passages_table]);
+  if (!shared.rowCount) await pool.query(`DROP TABLE IF EXISTS ${gone.passages_table}`);
+}
+
+/** A publish built from a generation that is no longer current (another writer switched first). */
+export class StaleGenerationError extends Error {
+  override name = 'StaleGenerationError';
+  constructor(
+    readonly basedOn: string,
+    readonly current: string | null,
+  ) {
+    super(`generation ${basedOn} is no longer current (now ${current ?? 'none'})`);
   }
 }
 
@@ -214,13 +352,32 @@ export async function currentGeneration(pool: pg.Pool): Promise<string | null> {
   return rows[0]?.generation ?? null;
 }
 
-/** A generation read from Postgres: the index the engine answers from, and its pgvector table. */
+/** A generation read from Postgres: the index the engine answers from, and where its rows are. */
 export interface PgIndex extends LoadedIndex {
   generation: string;
+  /** The table with the pgvector HNSW index (the last full publish's), shared by the writes since. */
   table: string;
+  /** The rows a documents API write added since that publish (no index: searched exactly), or null. */
+  deltaTable: string | null;
+  /** Ordinals of `table`'s rows that are not in this generation (documents deleted since). */
+  removed: ReadonlySet<number>;
+  /** Each passage's row ordinal (passage i is row `ordinals[i]`), and the reverse. */
+  ordinals: number[];
+  positions: Map<number, number>;
+  /** Whether passage i is a row of `deltaTable`. */
+  inDelta: boolean[];
+  /** The next free row ordinal of this lineage (past every row of `table` and `deltaTable`). */
+  nextOrdinal: number;
 }
 
 const { HierarchicalNSW } = hnswlib;
+
+type PassageRow = { text: string; metadata: PassageMetadata; embedding: string };
+
+const passageRows = (pool: pg.Pool, table: string) =>
+  pool
+    .query<PassageRow>(`SELECT text, metadata, embedding::text AS embedding FROM ${table} ORDER BY (metadata->>'ordinal')::int`)
+    .then((r) => r.rows);
 
 /**
  * Loads the current generation: documents, passages (offsets and sentences) and vectors, each passage
@@ -231,8 +388,8 @@ export async function loadGeneration(pool: pg.Pool): Promise<PgIndex> {
   const generation = await currentGeneration(pool);
   if (!generation) throw new IndexError('the Postgres store has no index yet', 'run FOOTNOTE_STORE=postgres npm run ingest');
   const gen = (
-    await pool.query<{ manifest: unknown; passages_table: string }>(
-      'SELECT manifest, passages_table FROM footnote_generations WHERE id = $1',
+    await pool.query<{ manifest: unknown; passages_table: string; delta_table: string | null; removed: number[] }>(
+      'SELECT manifest, passages_table, delta_table, removed FROM footnote_generations WHERE id = $1',
       [generation],
     )
   ).rows[0];
@@ -257,23 +414,33 @@ export async function loadGeneration(pool: pg.Pool): Promise<PgIndex> {
     ...(d.pages ? { pages: d.pages } : {}),
   }));
   const byId = new Map(documents.map((d) => [d.docId, d]));
-  const table = gen.passages_table;
-  const rows = await pool.query<{ text: string; metadata: PassageMetadata; embedding: string }>(
-    `SELECT text, metadata, embedding::text AS embedding FROM ${table} ORDER BY (metadata->>'ordinal')::int`,
-  );
+  const removed = new Set(gen.removed);
+  const [base, delta] = await Promise.all([
+    passageRows(pool, gen.passages_table),
+    gen.delta_table ? passageRows(pool, gen.delta_table) : Promise.resolve([]),
+  ]);
+  const corrupt = (id: string) =>
+    new IndexError(
+      `passage ${id} of generation ${generation} does not match its document`,
+      'run FOOTNOTE_STORE=postgres npm run ingest -- --full to republish the index',
+    );
+  // A full publish numbers its rows 0..n-1; a write's rows follow them (see publishChange).
+  base.forEach((r, i) => {
+    if (r.metadata.ordinal !== i) throw corrupt(r.metadata.id);
+  });
   const passages: Passage[] = [];
   const vectors: Float32Array[] = [];
-  rows.rows.forEach((r, i) => {
+  const ordinals: number[] = [];
+  const inDelta: boolean[] = [];
+  const rows = [...base.filter((r) => !removed.has(r.metadata.ordinal)), ...delta];
+  rows.forEach((r, i) => {
     const m = r.metadata;
     const doc = byId.get(m.docId);
-    if (m.ordinal !== i || !doc || doc.text.slice(m.start, m.end) !== r.text) {
-      throw new IndexError(
-        `passage ${m.id} of generation ${generation} does not match its document`,
-        'run FOOTNOTE_STORE=postgres npm run ingest -- --full to republish the index',
-      );
-    }
+    if (!doc || doc.text.slice(m.start, m.end) !== r.text) throw corrupt(m.id);
     passages.push({ id: m.id, docId: m.docId, start: m.start, end: m.end, text: r.text, sentences: m.sentences, hash: m.hash });
     vectors.push(Float32Array.from(r.embedding.slice(1, -1).split(','), Number));
+    ordinals.push(m.ordinal);
+    inDelta.push(i >= rows.length - delta.length);
   });
   if (passages.length !== manifest.counts.passages || documents.length !== manifest.counts.documents) {
     throw new IndexError(`generation ${generation} is incomplete`, 'run FOOTNOTE_STORE=postgres npm run ingest');
@@ -288,8 +455,37 @@ export async function loadGeneration(pool: pg.Pool): Promise<PgIndex> {
     hnsw: new HierarchicalNSW('cosine', manifest.model.dimensions),
     dir: `postgres:${generation}`,
     generation,
-    table,
+    table: gen.passages_table,
+    deltaTable: gen.delta_table,
+    removed,
+    ordinals,
+    positions: new Map(ordinals.map((o, i) => [o, i])),
+    inDelta,
+    nextOrdinal: Math.max(base.length, ...delta.map((r) => r.metadata.ordinal + 1)),
   };
+}
+
+/**
+ * The k passages of a generation nearest to `query` (passage index, cosine similarity): the HNSW index of
+ * its table, asked for k more than the rows this generation removed from it (they are dropped here), and an
+ * exact scan of its delta table, merged.
+ */
+export async function searchGeneration(
+  pool: pg.Pool,
+  index: Pick<PgIndex, 'table' | 'deltaTable' | 'removed' | 'positions'>,
+  query: Float32Array,
+  k: number,
+): Promise<Array<[number, number]>> {
+  const [base, delta] = await Promise.all([
+    denseSearch(pool, index.table, query, k + index.removed.size),
+    index.deltaTable ? denseSearch(pool, index.deltaTable, query, k) : Promise.resolve([]),
+  ]);
+  const hits: Array<[number, number]> = [];
+  for (const [ordinal, similarity] of [...base.filter(([o]) => !index.removed.has(o)), ...delta]) {
+    const i = index.positions.get(ordinal);
+    if (i !== undefined) hits.push([i, similarity]);
+  }
+  return hits.sort((a, b) => b[1] - a[1]).slice(0, k);
 }
 
 /**

@@ -19,10 +19,13 @@ import {
   NewDocumentJsonSchema,
 } from '../schemas.ts';
 
+/** What the documents API changes: the corpus folder and files index (Corpus) or the Postgres store (PgCorpus). */
+export type DocumentWriter = Pick<Corpus, 'add' | 'remove'>;
+
 export interface DocumentsApiOptions {
   adminToken?: string;
   /** The corpus the server indexes; absent in apps that only read an index. */
-  corpus?: Corpus;
+  corpus?: DocumentWriter;
   maxDocBytes: number;
 }
 
@@ -46,7 +49,7 @@ export function registerDocumentRoutes(app: OpenAPIHono, opts: DocumentsApiOptio
   const add = createRoute({
     method: 'post',
     path: '/documents',
-    summary: 'Add a document: stored in the corpus folder, indexed, and answerable at once',
+    summary: 'Add a document: stored in the corpus folder (with FOOTNOTE_STORE=postgres, the database), indexed, and answerable at once',
     description:
       'JSON `{ id?, title?, text | html, source? }`, or a multipart upload of a .txt, .md, .html, .pdf or .docx `file` (with optional `id`, `title`, `source` fields; a PDF or Word file keeps its own title). Same text as an existing document: 409 with its id. A PDF that is encrypted or corrupt: 400; over MAX_PDF_PAGES or MAX_FILE_BYTES: 413; without a text layer (a scan): 415.',
     security: [{ [ADMIN_SECURITY]: [] }],
@@ -98,7 +101,7 @@ export function registerDocumentRoutes(app: OpenAPIHono, opts: DocumentsApiOptio
   const remove = createRoute({
     method: 'delete',
     path: '/documents/{id}',
-    summary: 'Remove a document from the corpus folder and the index',
+    summary: 'Remove a document from the corpus folder (with FOOTNOTE_STORE=postgres, the database) and the index',
     security: [{ [ADMIN_SECURITY]: [] }],
     middleware: [guard] as const,
     request: { params: DocumentIdParamSchema },
@@ -110,7 +113,7 @@ export function registerDocumentRoutes(app: OpenAPIHono, opts: DocumentsApiOptio
     },
   });
 
-  const corpus = (): Corpus => {
+  const corpus = (): DocumentWriter => {
     if (!opts.corpus) throw new FootnoteError('not_found', 'this server does not manage a corpus');
     return opts.corpus;
   };
