@@ -186,7 +186,7 @@ export function composeAnswer(
   const citations: Citation[] = [];
   const parts: string[] = [];
   for (const c of chosen) {
-    const { hit, start, end, text } = c.unit;
+    const { hit, start, end, text } = withAntecedent(c, ranked).unit;
     citations.push(toCitation(hit, citations.length + 1, [start, end], docs, c.probability));
     parts.push(`${oneLine(text)} [${citations.length}]`);
   }
@@ -209,6 +209,23 @@ export function composeAnswer(
     confidence,
     candidates: ranked,
   };
+}
+
+/**
+ * A sentence that leans on the one before it ("He warned…", "After that, …") is quoted with it, so the quote
+ * says who "he" is: the same-paragraph pair ending with it, when there is one. A sentence opening with a
+ * quotation ("Those who would give up…") is someone's words, not a reference back.
+ */
+const NEEDS_ANTECEDENT =
+  /^(?:he|she|they|it|his|her|their|its|this|these|those|however|but|then|meanwhile|moreover|therefore|thus|instead|after that)\b/i;
+function withAntecedent(c: ScoredUnit, ranked: ScoredUnit[]): ScoredUnit {
+  const u = c.unit;
+  if (u.pair || !NEEDS_ANTECEDENT.test(foldTypography(u.text))) return c;
+  return (
+    ranked.find(
+      (o) => o.unit.pair && o.unit.hit.passage.id === u.hit.passage.id && o.unit.end === u.end && o.unit.start < u.start,
+    ) ?? c
+  );
 }
 
 /** The top candidates with their features, for `debug: true` and the eval report. */

@@ -25,6 +25,15 @@ describe('answers from the seed articles', () => {
     }
   });
 
+  it('quotes a sentence that leans on the one before it ("However, …") together with that one', async () => {
+    const r = await engine.ask({ question: 'Has there been progress towards restoring peace?' });
+    expect(r.abstained).toBe(false);
+    const [cited] = r.citations;
+    expect(cited?.quote).toMatch(/^After that, three rounds of negotiations[\s\S]*However, the parties have not achieved/);
+    expect(engine.documents.get(cited?.docId ?? '')?.text.includes(cited?.quote ?? '')).toBe(true);
+    expect(r.answer.startsWith('After that, three rounds')).toBe(true);
+  });
+
   it('finds a name in any of its spellings', async () => {
     for (const name of ['Lukashenko', 'Lukashenka', 'Lukashenco']) {
       const [top] = await engine.retrieve(`What did ${name} say about the stalemate?`, {
