@@ -6,15 +6,24 @@ import path from 'node:path';
 
 /**
  * Every child a test started that has not exited yet, kept on `globalThis` because vitest evaluates this
- * module afresh for each test file in a worker: one set, and one exit handler, per process.
+ * module afresh for each test file in a worker: one set, and one set of handlers, per process.
  */
 const children: Set<ChildProcess> = ((globalThis as { footnoteTestChildren?: Set<ChildProcess> })
   .footnoteTestChildren ??= (() => {
   const set = new Set<ChildProcess>();
-  // Last resort when a worker exits without running the file's hooks: nothing of ours keeps listening.
-  process.once('exit', () => {
+  const killAll = () => {
     for (const child of set) killGroup(child);
-  });
+  };
+  // Last resorts when a worker ends without running the file's hooks, so nothing of ours keeps listening:
+  // its own exit, and the signals that end it without an exit event (vitest stops workers with SIGTERM,
+  // Ctrl-C sends SIGINT), raised again once the children are gone so the worker still ends.
+  process.once('exit', killAll);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.kill(process.pid, signal);
+    });
+  }
   return set;
 })());
 
