@@ -348,17 +348,12 @@ describe('a running server keeps answering while its index changes', () => {
 
   it('a client sending its headers a byte a second is cut off', async () => {
     const { socket, closed } = await rawConnection(server.url);
-    let cutOff = false;
-    void closed.then(() => {
-      cutOff = true;
-    });
     // Headers that never end: only the server's timeout ends this request.
     const head = 'GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaa';
     let i = 0;
     const drip = setInterval(() => socket.write(head[i++ % head.length] as string), 1000);
     try {
       expect((await ask(SEEDS_Q)).status).toBe(200);
-      expect(cutOff).toBe(false);
       expectRequestTimeout(await closed);
     } finally {
       clearInterval(drip);
