@@ -1,26 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { run } from '../test/helpers.ts';
 import { type ScriptedModel, startScriptedModel } from '../test/scripted-model.ts';
 import { reader } from '../test/serve-scripted-model.ts';
 import { formatGenerative, type GenerativeStats, supportedRate } from './generative.ts';
 
-const exec = promisify(execFile);
-
-async function runEval(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'evals/run.ts', ...args], {
-      env: { ...process.env, INDEX_DIR: inject('seedsIndexDir'), ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const runEval = (args: string[], env: Record<string, string>) =>
+  run(['evals/run.ts', ...args], { INDEX_DIR: inject('seedsIndexDir'), ...env });
 
 let model: ScriptedModel;
 let dir: string;

@@ -1,26 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type RunningServer, startServer } from '../test/helpers.ts';
+import { run, type RunningServer, startServer } from '../test/helpers.ts';
 import { ComparableReportSchema } from './report.ts';
 
 // End to end: the real runner against the real engine on a fresh index of the seeds (built by test/global-setup).
-const exec = promisify(execFile);
-
-async function runEval(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'evals/run.ts', ...args], {
-      env: { ...process.env, INDEX_DIR: inject('seedsIndexDir') },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const runEval = (args: string[]) => run(['evals/run.ts', ...args], { INDEX_DIR: inject('seedsIndexDir') });
 
 let dir: string;
 let smallSet: string;

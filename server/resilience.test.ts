@@ -12,6 +12,7 @@ import type { AskResult } from './qa/index.ts';
 import {
   freePort,
   type RunningServer,
+  type RawResponse,
   rawConnection,
   run,
   seedsWorkspace,
@@ -25,8 +26,6 @@ const FACT =
   'Puffin count at Port Zembla\n\nThe lighthouse keeper of Port Zembla counted 4,711 puffins on the northern cliffs in March.\n';
 const FACT_Q = 'How many puffins did the lighthouse keeper of Port Zembla count?';
 const SEEDS_Q = 'What did Lukashenko say about peace talks?';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Answer = Pick<AskResult, 'answer' | 'abstained' | 'citations'>;
 
@@ -208,10 +207,10 @@ describe('a running server keeps answering while its index changes', () => {
     };
 
   it('loads an index that `npm run ingest` publishes, by itself (INDEX_WATCH)', async () => {
+    const from = server.output().length;
     await writeFile(path.join(ws.corpusDir, FACT_FILE), FACT);
     await publish(ws, embedder);
-    const deadline = Date.now() + 5000;
-    while ((await health()).documents !== 6 && Date.now() < deadline) await sleep(100);
+    await server.waitForOutput(/"documents":6,.*"msg":"index loaded"/, from);
     const { body } = await ask(FACT_Q);
     expect(body.abstained).toBe(false);
     expect(body.citations[0]?.docId).toBe('puffins');
@@ -225,22 +224,28 @@ describe('a running server keeps answering while its index changes', () => {
     const client = async (i: number) => {
       for (let n = 0; !stop; n++) results.push(await ask(n % 2 ? SEEDS_Q : FACT_Q, i % 2 === 1));
     };
+    const answersFact = (r: { body: Answer }) => r.body.citations.some((c) => c.docId === 'puffins');
+    const abstainsOnFact = (r: { body: Answer }) => r.body.abstained && /puffins/i.test(r.body.answer);
+    // Each index is served before the next swap: waits for an answer only it gives, however slow the machine.
+    const servedAfter = (from: number, only: (r: { body: Answer }) => boolean) =>
+      expect.poll(() => results.slice(from).some(only), { timeout: 30_000 }).toBe(true);
     const clients = [0, 1, 2, 3].map(client);
     for (let round = 0; round < 3; round++) {
       await rm(path.join(ws.corpusDir, FACT_FILE));
       await publish(ws, embedder);
       const reload = await fetch(`${server.url}/admin/reload`, { method: 'POST', headers: admin });
       expect(reload.status).toBe(200);
-      await sleep(150);
+      await servedAfter(results.length, abstainsOnFact);
       await writeFile(path.join(ws.corpusDir, FACT_FILE), FACT);
       await publish(ws, embedder);
       server.child.kill('SIGHUP');
-      await sleep(150);
+      await servedAfter(results.length, answersFact);
     }
+    // Under load means many requests around the swaps, however long they take to answer.
+    await expect.poll(() => results.length, { timeout: 30_000 }).toBeGreaterThan(50);
     stop = true;
     await Promise.all(clients);
 
-    expect(results.length).toBeGreaterThan(50);
     expect(results.filter((r) => r.status !== 200)).toEqual([]);
     for (const { body } of results) {
       for (const c of body.citations) {
@@ -248,12 +253,8 @@ describe('a running server keeps answering while its index changes', () => {
         expect(c.text).toBe(text.slice(c.start, c.end));
       }
     }
-    // Both indexes were served during the run: the fact was answered, and abstained on, mid-load.
-    const factAnswers = results.filter((r) => r.body.citations.some((c) => c.docId === 'puffins'));
-    const factAbstentions = results.filter((r) => r.body.abstained && /puffins/i.test(r.body.answer));
-    expect(factAnswers.length).toBeGreaterThan(0);
-    expect(factAbstentions.length).toBeGreaterThan(0);
-    expect((await health()).documents).toBe(6);
+    // The last publish is the one served in the end (a watch reload may still be finishing).
+    await expect.poll(async () => (await health()).documents, { timeout: 30_000 }).toBe(6);
   });
 
   const badPublishes: Array<[string, () => Promise<string>, RegExp]> = [
@@ -315,22 +316,31 @@ describe('a running server keeps answering while its index changes', () => {
     },
   );
 
+  /** The server's own answer to a request cut off by REQUEST_TIMEOUT_MS or HEADERS_TIMEOUT_MS. */
+  const expectRequestTimeout = (res: RawResponse) => {
+    expect(res.status).toBe(408);
+    expect(JSON.parse(res.text.slice(res.text.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      error: { code: 'request_timeout' },
+    });
+  };
+
   it('a client sending its body a byte a second gets 408 and does not hold the server', async () => {
     const { socket, closed } = await rawConnection(server.url);
-    const t0 = Date.now();
+    let cutOff = false;
+    void closed.then(() => {
+      cutOff = true;
+    });
     socket.write(
       'POST /ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
     );
+    // 99 more bytes at one a second: only the server's timeout ends this request.
     const drip = setInterval(() => socket.write(' '), 1000);
     try {
-      for (let i = 0; i < 5; i++) {
-        const t = performance.now();
-        expect((await ask(SEEDS_Q)).status).toBe(200);
-        expect(performance.now() - t).toBeLessThan(1000);
-      }
-      const res = await closed;
-      expect(res.status).toBe(408);
-      expect(Date.now() - t0).toBeLessThan(REQUEST_TIMEOUT + 2500);
+      expect((await ask(SEEDS_Q)).status).toBe(200);
+      // Answered while the slow request was still open: it does not hold the server.
+      expect(cutOff).toBe(false);
+      for (let i = 0; i < 4; i++) expect((await ask(SEEDS_Q)).status).toBe(200);
+      expectRequestTimeout(await closed);
     } finally {
       clearInterval(drip);
     }
@@ -338,15 +348,13 @@ describe('a running server keeps answering while its index changes', () => {
 
   it('a client sending its headers a byte a second is cut off', async () => {
     const { socket, closed } = await rawConnection(server.url);
-    const t0 = Date.now();
+    // Headers that never end: only the server's timeout ends this request.
     const head = 'GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaa';
     let i = 0;
     const drip = setInterval(() => socket.write(head[i++ % head.length] as string), 1000);
     try {
       expect((await ask(SEEDS_Q)).status).toBe(200);
-      const res = await closed;
-      expect(res.status).toBe(408);
-      expect(Date.now() - t0).toBeLessThan(REQUEST_TIMEOUT + 2500);
+      expectRequestTimeout(await closed);
     } finally {
       clearInterval(drip);
     }
@@ -374,21 +382,26 @@ describe('a running server keeps answering while its index changes', () => {
 
 describe('graceful shutdown on SIGTERM', () => {
   const body = JSON.stringify({ question: SEEDS_Q });
+  /** A request the server has begun (its `100 Continue` came back) whose body is not all sent. */
   const startRequest = async (server: RunningServer) => {
     const conn = await rawConnection(server.url);
     conn.socket.write(
-      `POST /ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      `POST /ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
     );
-    await sleep(200);
+    await conn.received(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
     return conn;
   };
 
   it('lets the request in flight finish, refuses new connections, and exits 0', async () => {
     const server = await startServer({ INDEX_DIR: inject('seedsIndexDir'), SHUTDOWN_TIMEOUT_MS: '5000' });
     const { socket, closed } = await startRequest(server);
+    const from = server.output().length;
     const exited = server.stop('SIGTERM');
-    await sleep(300);
-    await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+    // The server stops listening right after logging this; a fetch then has nothing to connect to.
+    await server.waitForOutput(/"msg":"shutting down"/, from);
+    await expect
+      .poll(() => fetch(`${server.url}/health`).then(() => 'answered', () => 'refused'), { timeout: 30_000 })
+      .toBe('refused');
     socket.write(body.slice(10));
     const res = await closed;
     expect(res.status).toBe(200);
@@ -398,15 +411,18 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(server.output()).toMatch(/"msg":"stopped"/);
   });
 
-  it('exits within SHUTDOWN_TIMEOUT_MS when a request never finishes', async () => {
+  it('exits 1 at SHUTDOWN_TIMEOUT_MS when a request never finishes', async () => {
     const server = await startServer({ INDEX_DIR: inject('seedsIndexDir'), SHUTDOWN_TIMEOUT_MS: '1500' });
-    const { socket } = await startRequest(server);
-    const t0 = Date.now();
+    const { closed } = await startRequest(server);
     const code = await server.stop('SIGTERM');
     expect(code).toBe(1);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(1400);
-    expect(Date.now() - t0).toBeLessThan(1500 + 1000);
-    expect(server.output()).toMatch(/requests still running at the shutdown deadline/);
-    socket.destroy();
+    // In this order: shutdown began, the deadline passed with the request still open, the process went
+    // away without ever answering it.
+    const out = server.output();
+    const began = out.indexOf('"msg":"shutting down"');
+    expect(began).toBeGreaterThanOrEqual(0);
+    expect(out.indexOf('requests still running at the shutdown deadline')).toBeGreaterThan(began);
+    expect(out).not.toMatch(/"msg":"stopped"/);
+    expect((await closed).status).toBeNull();
   });
 });

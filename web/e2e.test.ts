@@ -171,12 +171,16 @@ describe('chat UI against the real server (seed corpus)', () => {
     await byId(page, 'marker').first().click();
     const panel = byId(page, 'citation-panel');
     await panel.waitFor();
-    // The sheet slides in.
-    await panel.evaluate((el) => Promise.all(el.getAnimations().map((a) => a.finished)));
-    const box = await panel.boundingBox();
-    expect(box?.x).toBe(0);
-    expect(box?.width).toBe(PHONE.width);
-    expect(Math.round((box?.y ?? 0) + (box?.height ?? 0))).toBe(PHONE.height);
+    // The sheet slides in (its animation may not have started yet): wait until it rests full width at the bottom.
+    await expect
+      .poll(
+        async () => {
+          const box = await panel.boundingBox();
+          return box && { x: box.x, width: box.width, bottom: Math.round(box.y + box.height) };
+        },
+        { timeout: 10_000 },
+      )
+      .toEqual({ x: 0, width: PHONE.width, bottom: PHONE.height });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await page.screenshot({ path: `${SHOTS}/phone-sheet-dark.png` });
     await byId(page, 'panel-close').click();

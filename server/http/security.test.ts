@@ -220,9 +220,8 @@ describe('timeouts and shutdown in the app', () => {
   it('answers 503 `timeout` when an answer takes longer than the handler timeout', async () => {
     const slow = { ...engine, ask: () => new Promise(() => {}) } as unknown as Engine;
     const app = createApp({ state: () => ({ engine: slow, status: 'ok' }), handlerTimeoutMs: 100 });
-    const t0 = performance.now();
+    // The engine never answers: any response at all is the handler timeout's.
     const res = await app.request('/ask?q=hello');
-    expect(performance.now() - t0).toBeLessThan(1000);
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({
       error: { code: 'timeout', message: expect.stringMatching(/100 ms/) },
@@ -244,7 +243,8 @@ describe('logs', () => {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
     await fetch(`${server.url}/documents/nope?secret=question`);
-    await new Promise((r) => setTimeout(r, 100));
+    // Lines are written in request order, so once this one is out, the reload's is too.
+    await server.waitForOutput(/"path":"\/documents\/nope".*"msg":"request"/);
     const lines = server
       .output()
       .split('\n')

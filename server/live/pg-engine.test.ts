@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createEmbedder } from '../../ingest/embedder.ts';
@@ -131,13 +129,8 @@ describe('FOOTNOTE_STORE=postgres', () => {
   });
 
   it('gives the same eval report as the files store on the seeds', async () => {
-    const exec = promisify(execFile);
     const out = await mkdtemp(path.join(tmpdir(), 'footnote-pg-eval-'));
-    const evalRun = (args: string[]) =>
-      exec(process.execPath, ['--import', 'tsx', 'evals/run.ts', ...args], {
-        env: { ...process.env, INDEX_DIR: inject('seedsIndexDir') },
-        maxBuffer: 16 * 1024 * 1024,
-      }).catch((e: { stdout: string }) => e);
+    const evalRun = (args: string[]) => run(['evals/run.ts', ...args], { INDEX_DIR: inject('seedsIndexDir') });
     await evalRun(['--out', path.join(out, 'files'), '--url', await filesServerUrl()]);
     await filesServer?.stop();
     await evalRun(['--out', path.join(out, 'postgres'), '--url', servers[0]?.url as string]);

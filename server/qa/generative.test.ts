@@ -42,7 +42,8 @@ const SCENARIOS: Record<string, (req: ModelRequest) => { text?: string; status?:
   'no-markers': () => ({ text: faithful(1).replace(/ \[\d+\]/g, '') }),
   'out-of-range': (req) => ({ text: faithful(req.passages.length + 4) }),
   empty: () => ({ text: '' }),
-  slow: (req) => ({ text: faithful(holding(req, '120,000')), delayMs: 5000 }),
+  // Replies only after any test has ended (or when the client hangs up).
+  slow: (req) => ({ text: faithful(holding(req, '120,000')), delayMs: 600_000 }),
   'error-500': () => ({ status: 500 }),
   'rate-limited': () => ({ status: 429, headers: { 'retry-after': '1' } }),
   abstains: () => ({ text: "The articles don't say." }),
@@ -89,7 +90,8 @@ afterAll(async () => {
 });
 
 function config(scenario: string, extra: Partial<LlmConfig> = {}): LlmConfig {
-  return { baseURL: model.baseURL, model: scenario, timeoutMs: 1500, unsupported: 'drop', ...extra };
+  // Far longer than any scripted reply takes on a busy machine: only the timeout tests set a short one.
+  return { baseURL: model.baseURL, model: scenario, timeoutMs: 30_000, unsupported: 'drop', ...extra };
 }
 
 function appFor(scenario: string, extra: Partial<LlmConfig> = {}, on: Engine = engine) {
@@ -236,10 +238,9 @@ describe('generative /ask against a scripted model', () => {
     expect(model.requests.filter((q) => q.model === 'rate-limited').length - before).toBe(1);
   });
 
-  it('a reply after the timeout: the extractive answer, on time', async () => {
-    const t0 = Date.now();
+  it('a reply after the timeout: the extractive answer, without waiting for the reply', async () => {
+    // The reply never comes within the test: an answer at all is the timeout's.
     const r = await ask('slow', TROOPS, { timeoutMs: 400 });
-    expect(Date.now() - t0).toBeLessThan(3000);
     expectFallback(r, 'llm_timeout', await extractive());
   });
 
@@ -317,6 +318,9 @@ describe('streaming', () => {
 });
 
 describe('streams that end early', () => {
+  /** Resolves once the model has received a `scenario` request after the first `after` requests. */
+  const modelCalled = (scenario: string, after: number) =>
+    expect.poll(() => model.requests.slice(after).some((q) => q.model === scenario), { timeout: 30_000 }).toBe(true);
   const sse = (scenario: string, signal?: AbortSignal, extra: Partial<LlmConfig> = {}) =>
     appFor(scenario, extra).request('/ask', {
       method: 'POST',
@@ -337,17 +341,20 @@ describe('streams that end early', () => {
   });
 
   it('a client that goes away stops the model call', async () => {
+    const asked = model.requests.length;
+    const before = model.abandoned.length;
     const leave = new AbortController();
-    // A model timeout far away: only the client leaving can end the call this soon.
+    // A model timeout far away: only the client leaving can end the call before the reply is complete.
     const res = await sse('dawdling', leave.signal, { timeoutMs: 60_000 });
     const reader = res.body?.getReader();
-    await new Promise((r) => setTimeout(r, 400));
+    await modelCalled('dawdling', asked);
     leave.abort();
     await reader?.cancel().catch(() => {});
-    await expect.poll(() => model.abandoned.some((q) => q.model === 'dawdling'), { timeout: 1000 }).toBe(true);
+    await expect.poll(() => model.abandoned.slice(before).some((q) => q.model === 'dawdling'), { timeout: 30_000 }).toBe(true);
   });
 
   it('also without streaming: a client that leaves stops the model call, and no error is logged for it', async () => {
+    const asked = model.requests.length;
     const before = model.abandoned.length;
     const leave = new AbortController();
     const res = appFor('dawdling', { timeoutMs: 60_000 }).request('/v1/chat/completions', {
@@ -356,10 +363,10 @@ describe('streams that end early', () => {
       body: JSON.stringify({ model: 'footnote', messages: [{ role: 'user', content: TROOPS }] }),
       signal: leave.signal,
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await modelCalled('dawdling', asked);
     leave.abort();
     expect((await res).status).toBe(204);
-    await expect.poll(() => model.abandoned.length > before, { timeout: 1000 }).toBe(true);
+    await expect.poll(() => model.abandoned.length > before, { timeout: 30_000 }).toBe(true);
   });
 });
 
