@@ -1,12 +1,12 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbedder } from '../ingest/embedder.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { ingest } from '../ingest/pipeline.ts';
-import { launchChromium, openPage, SHOTS } from '../test/browser.ts';
+import { ask, launchChromium, openPage, SHOTS } from '../test/browser.ts';
 import { type RunningServer, startServer } from '../test/helpers.ts';
 import { pagesPdf } from '../test/pdf-fixtures.ts';
 
@@ -45,15 +45,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function askInUi(page: Page, question: string) {
-  await page.getByTestId('question-input').fill(question);
-  await page.getByTestId('question-input').press('Enter');
-  await page.waitForFunction(() => {
-    const m = document.querySelector('[data-testid="message-assistant"]');
-    return m?.getAttribute('aria-busy') === 'false';
-  });
-}
-
 describe('a PDF source in the chat UI', () => {
   it('opens the citation on its page, rendered by PDF.js from Footnote, with the quote highlighted', async () => {
     const vendor: string[] = [];
@@ -67,9 +58,9 @@ describe('a PDF source in the chat UI', () => {
       },
     });
     try {
-      await askInUi(page, 'What is the new water tariff in Ostrand?');
+      const answer = await ask(page, 'What is the new water tariff in Ostrand?');
       // The answer itself first: when it is missing, the failure shows what the chat said instead.
-      expect(await page.getByTestId('message-assistant').first().textContent()).toContain('2.15 euros');
+      expect(await answer.textContent()).toContain('2.15 euros');
       // The footnote under the answer says the page.
       expect(await page.getByTestId('source-path').first().textContent()).toBe('ostrand-water.pdf, p. 3');
       await page.getByTestId('marker').first().click();
@@ -121,7 +112,7 @@ describe('a PDF source in the chat UI', () => {
       },
     });
     try {
-      await askInUi(page, 'What is the new water tariff in Ostrand?');
+      await ask(page, 'What is the new water tariff in Ostrand?');
       await page.getByTestId('marker').first().click();
       await page.getByTestId('show-in-article').click();
       await page.getByTestId('article-highlight').waitFor();
