@@ -50,6 +50,8 @@ export const FILES = {
   vectors: 'vectors.f32',
   hnsw: 'hnsw.bin',
   lexical: 'lexical.bin',
+  /** Written only by an incremental change (ingest/incremental-update.ts): passage position → HNSW label. */
+  labels: 'labels.u32',
 } as const;
 
 /**
@@ -69,6 +71,10 @@ export interface IndexData {
    * the persisted one when it was built with this tokenizer.
    */
   lexical?: Bm25Index;
+  /** The HNSW label of each passage; absent: label = position (a graph built by `buildHnsw`). */
+  labels?: Uint32Array;
+  /** The corpus's initialisms (server/qa/initialisms.ts), when the caller has them: else computed. */
+  initialisms?: Map<string, string[]>;
 }
 
 export interface LoadedIndex extends IndexData {
@@ -181,10 +187,16 @@ export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIn
   const lexical = data.lexical ?? buildLexical(lexicalTexts(data.passages, data.documents));
   await writeDurableChunks(
     path.join(partial, FILES.lexical),
-    encodeLexical(lexical, initialismsOf(data.documents)),
+    encodeLexical(lexical, data.initialisms ?? initialismsOf(data.documents)),
   );
+  const names: string[] = [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw, FILES.lexical];
+  if (data.labels) {
+    const { labels } = data;
+    await writeDurable(path.join(partial, FILES.labels), new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength));
+    names.push(FILES.labels);
+  }
   const files: NonNullable<Manifest['files']> = {};
-  for (const name of [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw, FILES.lexical]) {
+  for (const name of names) {
     files[name] = await checksumFile(path.join(partial, name));
   }
   const manifest: Manifest = {
@@ -398,6 +410,8 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   const hnswRead = readChecked(FILES.hnsw);
   const useLexical = manifest.lexical?.tokenizer === tokenizerVersion();
   const lexicalRead = manifest.lexical && useLexical ? readChecked(manifest.lexical.file) : null;
+  const labelsRead = files[FILES.labels] ? readChecked(FILES.labels) : null;
+  labelsRead?.catch(() => undefined);
   vectorsRead.catch(() => undefined);
   hnswRead.catch(() => undefined);
   lexicalRead?.catch(() => undefined);
@@ -410,6 +424,7 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   const { bytes: raw } = await vectorsRead;
   await hnswRead;
   await lexicalRead;
+  const labelBytes = (await labelsRead)?.bytes;
   await Promise.all(pending);
   const dims = manifest.model.dimensions;
   if (passages.length !== manifest.counts.passages || documents.length !== manifest.counts.documents) {
@@ -436,7 +451,14 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
       'run npm run ingest to rebuild the index',
     );
   }
-  if (hnsw.getCurrentCount() !== passages.length) {
+  const labels = labelBytes
+    ? new Uint32Array(labelBytes.buffer.slice(labelBytes.byteOffset, labelBytes.byteOffset + labelBytes.byteLength))
+    : undefined;
+  // An incrementally changed graph also holds the deleted passages' points (marked deleted).
+  const consistent = labels
+    ? labels.length === passages.length && labels.every((l) => l < hnsw.getCurrentCount())
+    : hnsw.getCurrentCount() === passages.length;
+  if (!consistent) {
     throw new IndexError(
       `${FILES.hnsw} in ${indexDir} is inconsistent`,
       'run npm run ingest to rebuild the index',
@@ -464,7 +486,16 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
     }
     registerLexical(passages, lexical, initialisms);
   }
-  return { manifest, documents, passages, vectors, hnsw, dir, ...(lexical ? { lexical } : {}) };
+  return {
+    manifest,
+    documents,
+    passages,
+    vectors,
+    hnsw,
+    dir,
+    ...(lexical ? { lexical } : {}),
+    ...(labels ? { labels } : {}),
+  };
 }
 
 /** Locks this process holds now: a lock file naming this pid but not listed here is a previous life's. */

@@ -51,6 +51,8 @@ export class Retriever {
   readonly bm25: Bm25Index;
   readonly vocabulary: Vocabulary;
   private readonly initialisms: Map<string, string[]>;
+  /** HNSW label → passage position, when they differ (an incrementally changed graph); -1: deleted. */
+  private readonly positionOf: Int32Array | null;
 
   constructor(
     readonly passages: Passage[],
@@ -58,7 +60,12 @@ export class Retriever {
     private readonly hnsw: HnswIndex,
     private readonly embedder: Embedder,
     documents: Map<string, DocumentRecord> = new Map(),
+    labels?: Uint32Array,
   ) {
+    this.positionOf = labels ? new Int32Array(hnsw.getCurrentCount()).fill(-1) : null;
+    labels?.forEach((label, position) => {
+      (this.positionOf as Int32Array)[label] = position;
+    });
     // A passage is indexed with its document's title and file-name words, so "Kennedy 1962" finds the
     // speech whose text never names its speaker.
     // The index persisted at ingest when the loaded generation has one for this tokenizer, else rebuilt.
@@ -101,7 +108,8 @@ export class Retriever {
     const n = Math.min(k, this.passages.length);
     if (n === 0) return [];
     const { neighbors, distances } = this.hnsw.searchKnn(Array.from(query), n);
-    return neighbors.map((id, i) => [id, 1 - (distances[i] as number)] as [number, number]);
+    const hits = neighbors.map((id, i) => [this.positionOf?.[id] ?? id, 1 - (distances[i] as number)] as [number, number]);
+    return hits.filter(([position]) => position >= 0);
   }
 
   async search(opts: {

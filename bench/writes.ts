@@ -1,0 +1,190 @@
+import { cp, mkdir, readlink, rm, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { QUESTIONS } from './questions.ts';
+import { startServer } from './server.ts';
+import { median, percentile } from './stats.ts';
+
+/** What one add or delete through the documents API cost, and what readers saw meanwhile. */
+export interface WriteSample {
+  kind: 'add' | 'delete';
+  ms: number;
+  passages: number;
+  /** /ask and /health requests that were in flight at any time during the write. */
+  askDuring: { n: number; p50: number; p99: number; max: number };
+  healthDuring: { n: number; p50: number; p99: number; max: number };
+}
+
+export interface WritesResult {
+  scale: number;
+  rounds: number;
+  samples: WriteSample[];
+  addMs: number;
+  deleteMs: number;
+  /** Worst round's /ask p99 and /health max during a write. */
+  askP99: number;
+  healthMax: number;
+  /** /ask and /health requests that failed during the whole run (each distinct reason once). */
+  failed: { ask: number; health: number; reasons: string[] };
+}
+
+const ADMIN_TOKEN = 'bench-writes-admin-token';
+
+/** About one printed page (~3,000 characters) of prose, different every round so it is never a duplicate. */
+function page(round: number): string {
+  const paragraphs = Array.from(
+    { length: 6 },
+    (_, i) =>
+      `In the session of round ${round}, paragraph ${i + 1}, the committee on harbour works reported that the ` +
+      `new breakwater at Port ${round * 7 + i} had cost ${1000 + round * 37 + i} thousand dollars, that the dredging ` +
+      `of the channel was finished ahead of the spring floods, and that the treasury should provide for the ` +
+      `lighthouse keepers, whose pay had not been raised since the war. The members asked the secretary to ` +
+      `report again before the close of the session on the state of the coastal defences and the customs houses.`,
+  );
+  return paragraphs.join('\n\n');
+}
+
+interface Probe {
+  start: number;
+  end: number;
+}
+
+/** Requests sent back to back until `stop`: each one's start and end time, and how many failed. */
+function loop(send: () => Promise<void>, gapMs: number) {
+  const probes: Probe[] = [];
+  let running = true;
+  const failures: string[] = [];
+  const done = (async () => {
+    while (running) {
+      const start = performance.now();
+      await send().catch((err: unknown) => {
+        failures.push(String((err as Error).cause ?? err));
+      });
+      probes.push({ start, end: performance.now() });
+      if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
+    }
+  })();
+  return {
+    probes,
+    failures,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
+const stats = (ms: number[]) => ({
+  n: ms.length,
+  p50: percentile(ms, 50),
+  p99: percentile(ms, 99),
+  max: ms.length ? Math.max(...ms) : Number.NaN,
+});
+
+/** Latencies of the probes that overlapped [from, to]. */
+const during = (probes: Probe[], from: number, to: number) =>
+  stats(probes.filter((p) => p.end >= from && p.start <= to).map((p) => p.end - p.start));
+
+/**
+ * Adds and deletes one page through POST/DELETE /documents of a real server at `scale` passages, while one
+ * client asks questions back to back and another polls /health every 10 ms. Works on copies of the corpus
+ * folder and of the served index generation, so the cached ones stay as ingested.
+ */
+export async function benchWrites(
+  scale: number,
+  corpusDir: string,
+  indexDir: string,
+  workDir: string,
+  rounds: number,
+  log: (msg: string) => void,
+): Promise<WritesResult> {
+  await rm(workDir, { recursive: true, force: true });
+  // The index names its documents `<corpus folder name>/<file>`: the copy keeps the folder's name.
+  const corpusCopy = path.join(workDir, path.basename(corpusDir));
+  const indexCopy = path.join(workDir, 'index');
+  const generation = path.join(`${indexCopy}.generations`, 'copied');
+  await mkdir(path.dirname(generation), { recursive: true });
+  await cp(corpusDir, corpusCopy, { recursive: true });
+  await cp(path.resolve(path.dirname(indexDir), await readlink(indexDir)), generation, { recursive: true });
+  await symlink(path.relative(workDir, generation), indexCopy, 'dir');
+
+  const server = await startServer(indexCopy, 600_000, {
+    CORPUS_DIR: corpusCopy,
+    FOOTNOTE_ADMIN_TOKEN: ADMIN_TOKEN,
+    // A write that rebuilds everything can take minutes at 100k: measure it rather than cut it off.
+    REQUEST_TIMEOUT_MS: '900000',
+    HANDLER_TIMEOUT_MS: '900000',
+  });
+  const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+  let q = 0;
+  const ask = loop(async () => {
+    const question = QUESTIONS[q++ % QUESTIONS.length];
+    const r = await fetch(`${server.url}/ask`, { method: 'POST', headers, body: JSON.stringify(question) });
+    await r.arrayBuffer();
+    if (!r.ok) throw new Error(`/ask got HTTP ${r.status}`);
+  }, 0);
+  const health = loop(async () => {
+    const r = await fetch(`${server.url}/health`);
+    await r.arrayBuffer();
+    if (!r.ok) throw new Error(`/health got HTTP ${r.status}`);
+  }, 10);
+  const samples: WriteSample[] = [];
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const id = `bench-write-${round}`;
+      const write = async (kind: WriteSample['kind'], send: () => Promise<Response>) => {
+        // A moment of reading alone between writes, so each write's window holds only its own effect.
+        await new Promise((r) => setTimeout(r, 500));
+        const from = performance.now();
+        const res = await send();
+        const body = (await res.json()) as { passages?: number; error?: { message: string } };
+        const to = performance.now();
+        if (!res.ok) throw new Error(`${kind} got HTTP ${res.status}: ${JSON.stringify(body)}`);
+        const sample: WriteSample = {
+          kind,
+          ms: to - from,
+          passages: body.passages ?? 0,
+          askDuring: during(ask.probes, from, to),
+          healthDuring: during(health.probes, from, to),
+        };
+        log(
+          `  ${kind} ${Math.round(sample.ms)} ms; during it /ask p99 ${sample.askDuring.p99.toFixed(1)} ms ` +
+            `(n ${sample.askDuring.n}), /health max ${sample.healthDuring.max.toFixed(1)} ms (n ${sample.healthDuring.n})`,
+        );
+        samples.push(sample);
+      };
+      await write('add', () =>
+        fetch(`${server.url}/documents`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ id, title: `Harbour works, round ${round}`, text: page(round) }),
+        }),
+      );
+      await write('delete', () => fetch(`${server.url}/documents/${id}`, { method: 'DELETE', headers }));
+    }
+  } finally {
+    await ask.stop();
+    await health.stop();
+    await server.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+  // The first write also starts the ingest worker thread: rounds after it are the steady state.
+  const steady = (kind: WriteSample['kind']) => {
+    const of = samples.filter((s) => s.kind === kind);
+    return of.length > 1 ? of.slice(1) : of;
+  };
+  const all = [...steady('add'), ...steady('delete')];
+  return {
+    scale,
+    rounds,
+    samples,
+    addMs: median(steady('add').map((s) => s.ms)),
+    deleteMs: median(steady('delete').map((s) => s.ms)),
+    askP99: Math.max(...all.map((s) => s.askDuring.p99)),
+    healthMax: Math.max(...all.map((s) => s.healthDuring.max)),
+    failed: {
+      ask: ask.failures.length,
+      health: health.failures.length,
+      reasons: [...new Set([...ask.failures, ...health.failures])],
+    },
+  };
+}
