@@ -37,7 +37,6 @@ function remoteEmbedder(job: IngestJob): Embedder {
 
 async function runJob(job: IngestJob): Promise<void> {
   let reply: FromWorker;
-  const transfer: ArrayBuffer[] = [];
   try {
     const embedder = remoteEmbedder(job);
     const { work } = job;
@@ -48,8 +47,6 @@ async function runJob(job: IngestJob): Promise<void> {
             { corpusDir: job.corpusDir, indexDir: job.indexDir, maxBytes: job.maxBytes, embedder },
             work.corpus,
           );
-    // The lexical index's bytes are moved to the caller, not copied.
-    if (result && 'lexical' in result) transfer.push(result.lexical.buffer as ArrayBuffer);
     reply = { type: 'done', job: job.id, ok: true, result };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
@@ -60,7 +57,7 @@ async function runJob(job: IngestJob): Promise<void> {
       error: { name: e.name, message: e.message, ...(err instanceof IndexError ? { hint: err.hint } : {}) },
     };
   }
-  port?.postMessage(reply, transfer);
+  port?.postMessage(reply);
 }
 
 port.on('message', (msg: ToWorker) => {

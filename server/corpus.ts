@@ -3,7 +3,7 @@ import { mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promis
 import path from 'node:path';
 import { docIdFor, formatBytes, loadFile, sha256 } from '../ingest/documents.ts';
 import { applyDelta, IncrementalIndex, type IndexChange, type IndexDelta } from '../ingest/incremental-update.ts';
-import { readManifest, withIndexLock } from '../ingest/index-store.ts';
+import { type LoadedIndex, readManifest, withIndexLock } from '../ingest/index-store.ts';
 import { IngestThread } from '../ingest/ingest-thread.ts';
 import {
   type CorpusSnapshot,
@@ -185,7 +185,7 @@ export class Corpus {
       const source = `${path.basename(path.resolve(dir))}/${fileName}`;
       const pending = journalFile(dir, 'pending', fileName);
       await writeDurable(pending, content);
-      let delta: { index: Promise<Engine['index']>; documents: Manifest['documents'] } | null = null;
+      let delta: LoadedIndex | null = null;
       try {
         const record = await loadFile(pending, source, id, { maxBytes: this.opts.maxDocBytes });
         if ('reason' in record) {
@@ -213,7 +213,7 @@ export class Corpus {
         );
       } finally {
         // Published: renamed into place; not published (invalid, duplicate, failed ingest): removed.
-        await this.settle(pending, delta?.documents);
+        await this.settle(pending, delta?.manifest.documents);
       }
       await this.serve(engine, delta, t0);
       const now = this.currentEngine();
@@ -246,7 +246,7 @@ export class Corpus {
         if (err.code !== 'ENOENT') throw err;
       });
       await syncDir(this.opts.corpusDir);
-      let delta: { index: Promise<Engine['index']>; documents: Manifest['documents'] } | null = null;
+      let delta: LoadedIndex | null = null;
       try {
         // A file that had the same text as this one was left out as its duplicate: now it is indexed.
         const after = snapshot.duplicates.some((d) => d.sameAs === doc.source)
@@ -254,7 +254,7 @@ export class Corpus {
           : { ...snapshot, documents: rest };
         delta = await this.publish(after, { remove: id });
       } finally {
-        await this.settle(aside, delta?.documents);
+        await this.settle(aside, delta?.manifest.documents);
       }
       await this.serve(engine, delta, t0);
       return { id, deleted: true as const, ms: Math.round(performance.now() - t0) };
@@ -353,12 +353,10 @@ export class Corpus {
   /**
    * Publishes `snapshot`: as `change` applied to the published index when the snapshot is the served index's
    * view (`view`), else by indexing it in full; in the ingest worker thread (or in-process if so configured).
-   * Returns, for an incremental change, the new index (being applied in memory) and its documents.
+   * Returns, for an incremental change, the served index with the change applied in memory; null when the
+   * published index must be read again (a full ingest, or a served index that differs from the writer's).
    */
-  private async publish(
-    snapshot: CorpusSnapshot,
-    change: IndexChange | null = null,
-  ): Promise<{ index: Promise<Engine['index']>; documents: Manifest['documents'] } | null> {
+  private async publish(snapshot: CorpusSnapshot, change: IndexChange | null = null): Promise<LoadedIndex | null> {
     const engine = this.currentEngine();
     const where = {
       corpusDir: this.opts.corpusDir,
@@ -373,9 +371,12 @@ export class Corpus {
           : await this.thread.update(where, change, engine.embedder);
       }
       if (delta) {
-        const index = applyDelta(engine.index, delta);
-        index.catch(() => undefined);
-        return { index, documents: (await index).manifest.documents };
+        try {
+          return applyDelta(engine.index, delta);
+        } catch {
+          // Published all the same: the caller serves it by reading it (a change is never half-served).
+          return null;
+        }
       }
       if (this.opts.inProcess) await ingestLocked({ ...where, embedder: engine.embedder }, snapshot);
       else {
@@ -392,16 +393,12 @@ export class Corpus {
    * Serves the index just published: the one `publish` applied in memory, else (a full ingest) read again.
    * Reading the whole index blocks the event loop for seconds at 100k passages; applying a change does not.
    */
-  private async serve(
-    engine: Engine,
-    delta: { index: Promise<Engine['index']> } | null,
-    t0: number,
-  ): Promise<void> {
-    if (!delta) {
+  private async serve(engine: Engine, changed: LoadedIndex | null, t0: number): Promise<void> {
+    if (!changed) {
       await this.opts.live.reloadNow();
       return;
     }
-    this.opts.live.serve(new Engine(await delta.index, engine.embedder), Math.round(performance.now() - t0));
+    this.opts.live.serve(new Engine(changed, engine.embedder), Math.round(performance.now() - t0));
   }
 
   /**

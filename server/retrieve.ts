@@ -108,8 +108,13 @@ export class Retriever {
     const n = Math.min(k, this.passages.length);
     if (n === 0) return [];
     const { neighbors, distances } = this.hnsw.searchKnn(Array.from(query), n);
-    const hits = neighbors.map((id, i) => [this.positionOf?.[id] ?? id, 1 - (distances[i] as number)] as [number, number]);
-    return hits.filter(([position]) => position >= 0);
+    // A graph changed in place after this index was built may also return points added since: skipped.
+    const hits = neighbors
+      .map((id, i) => [this.positionOf ? (this.positionOf[id] ?? -1) : id, 1 - (distances[i] as number)] as [number, number])
+      .filter(([position]) => position >= 0 && position < this.passages.length);
+    // Equally close passages in passage order, as BM25 ranks its ties: the graph's order among them depends
+    // on when each was added, so an index changed in place would rank them unlike a rebuilt one.
+    return hits.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   }
 
   async search(opts: {
