@@ -1,10 +1,18 @@
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import type { Bm25Index } from '../server/bm25.ts';
-import { buildLexical, lexicalIndex, lexicalTexts, registerLexical } from '../server/lexical.ts';
+import { buildLexical, lexicalTexts, registerLexical } from '../server/lexical.ts';
 import { initialismsOf } from '../server/qa/initialisms.ts';
 import type { Embedder } from './embedder.ts';
-import { applyChange, type ChangeSite, encodeChange, type IndexRows, type LoggedChange } from './index-changes.ts';
+import {
+  applyChange,
+  type ChangeSite,
+  encodeChange,
+  identityLabels,
+  type IndexRows,
+  type LoggedChange,
+  spliceLexical,
+  spliceLexicalYielding,
+} from './index-changes.ts';
 import { FILES, type LoadedIndex, loadIndex, readManifest, writeChangedIndex, writeIndex } from './index-store.ts';
 import { DEFAULT_CHUNKING, toPassages } from './passages.ts';
 import type { DocumentRecord, Manifest } from './types.ts';
@@ -19,17 +27,9 @@ export type IndexChange = { add: DocumentRecord } | { remove: string };
  */
 const MAX_CHANGES = 16;
 
-/** A BM25 index as plain arrays, to send between threads (rebuilt by `lexicalIndex`). */
-interface LexicalArrays {
-  vocabulary: string[];
-  offsets: Uint32Array;
-  flat: Uint32Array;
-  lengths: Uint32Array;
-}
-
 /**
  * What an incremental change published, for the serving thread to apply to the index it serves without
- * reading the generation: the change itself, where the writer applied it, and the BM25 index after it.
+ * reading the generation: the change itself, where the writer applied it, the corpus's initialisms after it.
  */
 export interface IndexDelta {
   generation: string;
@@ -37,7 +37,6 @@ export interface IndexDelta {
   manifest: Omit<Manifest, 'documents'>;
   change: LoggedChange;
   site: ChangeSite;
-  lexical: LexicalArrays;
   initialisms: Map<string, string[]>;
 }
 
@@ -85,15 +84,11 @@ export class IncrementalIndex {
       });
       change = { add: { record, passages, vectors } };
     }
-    const rows: IndexRows = {
-      ...current,
-      labels: current.labels ?? Uint32Array.from(current.passages, (_, i) => i),
-      lexical: current.lexical ?? buildLexical(lexicalTexts(current.passages, current.documents)),
-    };
+    const rows: IndexRows = { ...current, labels: current.labels ?? identityLabels(current.passages.length) };
     const applied = applyChange(rows, change, current.hnsw);
     if (!applied) return null;
     const next = applied.rows;
-    const lexical = next.lexical as Bm25Index;
+    const lexical = spliceLexical(current.lexical ?? buildLexical(lexicalTexts(current.passages, current.documents)), applied.site);
     if ('remove' in change) this.initialismsByDoc.delete(change.remove);
     else this.initialismsByDoc.set(change.add.record.docId, initialismsOf([change.add.record]));
     const initialisms = unionOf(next.documents.map((d) => this.initialismsByDoc.get(d.docId) ?? new Map()));
@@ -121,9 +116,9 @@ export class IncrementalIndex {
     }
     const written = await readManifest(generation);
     if (!written) throw new Error(`the generation just written has no readable manifest: ${generation}`);
-    this.index = { ...current, ...next, manifest: written, dir: generation };
+    this.index = { ...current, ...next, lexical, manifest: written, dir: generation };
     const { documents: _, ...summary } = written;
-    return { generation, manifest: summary, change, site: applied.site, lexical: toArrays(lexical), initialisms };
+    return { generation, manifest: summary, change, site: applied.site, initialisms };
   }
 
   /** The published index, loaded once and kept while no other writer publishes another. */
@@ -139,20 +134,6 @@ export class IncrementalIndex {
     }
     return this.index;
   }
-}
-
-function toArrays(index: Bm25Index): LexicalArrays {
-  const vocabulary = [...index.postings.keys()];
-  const offsets = new Uint32Array(vocabulary.length + 1);
-  vocabulary.forEach((t, i) => {
-    offsets[i + 1] = (offsets[i] as number) + (index.postings.get(t) as Uint32Array).length / 2;
-  });
-  // The lists are consecutive views of one buffer (spliceLexical): that buffer is the flat postings.
-  const first = index.postings.get(vocabulary[0] ?? '');
-  const flat = first
-    ? new Uint32Array(first.buffer, first.byteOffset, 2 * (offsets[vocabulary.length] as number))
-    : new Uint32Array(0);
-  return { vocabulary, offsets, flat, lengths: index.lengths };
 }
 
 /** `initialismsOf` all documents, from each one's own: the same map, in the same order. */
@@ -174,21 +155,23 @@ function unionOf(perDoc: Map<string, string[]>[]): Map<string, string[]> {
 /**
  * The serving thread's side: the index it serves with `delta` applied in memory, without reading the new
  * generation. Its HNSW graph is changed in place (as the writer changed its own): an engine still answering
- * on the previous index skips points it does not know. Throws if the graphs have drifted apart.
+ * on the previous index skips points it does not know. BM25 is spliced a slice at a time, so requests are
+ * answered meanwhile. Throws if the served index was not the writer's (it must then be read again).
  */
-export function applyDelta(index: LoadedIndex, delta: IndexDelta): LoadedIndex {
-  const { vocabulary, offsets, flat, lengths } = delta.lexical;
-  const lexical = lexicalIndex(vocabulary, offsets, flat, lengths);
-  const rows: IndexRows = { ...index, labels: index.labels ?? Uint32Array.from(index.passages, (_, i) => i) };
-  const applied = applyChange(rows, delta.change, index.hnsw, lexical);
-  const labels = applied?.site.labels;
-  if (!applied || (labels && labels[0] !== delta.site.labels?.[0])) {
-    throw new Error('the served index and the published one differ: reload it');
-  }
+export async function applyDelta(index: LoadedIndex, delta: IndexDelta): Promise<LoadedIndex> {
+  const { lexical: before } = index;
+  const same = (a: ChangeSite, b: ChangeSite) =>
+    a.document === b.document && a.passage === b.passage && a.removed === b.removed && a.labels?.[0] === b.labels?.[0];
+  if (!before || before.count !== index.passages.length) throw new Error('the served index has no BM25 index of its own to change');
+  const rows: IndexRows = { ...index, labels: index.labels ?? identityLabels(index.passages.length) };
+  const applied = applyChange(rows, delta.change, index.hnsw);
+  if (!applied || !same(applied.site, delta.site)) throw new Error('the served index is not the one the writer changed');
+  const lexical = await spliceLexicalYielding(before, applied.site);
   registerLexical(applied.rows.passages, lexical, delta.initialisms);
   return {
     ...index,
     ...applied.rows,
+    lexical,
     manifest: { ...delta.manifest, documents: applied.rows.manifest.documents },
     dir: delta.generation,
   };

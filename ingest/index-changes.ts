@@ -16,14 +16,13 @@ export type LoggedChange =
   | { add: { record: DocumentRecord; passages: Passage[]; vectors: Float32Array } }
   | { remove: string };
 
-/** The parts of an index a change touches. `labels[i]` is passage i's HNSW label. */
+/** The parts of an index a change touches but BM25 (see `spliceLexical`). `labels[i]` is passage i's HNSW label. */
 export interface IndexRows {
   manifest: Manifest;
   documents: DocumentRecord[];
   passages: Passage[];
   vectors: Float32Array[];
   labels: Uint32Array;
-  lexical?: Bm25Index;
 }
 
 /** Where a change happened: the document's position, its first passage's, how many passages left. */
@@ -33,6 +32,8 @@ export interface ChangeSite {
   removed: number;
   /** The added passages' HNSW labels. */
   labels: Uint32Array | null;
+  /** What the added passages are indexed as by BM25 (`lexicalText`). */
+  texts: string[];
 }
 
 /** Documents are kept in source order (as `readCorpus` lists them), so positions match a full rebuild. */
@@ -40,28 +41,26 @@ const before = (a: DocumentRecord, b: DocumentRecord) => a.source < b.source;
 
 /**
  * Applies `change` to `rows` (returned anew; the arrays given are not modified) and to `hnsw` (modified in
- * place). `lexical`: the index after the change when the caller has it, else it is spliced.
- * Null when the change does not apply (the document to remove is not there).
+ * place); BM25 is the caller's to splice at the returned site. Null when the change does not apply (the
+ * document to remove is not there).
  */
 export function applyChange(
   rows: IndexRows,
   change: LoggedChange,
   hnsw: HnswIndex,
-  lexical?: Bm25Index,
 ): { rows: IndexRows; site: ChangeSite } | null {
   const { manifest, documents, passages, vectors, labels } = rows;
   const firstPassage = (doc: number) => manifest.documents.slice(0, doc).reduce((n, d) => n + d.passages, 0);
   const dims = manifest.model.dimensions;
   let next: Omit<IndexRows, 'manifest' | 'lexical'> & { entries: Manifest['documents'] };
   let site: ChangeSite;
-  let texts: string[] = [];
   if ('remove' in change) {
     const doc = documents.findIndex((d) => d.docId === change.remove);
     if (doc < 0) return null;
     const at = firstPassage(doc);
     const removed = manifest.documents[doc]?.passages ?? 0;
     for (const label of labels.subarray(at, at + removed)) hnsw.markDelete(label);
-    site = { document: doc, passage: at, removed, labels: null };
+    site = { document: doc, passage: at, removed, labels: null, texts: [] };
     next = {
       documents: documents.toSpliced(doc, 1),
       passages: passages.toSpliced(at, removed),
@@ -84,8 +83,7 @@ export function applyChange(
     rowVectors.forEach((v, i) => {
       hnsw.addPoint(Array.from(v), newLabels[i] as number);
     });
-    texts = [...lexicalTexts(added, [record])];
-    site = { document: doc, passage: at, removed: 0, labels: newLabels };
+    site = { document: doc, passage: at, removed: 0, labels: newLabels, texts: [...lexicalTexts(added, [record])] };
     next = {
       documents: documents.toSpliced(doc, 0, record),
       passages: passages.toSpliced(at, 0, ...added),
@@ -100,8 +98,6 @@ export function applyChange(
     };
   }
   const { entries, ...arrays } = next;
-  const nextLexical =
-    lexical ?? (rows.lexical ? spliceLexical(rows.lexical, site.passage, site.removed, texts) : undefined);
   return {
     rows: {
       ...arrays,
@@ -110,7 +106,6 @@ export function applyChange(
         documents: entries,
         counts: { documents: arrays.documents.length, passages: arrays.passages.length },
       },
-      ...(nextLexical ? { lexical: nextLexical } : {}),
     },
     site,
   };
@@ -126,12 +121,44 @@ export function spliceU32(a: Uint32Array, at: number, remove: number, insert: Ui
   return out;
 }
 
+/** The identity labels of a graph built by `buildHnsw` (label = position). */
+export function identityLabels(n: number): Uint32Array {
+  const labels = new Uint32Array(n);
+  for (let i = 0; i < n; i++) labels[i] = i;
+  return labels;
+}
+
+/** Terms rewritten between two yields of `spliceSteps`: a few milliseconds' work at 100k passages. */
+const TERMS_PER_STEP = 1000;
+
 /**
- * The BM25 index with passages `at .. at + remove` cut out and `texts` inserted at `at` (later passages'
- * positions shift), as `buildLexical` would build it over the new passage list: the same postings per term,
- * lengths, document frequencies and norms. A term left without passages leaves the vocabulary.
+ * The BM25 index with the change at `site` applied: its passages cut out, the added ones inserted (later
+ * passages' positions shift), as `buildLexical` would build it over the new passage list: the same postings
+ * per term, lengths, document frequencies and norms. A term left without passages leaves the vocabulary.
  */
-export function spliceLexical(index: Bm25Index, at: number, remove: number, texts: string[]): Bm25Index {
+export function spliceLexical(index: Bm25Index, site: ChangeSite): Bm25Index {
+  const steps = spliceSteps(index, site);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `spliceLexical` a slice at a time, letting the event loop run in between: on a serving thread it is
+ * about 0.1–0.2 s of work at 100k passages (every posting after the change moves), too long to block.
+ */
+export async function spliceLexicalYielding(index: Bm25Index, site: ChangeSite): Promise<Bm25Index> {
+  const steps = spliceSteps(index, site);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function* spliceSteps(index: Bm25Index, site: ChangeSite): Generator<void, Bm25Index> {
+  const { passage: at, removed: remove, texts } = site;
   const shift = texts.length - remove;
   const lengths = new Uint32Array(index.count + shift);
   lengths.set(index.lengths.subarray(0, at));
@@ -178,7 +205,11 @@ export function spliceLexical(index: Bm25Index, at: number, remove: number, text
     vocabulary.push(term);
     ends.push(w / 2);
   };
-  for (const [term, list] of index.postings) put(term, list, inserted.get(term));
+  let done = 0;
+  for (const [term, list] of index.postings) {
+    put(term, list, inserted.get(term));
+    if (++done % TERMS_PER_STEP === 0) yield;
+  }
   for (const [term, extra] of inserted) if (!index.postings.has(term)) put(term, undefined, extra);
   return lexicalIndex(vocabulary, Uint32Array.from(ends), flat.subarray(0, w), lengths);
 }

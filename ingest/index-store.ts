@@ -16,7 +16,7 @@ import {
 import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { Bm25Index } from '../server/bm25.ts';
-import { applyChange, decodeChange, type IndexRows } from './index-changes.ts';
+import { applyChange, decodeChange, identityLabels, type IndexRows, spliceLexical } from './index-changes.ts';
 import { initialismsOf } from '../server/qa/initialisms.ts';
 import {
   buildLexical,
@@ -578,18 +578,20 @@ function replayChanges(
       ...index.manifest,
       documents: index.documents.map((d) => ({ docId: d.docId, source: d.source, hash: d.hash, passages: counts.get(d.docId) ?? 0 })),
     },
-    labels: index.labels ?? Uint32Array.from(index.passages, (_, i) => i),
+    labels: index.labels ?? identityLabels(index.passages.length),
   };
+  let { lexical } = index;
   for (const line of lines) {
     const applied = applyChange(rows, decodeChange(line), index.hnsw);
     if (!applied) throw new Error('a change does not apply');
     rows = applied.rows;
+    if (lexical) lexical = spliceLexical(lexical, applied.site);
   }
   const { manifest } = index;
   if (JSON.stringify(rows.manifest.documents) !== JSON.stringify(manifest.documents)) {
     throw new Error('the changes do not lead to the manifest');
   }
-  return { index: { ...index, ...rows, manifest }, initialisms: after };
+  return { index: { ...index, ...rows, manifest, ...(lexical ? { lexical } : {}) }, initialisms: after };
 }
 
 /** Locks this process holds now: a lock file naming this pid but not listed here is a previous life's. */

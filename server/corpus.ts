@@ -372,7 +372,7 @@ export class Corpus {
       }
       if (delta) {
         try {
-          return applyDelta(engine.index, delta);
+          return await applyDelta(engine.index, delta);
         } catch {
           // Published all the same: the caller serves it by reading it (a change is never half-served).
           return null;
