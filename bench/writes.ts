@@ -23,6 +23,9 @@ export interface WritesResult {
   /** Worst round's /ask p99 and /health max during a write. */
   askP99: number;
   healthMax: number;
+  /** The same readers while no write ran (between writes): what the machine gives without them. */
+  askIdle: { n: number; p50: number; p99: number; max: number };
+  healthIdle: { n: number; p50: number; p99: number; max: number };
   /** /ask and /health requests that failed during the whole run (each distinct reason once). */
   failed: { ask: number; health: number; reasons: string[] };
 }
@@ -128,16 +131,18 @@ export async function benchWrites(
     if (!r.ok) throw new Error(`/health got HTTP ${r.status}`);
   }, 10);
   const samples: WriteSample[] = [];
+  const windows: Array<[number, number]> = [];
   try {
     for (let round = 0; round < rounds; round++) {
       const id = `bench-write-${round}`;
       const write = async (kind: WriteSample['kind'], send: () => Promise<Response>) => {
         // A moment of reading alone between writes, so each write's window holds only its own effect.
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, 1000));
         const from = performance.now();
         const res = await send();
         const body = (await res.json()) as { passages?: number; error?: { message: string } };
         const to = performance.now();
+        windows.push([from, to]);
         if (!res.ok) throw new Error(`${kind} got HTTP ${res.status}: ${JSON.stringify(body)}`);
         const sample: WriteSample = {
           kind,
@@ -173,6 +178,13 @@ export async function benchWrites(
     return of.length > 1 ? of.slice(1) : of;
   };
   const all = [...steady('add'), ...steady('delete')];
+  // After the first write (which may wait for the writer's first read of the index), outside every write.
+  const idle = (probes: Probe[]) =>
+    stats(
+      probes
+        .filter((p) => p.start > (windows[0]?.[1] ?? 0) && windows.every(([from, to]) => p.end < from || p.start > to))
+        .map((p) => p.end - p.start),
+    );
   return {
     scale,
     rounds,
@@ -181,6 +193,8 @@ export async function benchWrites(
     deleteMs: median(steady('delete').map((s) => s.ms)),
     askP99: Math.max(...all.map((s) => s.askDuring.p99)),
     healthMax: Math.max(...all.map((s) => s.healthDuring.max)),
+    askIdle: idle(ask.probes),
+    healthIdle: idle(health.probes),
     failed: {
       ask: ask.failures.length,
       health: health.failures.length,

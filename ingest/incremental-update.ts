@@ -50,6 +50,8 @@ export interface IndexDelta {
  */
 export class IncrementalIndex {
   private index: LoadedIndex | null = null;
+  /** A read of the published index in progress (`prepare` and the first change may ask at once). */
+  private loading: Promise<LoadedIndex | null> | null = null;
   /** Each document's initialisms, so the corpus's can be recomputed without scanning every text. */
   private initialismsByDoc = new Map<string, Map<string, string[]>>();
 
@@ -121,18 +123,33 @@ export class IncrementalIndex {
     return { generation, manifest: summary, change, site: applied.site, initialisms };
   }
 
+  /** Reads the published index now, so that the next change need not. */
+  async prepare(indexDir: string): Promise<null> {
+    await this.current(indexDir);
+    return null;
+  }
+
   /** The published index, loaded once and kept while no other writer publishes another. */
   private async current(indexDir: string): Promise<LoadedIndex | null> {
     const published = await realpath(indexDir).catch(() => null);
     if (!published) return null;
-    if (this.index?.dir !== published) {
-      this.index = null;
-      const loaded = await loadIndex(indexDir).catch(() => null);
-      if (!loaded) return null;
-      this.initialismsByDoc = new Map(loaded.documents.map((d) => [d.docId, initialismsOf([d])]));
-      this.index = loaded;
-    }
-    return this.index;
+    if (this.index?.dir === published) return this.index;
+    this.loading ??= this.load(indexDir).finally(() => {
+      this.loading = null;
+    });
+    const loaded = await this.loading;
+    // Another writer may have published meanwhile: then read that one.
+    if (!loaded || loaded.dir === published) return loaded;
+    return this.current(indexDir);
+  }
+
+  private async load(indexDir: string): Promise<LoadedIndex | null> {
+    this.index = null;
+    const loaded = await loadIndex(indexDir).catch(() => null);
+    if (!loaded) return null;
+    this.initialismsByDoc = new Map(loaded.documents.map((d) => [d.docId, initialismsOf([d])]));
+    this.index = loaded;
+    return loaded;
   }
 }
 

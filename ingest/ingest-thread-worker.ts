@@ -41,7 +41,9 @@ async function runJob(job: IngestJob): Promise<void> {
     const embedder = remoteEmbedder(job);
     const { work } = job;
     const result =
-      'change' in work
+      'prepare' in work
+        ? await incremental.prepare(job.indexDir)
+        : 'change' in work
         ? await incremental.apply(job.indexDir, work.change, embedder)
         : await ingestLocked(
             { corpusDir: job.corpusDir, indexDir: job.indexDir, maxBytes: job.maxBytes, embedder },

@@ -11,8 +11,8 @@ export interface IngestJob {
   maxBytes: number;
   modelId: string;
   dimensions: number;
-  /** Index this whole corpus, or apply one change to the published index (`IncrementalIndex`). */
-  work: { corpus: CorpusSnapshot } | { change: IndexChange };
+  /** Index this whole corpus, apply one change to the published index (`IncrementalIndex`), or read it. */
+  work: { corpus: CorpusSnapshot } | { change: IndexChange } | { prepare: true };
 }
 
 /** A job's outcome: a full ingest's summary, or an incremental change's delta (null: it can't be one). */
@@ -69,6 +69,17 @@ export class IngestThread {
    */
   update(job: Omit<IngestJob, 'id' | 'modelId' | 'dimensions' | 'work'>, change: IndexChange, embedder: Embedder): Promise<IndexDelta | null> {
     return this.post({ ...job, work: { change } }, embedder) as Promise<IndexDelta | null>;
+  }
+
+  /** Reads the published index into the thread, for the next change (no lock needed: it only reads). */
+  async prepare(indexDir: string): Promise<void> {
+    const idle: Embedder = {
+      id: '',
+      dimensions: 0,
+      embed: () => Promise.reject(new Error('nothing to embed')),
+      embedQuery: () => Promise.reject(new Error('nothing to embed')),
+    };
+    await this.post({ corpusDir: '', indexDir, maxBytes: 0, work: { prepare: true } }, idle);
   }
 
   private post(job: Omit<IngestJob, 'id' | 'modelId' | 'dimensions'>, embedder: Embedder): Promise<JobResult> {

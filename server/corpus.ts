@@ -147,6 +147,11 @@ export class Corpus {
 
   constructor(private readonly opts: CorpusOptions) {}
 
+  /** Has the ingest worker thread read the published index, which adds and deletes then change in place. */
+  prepare(): Promise<void> {
+    return this.opts.inProcess ? Promise.resolve() : this.thread.prepare(this.opts.indexDir);
+  }
+
   /** Stops the ingest worker thread (it never keeps the process alive, but tests may end it). */
   close(): Promise<void> {
     return this.thread.close();
