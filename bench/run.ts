@@ -257,14 +257,15 @@ async function writesOnly(scales: number[]): Promise<number> {
     const corpus = await ensureCorpus(scale, CACHE_DIR);
     const indexDir = path.join(CACHE_DIR, `index-${scale}`);
     if (!(await readManifest(indexDir))) await runIngestChild(corpus.dir, indexDir, 1);
-    results.push(await benchWrites(scale, corpus.dir, indexDir, path.join(CACHE_DIR, 'writes'), 6, log));
+    results.push(await benchWrites(scale, corpus.dir, indexDir, path.join(CACHE_DIR, 'writes'), 8, log));
   }
   await mkdir(OUT_DIR, { recursive: true });
   await writeFile(path.join(OUT_DIR, 'writes.json'), `${JSON.stringify({ commit: gitCommit(), results }, null, 2)}\n`);
   for (const r of results) {
     console.log(
       `${r.scale} passages: add ${Math.round(r.addMs)} ms, delete ${Math.round(r.deleteMs)} ms (median after the first); ` +
-        `during writes /ask p99 ≤ ${r.askP99.toFixed(1)} ms, /health max ${r.healthMax.toFixed(1)} ms; ` +
+        `during writes /health alone max ${r.healthAloneMax.toFixed(1)} ms; ` +
+        `under /ask traffic /ask p99 ≤ ${r.askP99.toFixed(1)} ms, /health max ${r.healthMax.toFixed(1)} ms; ` +
         `between writes /ask p99 ${r.askIdle.p99.toFixed(1)} ms, /health max ${r.healthIdle.max.toFixed(1)} ms; ` +
         `failed: ${r.failed.ask} /ask, ${r.failed.health} /health ${r.failed.reasons.join('; ')}`,
     );

@@ -8,6 +8,8 @@ import { median, percentile } from './stats.ts';
 export interface WriteSample {
   kind: 'add' | 'delete';
   ms: number;
+  /** Whether questions were being asked back to back meanwhile. */
+  underAsk: boolean;
   passages: number;
   /** /ask and /health requests that were in flight at any time during the write. */
   askDuring: { n: number; p50: number; p99: number; max: number };
@@ -20,7 +22,9 @@ export interface WritesResult {
   samples: WriteSample[];
   addMs: number;
   deleteMs: number;
-  /** Worst round's /ask p99 and /health max during a write. */
+  /** Worst /health during a write without /ask traffic: the event loop's longest wait. */
+  healthAloneMax: number;
+  /** Worst round's /ask p99 and /health max during a write under /ask traffic. */
   askP99: number;
   healthMax: number;
   /** The same readers while no write ran (between writes): what the machine gives without them. */
@@ -89,7 +93,7 @@ const during = (probes: Probe[], from: number, to: number) =>
 
 /**
  * Adds and deletes one page through POST/DELETE /documents of a real server at `scale` passages, while one
- * client asks questions back to back and another polls /health every 10 ms. Works on copies of the corpus
+ * client polls /health every 10 ms and, for the second half of the rounds, another asks questions back to back. Works on copies of the corpus
  * folder and of the served index generation, so the cached ones stay as ingested.
  */
 export async function benchWrites(
@@ -119,12 +123,17 @@ export async function benchWrites(
   });
   const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
   let q = 0;
-  const ask = loop(async () => {
-    const question = QUESTIONS[q++ % QUESTIONS.length];
-    const r = await fetch(`${server.url}/ask`, { method: 'POST', headers, body: JSON.stringify(question) });
-    await r.arrayBuffer();
-    if (!r.ok) throw new Error(`/ask got HTTP ${r.status}`);
-  }, 0);
+  const asking = () =>
+    loop(async () => {
+      const question = QUESTIONS[q++ % QUESTIONS.length];
+      const r = await fetch(`${server.url}/ask`, { method: 'POST', headers, body: JSON.stringify(question) });
+      await r.arrayBuffer();
+      if (!r.ok) throw new Error(`/ask got HTTP ${r.status}`);
+    }, 0);
+  // The first half of the rounds with /health alone (what a write costs the event loop), the rest under
+  // questions asked back to back (where /health also waits for the answer being computed).
+  let ask: ReturnType<typeof loop> | null = null;
+  let askFrom = 0;
   const health = loop(async () => {
     const r = await fetch(`${server.url}/health`);
     await r.arrayBuffer();
@@ -135,6 +144,10 @@ export async function benchWrites(
   try {
     for (let round = 0; round < rounds; round++) {
       const id = `bench-write-${round}`;
+      if (round === Math.floor(rounds / 2)) {
+        ask = asking();
+        askFrom = performance.now();
+      }
       const write = async (kind: WriteSample['kind'], send: () => Promise<Response>) => {
         // A moment of reading alone between writes, so each write's window holds only its own effect.
         await new Promise((r) => setTimeout(r, 1000));
@@ -148,7 +161,8 @@ export async function benchWrites(
           kind,
           ms: to - from,
           passages: body.passages ?? 0,
-          askDuring: during(ask.probes, from, to),
+          underAsk: ask !== null,
+          askDuring: during(ask?.probes ?? [], from, to),
           healthDuring: during(health.probes, from, to),
         };
         log(
@@ -167,7 +181,7 @@ export async function benchWrites(
       await write('delete', () => fetch(`${server.url}/documents/${id}`, { method: 'DELETE', headers }));
     }
   } finally {
-    await ask.stop();
+    await ask?.stop();
     await health.stop();
     await server.stop();
     await rm(workDir, { recursive: true, force: true });
@@ -177,12 +191,13 @@ export async function benchWrites(
     const of = samples.filter((s) => s.kind === kind);
     return of.length > 1 ? of.slice(1) : of;
   };
-  const all = [...steady('add'), ...steady('delete')];
+  const all = [...steady('add'), ...steady('delete')].filter((s) => s.underAsk);
+  const alone = [...steady('add'), ...steady('delete')].filter((s) => !s.underAsk);
   // After the first write (which may wait for the writer's first read of the index), outside every write.
   const idle = (probes: Probe[]) =>
     stats(
       probes
-        .filter((p) => p.start > (windows[0]?.[1] ?? 0) && windows.every(([from, to]) => p.end < from || p.start > to))
+        .filter((p) => p.start > askFrom && windows.every(([from, to]) => p.end < from || p.start > to))
         .map((p) => p.end - p.start),
     );
   return {
@@ -193,12 +208,13 @@ export async function benchWrites(
     deleteMs: median(steady('delete').map((s) => s.ms)),
     askP99: Math.max(...all.map((s) => s.askDuring.p99)),
     healthMax: Math.max(...all.map((s) => s.healthDuring.max)),
-    askIdle: idle(ask.probes),
+    healthAloneMax: Math.max(...alone.map((s) => s.healthDuring.max)),
+    askIdle: idle(ask?.probes ?? []),
     healthIdle: idle(health.probes),
     failed: {
-      ask: ask.failures.length,
+      ask: ask?.failures.length ?? 0,
       health: health.failures.length,
-      reasons: [...new Set([...ask.failures, ...health.failures])],
+      reasons: [...new Set([...(ask?.failures ?? []), ...health.failures])],
     },
   };
 }

@@ -1,6 +1,6 @@
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { buildLexical, lexicalTexts, registerLexical } from '../server/lexical.ts';
+import { buildLexical, lexicalTexts, persistedInitialisms, registerLexical } from '../server/lexical.ts';
 import { initialismsOf } from '../server/qa/initialisms.ts';
 import type { Embedder } from './embedder.ts';
 import {
@@ -29,7 +29,7 @@ const MAX_CHANGES = 16;
 
 /**
  * What an incremental change published, for the serving thread to apply to the index it serves without
- * reading the generation: the change itself, where the writer applied it, the corpus's initialisms after it.
+ * reading the generation: the change itself, where the writer applied it, the initialisms it changed.
  */
 export interface IndexDelta {
   generation: string;
@@ -37,7 +37,8 @@ export interface IndexDelta {
   manifest: Omit<Manifest, 'documents'>;
   change: LoggedChange;
   site: ChangeSite;
-  initialisms: Map<string, string[]>;
+  /** Initials whose full names changed, with their stems now (null: no longer in the corpus). */
+  initialisms: Array<[string, string[] | null]>;
 }
 
 /**
@@ -91,9 +92,17 @@ export class IncrementalIndex {
     if (!applied) return null;
     const next = applied.rows;
     const lexical = spliceLexical(current.lexical ?? buildLexical(lexicalTexts(current.passages, current.documents)), applied.site);
-    if ('remove' in change) this.initialismsByDoc.delete(change.remove);
-    else this.initialismsByDoc.set(change.add.record.docId, initialismsOf([change.add.record]));
+    // The document's own initialisms are the only ones whose full names can change.
+    let own: Map<string, string[]>;
+    if ('remove' in change) {
+      own = this.initialismsByDoc.get(change.remove) ?? new Map();
+      this.initialismsByDoc.delete(change.remove);
+    } else {
+      own = initialismsOf([change.add.record]);
+      this.initialismsByDoc.set(change.add.record.docId, own);
+    }
     const initialisms = unionOf(next.documents.map((d) => this.initialismsByDoc.get(d.docId) ?? new Map()));
+    const changedInitialisms = [...own.keys()].map((k) => [k, initialisms.get(k) ?? null] as [string, string[] | null]);
 
     const { manifest } = current;
     const logged = manifest.changes
@@ -120,7 +129,7 @@ export class IncrementalIndex {
     if (!written) throw new Error(`the generation just written has no readable manifest: ${generation}`);
     this.index = { ...current, ...next, lexical, manifest: written, dir: generation };
     const { documents: _, ...summary } = written;
-    return { generation, manifest: summary, change, site: applied.site, initialisms };
+    return { generation, manifest: summary, change, site: applied.site, initialisms: changedInitialisms };
   }
 
   /** Reads the published index now, so that the next change need not. */
@@ -179,12 +188,20 @@ export async function applyDelta(index: LoadedIndex, delta: IndexDelta): Promise
   const { lexical: before } = index;
   const same = (a: ChangeSite, b: ChangeSite) =>
     a.document === b.document && a.passage === b.passage && a.removed === b.removed && a.labels?.[0] === b.labels?.[0];
-  if (!before || before.count !== index.passages.length) throw new Error('the served index has no BM25 index of its own to change');
+  const known = persistedInitialisms(index.passages);
+  if (!before || !known || before.count !== index.passages.length) {
+    throw new Error('the served index has no BM25 index of its own to change');
+  }
   const rows: IndexRows = { ...index, labels: index.labels ?? identityLabels(index.passages.length) };
   const applied = applyChange(rows, delta.change, index.hnsw);
   if (!applied || !same(applied.site, delta.site)) throw new Error('the served index is not the one the writer changed');
   const lexical = await spliceLexicalYielding(before, applied.site);
-  registerLexical(applied.rows.passages, lexical, delta.initialisms);
+  const initialisms = new Map(known);
+  for (const [initials, stems] of delta.initialisms) {
+    if (stems) initialisms.set(initials, stems);
+    else initialisms.delete(initials);
+  }
+  registerLexical(applied.rows.passages, lexical, initialisms);
   return {
     ...index,
     ...applied.rows,

@@ -7,6 +7,7 @@ import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
 import { ingest } from '../ingest/pipeline.ts';
 import { seedsWorkspace, type Workspace } from '../test/helpers.ts';
 import type { Bm25Index } from './bm25.ts';
+import { persistedInitialisms } from './lexical.ts';
 import { Corpus } from './corpus.ts';
 import { type Engine, loadEngine } from './engine.ts';
 import { LiveEngine } from './live-engine.ts';
@@ -30,9 +31,14 @@ const QUESTIONS = [
   'Who inspected the Varrow canal for Lukashenko?',
 ];
 
-/** Everything of a BM25 index that scores a passage: per-term postings (document frequencies), lengths, norms. */
-function lexicalStats(bm25: Bm25Index) {
+/**
+ * Everything of a BM25 index that scores a passage: per-term postings (document frequencies), lengths, norms;
+ * and the initialisms its queries expand ("JFK" → the stems of John F Kennedy).
+ */
+function lexicalStats(bm25: Bm25Index, passages: object) {
+  const initialisms = [...(persistedInitialisms(passages) ?? [])].map(([k, stems]) => [k, [...stems].sort()]);
   return {
+    initialisms: initialisms.sort(([a], [b]) => String(a).localeCompare(String(b))),
     count: bm25.count,
     avgLength: bm25.avgLength,
     lengths: [...bm25.lengths],
@@ -61,14 +67,14 @@ async function expectSameAsFullRebuild(): Promise<void> {
   const expected = {
     documents: rebuilt.index.documents,
     passages: rebuilt.index.passages,
-    lexical: lexicalStats(rebuilt.retriever.bm25),
+    lexical: lexicalStats(rebuilt.retriever.bm25, rebuilt.index.passages),
     answers: await answers(rebuilt),
   };
   for (const engine of [served, published]) {
     expect({
       documents: engine.index.documents,
       passages: engine.index.passages,
-      lexical: lexicalStats(engine.retriever.bm25),
+      lexical: lexicalStats(engine.retriever.bm25, engine.index.passages),
       answers: await answers(engine),
     }).toEqual(expected);
   }
