@@ -263,7 +263,9 @@ async function writesOnly(scales: number[]): Promise<number> {
   await writeFile(path.join(OUT_DIR, 'writes.json'), `${JSON.stringify({ commit: gitCommit(), results }, null, 2)}\n`);
   for (const r of results) {
     console.log(
-      `${r.scale} passages: add ${Math.round(r.addMs)} ms, delete ${Math.round(r.deleteMs)} ms (median after the first); ` +
+      `${r.scale} passages: in process add ${Math.round(r.inProcess.addMs)} ms, delete ${Math.round(r.inProcess.deleteMs)} ms, ` +
+        `longest event-loop stall ${r.inProcess.maxStallMs.toFixed(1)} ms; ` +
+        `HTTP add ${Math.round(r.addMs)} ms, delete ${Math.round(r.deleteMs)} ms (median after the first); ` +
         `during writes /health alone max ${r.healthAloneMax.toFixed(1)} ms; ` +
         `under /ask traffic /ask p99 ≤ ${r.askP99.toFixed(1)} ms, /health max ${r.healthMax.toFixed(1)} ms; ` +
         `between writes /ask p99 ${r.askIdle.p99.toFixed(1)} ms, /health max ${r.healthIdle.max.toFixed(1)} ms; ` +

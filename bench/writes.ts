@@ -1,5 +1,10 @@
 import { cp, mkdir, readlink, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
+import { Corpus } from '../server/corpus.ts';
+import { LiveEngine } from '../server/live-engine.ts';
+import { silentLogger } from '../server/logger.ts';
 import { QUESTIONS } from './questions.ts';
 import { startServer } from './server.ts';
 import { median, percentile } from './stats.ts';
@@ -30,6 +35,11 @@ export interface WritesResult {
   /** The same readers while no write ran (between writes): what the machine gives without them. */
   askIdle: { n: number; p50: number; p99: number; max: number };
   healthIdle: { n: number; p50: number; p99: number; max: number };
+  /**
+   * The same writes through the documents API's code in this process, without HTTP or other traffic: their
+   * time and the event loop's longest stall during each (what a write itself costs the serving thread).
+   */
+  inProcess: { addMs: number; deleteMs: number; maxStallMs: number };
   /** /ask and /health requests that failed during the whole run (each distinct reason once). */
   failed: { ask: number; health: number; reasons: string[] };
 }
@@ -91,6 +101,52 @@ const stats = (ms: number[]) => ({
 const during = (probes: Probe[], from: number, to: number) =>
   stats(probes.filter((p) => p.end >= from && p.start <= to).map((p) => p.end - p.start));
 
+/** Copies of the corpus folder and of the served index generation, so the cached ones stay as ingested. */
+async function copyWorkspace(corpusDir: string, indexDir: string, workDir: string) {
+  await rm(workDir, { recursive: true, force: true });
+  // The index names its documents `<corpus folder name>/<file>`: the copy keeps the folder's name.
+  const corpusCopy = path.join(workDir, path.basename(corpusDir));
+  const indexCopy = path.join(workDir, 'index');
+  const generation = path.join(`${indexCopy}.generations`, 'copied');
+  await mkdir(path.dirname(generation), { recursive: true });
+  await cp(corpusDir, corpusCopy, { recursive: true });
+  await cp(path.resolve(path.dirname(indexDir), await readlink(indexDir)), generation, { recursive: true });
+  await symlink(path.relative(workDir, generation), indexCopy, 'dir');
+  return { corpusCopy, indexCopy };
+}
+
+/** `rounds` adds and deletes through `Corpus` in this process, the event loop's delay monitored. */
+async function writesInProcess(corpusDir: string, indexDir: string, workDir: string, rounds: number, log: (msg: string) => void) {
+  const { corpusCopy, indexCopy } = await copyWorkspace(corpusDir, indexDir, workDir);
+  const live = new LiveEngine({ indexDir: indexCopy, modelsDir: MODELS_DIR, modelId: DEFAULT_MODEL_ID, logger: silentLogger });
+  await live.reload();
+  const corpus = new Corpus({ corpusDir: corpusCopy, indexDir: indexCopy, maxDocBytes: 1 << 22, live });
+  await corpus.prepare();
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  const times: Record<'add' | 'delete', number[]> = { add: [], delete: [] };
+  let maxStallMs = 0;
+  const timed = async (kind: 'add' | 'delete', write: () => Promise<unknown>) => {
+    delay.reset();
+    delay.enable();
+    const t0 = performance.now();
+    await write();
+    times[kind].push(performance.now() - t0);
+    delay.disable();
+    maxStallMs = Math.max(maxStallMs, delay.max / 1e6);
+    log(`  in process: ${kind} ${Math.round(performance.now() - t0)} ms, longest event-loop stall ${(delay.max / 1e6).toFixed(1)} ms`);
+  };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const id = `bench-in-process-${round}`;
+      await timed('add', () => corpus.add({ id, title: `Harbour works, round ${round}`, body: page(round), format: 'text' }));
+      await timed('delete', () => corpus.remove(id));
+    }
+  } finally {
+    await corpus.close();
+  }
+  return { addMs: median(times.add), deleteMs: median(times.delete), maxStallMs };
+}
+
 /**
  * Adds and deletes one page through POST/DELETE /documents of a real server at `scale` passages, while one
  * client polls /health every 10 ms and, for the second half of the rounds, another asks questions back to back. Works on copies of the corpus
@@ -104,15 +160,8 @@ export async function benchWrites(
   rounds: number,
   log: (msg: string) => void,
 ): Promise<WritesResult> {
-  await rm(workDir, { recursive: true, force: true });
-  // The index names its documents `<corpus folder name>/<file>`: the copy keeps the folder's name.
-  const corpusCopy = path.join(workDir, path.basename(corpusDir));
-  const indexCopy = path.join(workDir, 'index');
-  const generation = path.join(`${indexCopy}.generations`, 'copied');
-  await mkdir(path.dirname(generation), { recursive: true });
-  await cp(corpusDir, corpusCopy, { recursive: true });
-  await cp(path.resolve(path.dirname(indexDir), await readlink(indexDir)), generation, { recursive: true });
-  await symlink(path.relative(workDir, generation), indexCopy, 'dir');
+  const inProcess = await writesInProcess(corpusDir, indexDir, workDir, rounds, log);
+  const { corpusCopy, indexCopy } = await copyWorkspace(corpusDir, indexDir, workDir);
 
   const server = await startServer(indexCopy, 600_000, {
     CORPUS_DIR: corpusCopy,
@@ -209,6 +258,7 @@ export async function benchWrites(
     askP99: Math.max(...all.map((s) => s.askDuring.p99)),
     healthMax: Math.max(...all.map((s) => s.healthDuring.max)),
     healthAloneMax: Math.max(...alone.map((s) => s.healthDuring.max)),
+    inProcess,
     askIdle: idle(ask?.probes ?? []),
     healthIdle: idle(health.probes),
     failed: {
