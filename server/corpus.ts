@@ -190,7 +190,7 @@ export class Corpus {
       const source = `${path.basename(path.resolve(dir))}/${fileName}`;
       const pending = journalFile(dir, 'pending', fileName);
       await writeDurable(pending, content);
-      let delta: LoadedIndex | null = null;
+      let changed: LoadedIndex | null = null;
       try {
         const record = await loadFile(pending, source, id, { maxBytes: this.opts.maxDocBytes });
         if ('reason' in record) {
@@ -212,15 +212,15 @@ export class Corpus {
             { existingId: same.docId },
           );
         }
-        delta = await this.publish(
+        changed = await this.publish(
           { ...snapshot, documents: [...snapshot.documents, record].sort(bySource) },
           { add: record },
         );
       } finally {
         // Published: renamed into place; not published (invalid, duplicate, failed ingest): removed.
-        await this.settle(pending, delta?.manifest.documents);
+        await this.settle(pending, changed?.manifest.documents);
       }
-      await this.serve(engine, delta, t0);
+      await this.serve(engine, changed, t0);
       const now = this.currentEngine();
       const passages = now.index.manifest.documents.find((d) => d.docId === id)?.passages ?? 0;
       return {
@@ -251,17 +251,17 @@ export class Corpus {
         if (err.code !== 'ENOENT') throw err;
       });
       await syncDir(this.opts.corpusDir);
-      let delta: LoadedIndex | null = null;
+      let changed: LoadedIndex | null = null;
       try {
         // A file that had the same text as this one was left out as its duplicate: now it is indexed.
         const after = snapshot.duplicates.some((d) => d.sameAs === doc.source)
           ? await this.readFolder()
           : { ...snapshot, documents: rest };
-        delta = await this.publish(after, { remove: id });
+        changed = await this.publish(after, { remove: id });
       } finally {
-        await this.settle(aside, delta?.manifest.documents);
+        await this.settle(aside, changed?.manifest.documents);
       }
-      await this.serve(engine, delta, t0);
+      await this.serve(engine, changed, t0);
       return { id, deleted: true as const, ms: Math.round(performance.now() - t0) };
     });
   }
