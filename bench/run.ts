@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { readManifest } from '../store/generations.ts';
 import { buildModel } from '../ingest/model/build-model.ts';
 import { analyseQuestion, type AskInput, loadEngine } from '../server/qa/index.ts';
 import { bm25Baseline, denseBaseline } from './baselines.ts';
@@ -26,9 +27,11 @@ import { REPO_ROOT, startServer } from './server.ts';
 import { median, medianOfRuns } from './stats.ts';
 import { WordNet } from './synonyms.ts';
 import { loadTest, type SoakResult, soak } from './throughput.ts';
+import { benchWrites, type WritesResult } from './writes.ts';
 
-const USAGE = `usage: npm run bench -- [--quick] [--scales 1000,10000]
+const USAGE = `usage: npm run bench -- [--quick] [--writes] [--scales 1000,10000]
   --quick   CI mode, under a minute: 1k and 10k passages, fewer queries, short load tests
+  --writes  only the documents API: add and delete a page under /ask and /health traffic (bench/out/writes.json)
   --scales  passage counts to run (default: 1000,10000,100000; quick: 1000,10000)`;
 
 /** How much of everything each mode measures; the full run is what README "Performance" reports. */
@@ -245,12 +248,39 @@ function gitCommit(): string {
   }
 }
 
+/** `--writes`: the documents API's add and delete at each scale, on the cached corpus and index. */
+async function writesOnly(scales: number[]): Promise<number> {
+  const results: WritesResult[] = [];
+  for (const scale of scales) {
+    log(`${scale} passages: writes`);
+    const corpus = await ensureCorpus(scale, CACHE_DIR);
+    const indexDir = path.join(CACHE_DIR, `index-${scale}`);
+    if (!(await readManifest(indexDir))) await runIngestChild(corpus.dir, indexDir, 1);
+    results.push(await benchWrites(scale, corpus.dir, indexDir, path.join(CACHE_DIR, 'writes'), 8, log));
+  }
+  await mkdir(OUT_DIR, { recursive: true });
+  await writeFile(path.join(OUT_DIR, 'writes.json'), `${JSON.stringify({ commit: gitCommit(), results }, null, 2)}\n`);
+  for (const r of results) {
+    console.log(
+      `${r.scale} passages: in process add ${Math.round(r.inProcess.addMs)} ms, delete ${Math.round(r.inProcess.deleteMs)} ms, ` +
+        `longest event-loop stall ${r.inProcess.maxStallMs.toFixed(1)} ms; ` +
+        `HTTP add ${Math.round(r.addMs)} ms, delete ${Math.round(r.deleteMs)} ms (median after the first); ` +
+        `during writes /health alone max ${r.healthAloneMax.toFixed(1)} ms; ` +
+        `under /ask traffic /ask p99 ≤ ${r.askP99.toFixed(1)} ms, /health max ${r.healthMax.toFixed(1)} ms; ` +
+        `between writes /ask p99 ${r.askIdle.p99.toFixed(1)} ms, /health max ${r.healthIdle.max.toFixed(1)} ms; ` +
+        `failed: ${r.failed.ask} /ask, ${r.failed.health} /health ${r.failed.reasons.join('; ')}`,
+    );
+  }
+  return 0;
+}
+
 async function main(): Promise<number> {
-  let args: { quick: boolean; scales?: string; help: boolean };
+  let args: { quick: boolean; writes: boolean; scales?: string; help: boolean };
   try {
     args = parseArgs({
       options: {
         quick: { type: 'boolean', default: false },
+        writes: { type: 'boolean', default: false },
         scales: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
@@ -272,6 +302,7 @@ async function main(): Promise<number> {
   }
   const loadStart = os.loadavg()[0] as number;
   await buildModel();
+  if (args.writes) return writesOnly(scales);
   const wordnet = new WordNet();
   const results: ScaleResult[] = [];
   let soakResult: Results['soak'] = null;

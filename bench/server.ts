@@ -38,10 +38,14 @@ export function rssMb(pid: number): number {
 
 /**
  * Starts the real server (`server/main.ts`, as `npm run serve` does) on a loopback port for the index at
- * `indexDir`, and returns once POST /ask has answered. The per-client rate limit is lifted: a benchmark is
+ * `indexDir` (with extra `env`), and returns once POST /ask has answered. The per-client rate limit is lifted: a benchmark is
  * one client asking as fast as it can.
  */
-export async function startServer(indexDir: string, timeoutMs = 300_000): Promise<BenchServer> {
+export async function startServer(
+  indexDir: string,
+  timeoutMs = 300_000,
+  env: Record<string, string> = {},
+): Promise<BenchServer> {
   const port = await freePort();
   const t0 = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
@@ -52,6 +56,7 @@ export async function startServer(indexDir: string, timeoutMs = 300_000): Promis
       HOST: '127.0.0.1',
       PORT: String(port),
       RATE_LIMIT_PER_MINUTE: '100000000',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

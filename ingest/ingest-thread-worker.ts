@@ -1,18 +1,21 @@
 /**
  * Worker-thread entry of `IngestThread`: runs `ingestLocked` (splitting every document into passages,
  * loading the previous index for its vectors, building the HNSW graph, checksumming and writing the index)
- * off the caller's event loop. Embedding is asked of the caller's thread: onnxruntime-node must not run
+ * or an incremental add or delete (`IncrementalIndex`) off the caller's event loop. Embedding is asked of the caller's thread: onnxruntime-node must not run
  * in two threads of one process at once. The caller holds the index lock for each job.
  */
 import { parentPort } from 'node:worker_threads';
 import type { Embedder } from './embedder.ts';
 import type { FromWorker, IngestJob, ToWorker } from './ingest-thread.ts';
+import { IncrementalIndex } from './incremental-update.ts';
 import { IndexError } from '../store/generations.ts';
 import { ingestLocked } from './pipeline.ts';
 
 const port = parentPort;
 if (!port) throw new Error('ingest-thread-worker.ts runs only as a worker thread');
 
+/** The published index as of the last change, kept for the next one. */
+const incremental = new IncrementalIndex();
 let nextRequest = 0;
 const waiting = new Map<number, { resolve: (v: Float32Array[]) => void; reject: (e: Error) => void }>();
 
@@ -35,16 +38,18 @@ function remoteEmbedder(job: IngestJob): Embedder {
 async function runJob(job: IngestJob): Promise<void> {
   let reply: FromWorker;
   try {
-    const summary = await ingestLocked(
-      {
-        corpusDir: job.corpusDir,
-        indexDir: job.indexDir,
-        maxBytes: job.maxBytes,
-        embedder: remoteEmbedder(job),
-      },
-      job.corpus,
-    );
-    reply = { type: 'done', job: job.id, ok: true, summary };
+    const embedder = remoteEmbedder(job);
+    const { work } = job;
+    const result =
+      'prepare' in work
+        ? await incremental.prepare(job.indexDir)
+        : 'change' in work
+        ? await incremental.apply(job.indexDir, work.change, embedder)
+        : await ingestLocked(
+            { corpusDir: job.corpusDir, indexDir: job.indexDir, maxBytes: job.maxBytes, embedder },
+            work.corpus,
+          );
+    reply = { type: 'done', job: job.id, ok: true, result };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     reply = {

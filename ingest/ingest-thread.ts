@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Embedder } from './embedder.ts';
+import type { IndexChange, IndexDelta } from './incremental-update.ts';
 import { IndexError } from '../store/generations.ts';
 import { type CorpusSnapshot, EmptyCorpusError, type IngestSummary } from './pipeline.ts';
 
@@ -10,8 +11,12 @@ export interface IngestJob {
   maxBytes: number;
   modelId: string;
   dimensions: number;
-  corpus: CorpusSnapshot;
+  /** Index this whole corpus, apply one change to the published index (`IncrementalIndex`), or read it. */
+  work: { corpus: CorpusSnapshot } | { change: IndexChange } | { prepare: true };
 }
+
+/** A job's outcome: a full ingest's summary, or an incremental change's delta (null: it can't be one). */
+export type JobResult = IngestSummary | IndexDelta | null;
 
 type Failure = { name: string; message: string; hint?: string };
 
@@ -24,7 +29,7 @@ export type ToWorker =
 /** Messages from the worker: texts to embed, or a job's outcome. */
 export type FromWorker =
   | { type: 'embed'; job: number; request: number; texts: string[] }
-  | { type: 'done'; job: number; ok: true; summary: IngestSummary }
+  | { type: 'done'; job: number; ok: true; result: JobResult }
   | { type: 'done'; job: number; ok: false; error: Failure };
 
 /** The error the worker threw, as the class callers check for. */
@@ -36,7 +41,7 @@ function revive(e: Failure): Error {
 
 interface Running {
   embedder: Embedder;
-  resolve: (s: IngestSummary) => void;
+  resolve: (r: JobResult) => void;
   reject: (e: Error) => void;
 }
 
@@ -53,10 +58,34 @@ export class IngestThread {
   private readonly jobs = new Map<number, Running>();
   private nextId = 0;
 
-  run(job: Omit<IngestJob, 'id' | 'modelId' | 'dimensions'>, embedder: Embedder): Promise<IngestSummary> {
+  run(job: Omit<IngestJob, 'id' | 'modelId' | 'dimensions' | 'work'> & { corpus: CorpusSnapshot }, embedder: Embedder): Promise<IngestSummary> {
+    const { corpus, ...where } = job;
+    return this.post({ ...where, work: { corpus } }, embedder) as Promise<IngestSummary>;
+  }
+
+  /**
+   * Applies one add or delete to the published index and publishes the result (see `IncrementalIndex`,
+   * whose state the thread keeps between changes). Null: nothing was written, the caller must ingest in full.
+   */
+  update(job: Omit<IngestJob, 'id' | 'modelId' | 'dimensions' | 'work'>, change: IndexChange, embedder: Embedder): Promise<IndexDelta | null> {
+    return this.post({ ...job, work: { change } }, embedder) as Promise<IndexDelta | null>;
+  }
+
+  /** Reads the published index into the thread, for the next change (no lock needed: it only reads). */
+  async prepare(indexDir: string): Promise<void> {
+    const idle: Embedder = {
+      id: '',
+      dimensions: 0,
+      embed: () => Promise.reject(new Error('nothing to embed')),
+      embedQuery: () => Promise.reject(new Error('nothing to embed')),
+    };
+    await this.post({ corpusDir: '', indexDir, maxBytes: 0, work: { prepare: true } }, idle);
+  }
+
+  private post(job: Omit<IngestJob, 'id' | 'modelId' | 'dimensions'>, embedder: Embedder): Promise<JobResult> {
     const worker = this.start();
     const id = this.nextId++;
-    return new Promise<IngestSummary>((resolve, reject) => {
+    return new Promise<JobResult>((resolve, reject) => {
       this.jobs.set(id, { embedder, resolve, reject });
       worker.ref();
       const full: IngestJob = { ...job, id, modelId: embedder.id, dimensions: embedder.dimensions };
@@ -93,7 +122,7 @@ export class IngestThread {
       }
       this.jobs.delete(msg.job);
       if (this.jobs.size === 0) worker.unref();
-      if (msg.ok) job.resolve(msg.summary);
+      if (msg.ok) job.resolve(msg.result);
       else job.reject(revive(msg.error));
     });
     const fail = (err: Error) => {

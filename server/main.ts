@@ -65,6 +65,8 @@ async function main(): Promise<void> {
     if (skipped) logger.warn({ reason: skipped }, 'corpus not reconciled with the index');
     else if (fixed.length) logger.warn({ fixed }, 'reconciled the corpus folder with the index');
     else logger.info('corpus folder and index agree');
+    // The writer's copy of the index is read now, in its thread, rather than by the first add or delete.
+    corpus.prepare().catch((err: unknown) => logger.warn({ error: String(err) }, 'ingest worker could not read the index'));
   }
   let draining = false;
   const app = createApp({

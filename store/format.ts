@@ -66,5 +66,16 @@ export const ManifestSchema = z.object({
    * differs rebuilds it from the passages. Absent in older indexes.
    */
   lexical: z.object({ file: z.string(), tokenizer: z.string() }).optional(),
+  /**
+   * Set on a generation written by an add or delete (ingest/index-changes.ts): its other files are those of
+   * an earlier generation (`base` counts), and `file` lists the `count` changes to replay on top of them.
+   */
+  changes: z
+    .object({
+      file: z.string(),
+      count: z.number().int(),
+      base: z.object({ documents: z.number().int(), passages: z.number().int() }),
+    })
+    .optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;

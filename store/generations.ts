@@ -1,6 +1,7 @@
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import {
+  link,
   mkdir,
   open,
   readdir,
@@ -15,6 +16,7 @@ import {
 import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { Bm25Index } from './lexical/bm25.ts';
+import { applyChange, decodeChange, identityLabels, type IndexRows, spliceLexical } from './index-changes.ts';
 import { initialismsOf } from './lexical/initialisms.ts';
 import {
   buildLexical,
@@ -50,6 +52,10 @@ export const FILES = {
   vectors: 'vectors.f32',
   hnsw: 'hnsw.bin',
   lexical: 'lexical.bin',
+  /** Written only by an incremental change (ingest/incremental-update.ts): passage position → HNSW label. */
+  labels: 'labels.u32',
+  /** The adds and deletes to replay on the linked files of an earlier generation (see ingest/index-changes.ts). */
+  changes: 'changes.jsonl',
 } as const;
 
 /**
@@ -69,6 +75,10 @@ export interface IndexData {
    * the persisted one when it was built with this tokenizer.
    */
   lexical?: Bm25Index;
+  /** The HNSW label of each passage; absent: label = position (a graph built by `buildHnsw`). */
+  labels?: Uint32Array;
+  /** The corpus's initialisms (server/qa/initialisms.ts), when the caller has them: else computed. */
+  initialisms?: Map<string, string[]>;
 }
 
 export interface LoadedIndex extends IndexData {
@@ -162,13 +172,7 @@ async function writeDurableChunks(file: string, chunks: Uint8Array[]): Promise<v
 
 /** Writes a complete index as a new generation and publishes it atomically (call inside withIndexLock). */
 export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIndex): Promise<string> {
-  const gens = generationsDir(indexDir);
-  await mkdir(gens, { recursive: true });
-  await removeLeftovers(indexDir);
-  const id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}`;
-  const dir = path.join(gens, id);
-  const partial = `${dir}.partial`;
-  await mkdir(partial);
+  const { dir, partial } = await newGeneration(indexDir);
   const dims = data.manifest.model.dimensions;
   const flat = new Float32Array(data.vectors.length * dims);
   data.vectors.forEach((v, i) => {
@@ -181,17 +185,29 @@ export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIn
   const lexical = data.lexical ?? buildLexical(lexicalTexts(data.passages, data.documents));
   await writeDurableChunks(
     path.join(partial, FILES.lexical),
-    encodeLexical(lexical, initialismsOf(data.documents)),
+    encodeLexical(lexical, data.initialisms ?? initialismsOf(data.documents)),
   );
+  const names: string[] = [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw, FILES.lexical];
+  if (data.labels) {
+    const { labels } = data;
+    await writeDurable(path.join(partial, FILES.labels), new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength));
+    names.push(FILES.labels);
+  }
   const files: NonNullable<Manifest['files']> = {};
-  for (const name of [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw, FILES.lexical]) {
+  for (const name of names) {
     files[name] = await checksumFile(path.join(partial, name));
   }
+  const { changes: _, ...whole } = data.manifest;
   const manifest: Manifest = {
-    ...data.manifest,
+    ...whole,
     files,
     lexical: { file: FILES.lexical, tokenizer: tokenizerVersion() },
   };
+  return finishGeneration(indexDir, partial, dir, manifest);
+}
+
+/** Writes the manifest into the complete `partial` generation, renames it to `dir` and publishes it. */
+async function finishGeneration(indexDir: string, partial: string, dir: string, manifest: Manifest): Promise<string> {
   // The manifest goes last: a generation without one is never published.
   await writeDurable(path.join(partial, FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
   // The generation served until now: kept one more round, since a running server may still read it.
@@ -200,6 +216,49 @@ export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIn
   await publish(indexDir, dir);
   await pruneGenerations(indexDir, served === null ? null : path.basename(served));
   return dir;
+}
+
+/** A new generation's directory, its `.partial` name, leftovers of killed writers removed first. */
+async function newGeneration(indexDir: string): Promise<{ dir: string; partial: string }> {
+  const gens = generationsDir(indexDir);
+  await mkdir(gens, { recursive: true });
+  await removeLeftovers(indexDir);
+  const id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}`;
+  const dir = path.join(gens, id);
+  const partial = `${dir}.partial`;
+  await mkdir(partial);
+  return { dir, partial };
+}
+
+/**
+ * Publishes a generation made of the files of generation `from` (hard links: nothing large is written or
+ * hashed again) and `changes`, the changes since them (ingest/index-changes.ts). `manifest` describes the
+ * index after the changes; its `files` are `from`'s, whose checksums still hold. Call inside withIndexLock.
+ */
+export async function writeChangedIndex(
+  indexDir: string,
+  from: string,
+  manifest: Manifest,
+  changes: Uint8Array,
+): Promise<string> {
+  const { dir, partial } = await newGeneration(indexDir);
+  const files: NonNullable<Manifest['files']> = {};
+  for (const [name, sum] of Object.entries(manifest.files ?? {})) {
+    if (name === FILES.changes) continue;
+    await link(path.join(from, name), path.join(partial, name));
+    files[name] = sum;
+  }
+  await writeDurable(path.join(partial, FILES.changes), changes);
+  files[FILES.changes] = { bytes: changes.byteLength, sha256: createHash('sha256').update(changes).digest('hex') };
+  await syncDirectory(partial);
+  return finishGeneration(indexDir, partial, dir, { ...manifest, files });
+}
+
+/** Makes the links created in `dir` durable (best effort: not every file system lets a directory be synced). */
+async function syncDirectory(dir: string): Promise<void> {
+  const fh = await open(dir, 'r').catch(() => null);
+  await fh?.sync().catch(() => {});
+  await fh?.close();
 }
 
 async function publish(indexDir: string, generation: string): Promise<void> {
@@ -398,6 +457,10 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   const hnswRead = readChecked(FILES.hnsw);
   const useLexical = manifest.lexical?.tokenizer === tokenizerVersion();
   const lexicalRead = manifest.lexical && useLexical ? readChecked(manifest.lexical.file) : null;
+  const labelsRead = files[FILES.labels] ? readChecked(FILES.labels) : null;
+  labelsRead?.catch(() => undefined);
+  const changesRead = manifest.changes ? readChecked(manifest.changes.file) : null;
+  changesRead?.catch(() => undefined);
   vectorsRead.catch(() => undefined);
   hnswRead.catch(() => undefined);
   lexicalRead?.catch(() => undefined);
@@ -410,9 +473,13 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   const { bytes: raw } = await vectorsRead;
   await hnswRead;
   await lexicalRead;
+  const labelBytes = (await labelsRead)?.bytes;
+  const changeBytes = (await changesRead)?.bytes;
   await Promise.all(pending);
   const dims = manifest.model.dimensions;
-  if (passages.length !== manifest.counts.passages || documents.length !== manifest.counts.documents) {
+  // The linked files of a changed generation hold the index before its changes.
+  const base = manifest.changes?.base ?? manifest.counts;
+  if (passages.length !== base.passages || documents.length !== base.documents) {
     throw new IndexError(
       `index in ${indexDir} is inconsistent with its manifest`,
       'run npm run ingest to rebuild the index',
@@ -436,7 +503,14 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
       'run npm run ingest to rebuild the index',
     );
   }
-  if (hnsw.getCurrentCount() !== passages.length) {
+  const labels = labelBytes
+    ? new Uint32Array(labelBytes.buffer.slice(labelBytes.byteOffset, labelBytes.byteOffset + labelBytes.byteLength))
+    : undefined;
+  // An incrementally changed graph also holds the deleted passages' points (marked deleted).
+  const consistent = labels
+    ? labels.length === passages.length && labels.every((l) => l < hnsw.getCurrentCount())
+    : hnsw.getCurrentCount() === passages.length;
+  if (!consistent) {
     throw new IndexError(
       `${FILES.hnsw} in ${indexDir} is inconsistent`,
       'run npm run ingest to rebuild the index',
@@ -445,9 +519,9 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   hnsw.setEf(manifest.hnsw.efSearch);
   // The persisted BM25 index, if built with this tokenizer (else the Retriever rebuilds it).
   let lexical: Bm25Index | undefined;
+  let initialisms = new Map<string, string[]>();
   if (manifest.lexical && lexicalRead) {
     const { bytes } = await lexicalRead;
-    let initialisms: Map<string, string[]>;
     try {
       ({ index: lexical, initialisms } = decodeLexicalFile(bytes));
     } catch {
@@ -462,9 +536,62 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
         'run npm run ingest to rebuild the index',
       );
     }
-    registerLexical(passages, lexical, initialisms);
   }
-  return { manifest, documents, passages, vectors, hnsw, dir, ...(lexical ? { lexical } : {}) };
+  let loaded: LoadedIndex = {
+    manifest,
+    documents,
+    passages,
+    vectors,
+    hnsw,
+    dir,
+    ...(lexical ? { lexical } : {}),
+    ...(labels ? { labels } : {}),
+  };
+  if (changeBytes) {
+    try {
+      ({ index: loaded, initialisms } = replayChanges(loaded, changeBytes, initialisms));
+    } catch {
+      throw new IndexError(`${FILES.changes} in ${indexDir} is inconsistent`, 'run npm run ingest to rebuild the index');
+    }
+  }
+  if (loaded.lexical) registerLexical(loaded.passages, loaded.lexical, initialisms);
+  return loaded;
+}
+
+/**
+ * `index` (the files a changed generation links) with the changes of its changes.jsonl applied: a first line
+ * with the corpus's initialisms after them, then one change per line. Throws if they don't fit the index.
+ */
+function replayChanges(
+  index: LoadedIndex,
+  bytes: Uint8Array,
+  initialisms: Map<string, string[]>,
+): { index: LoadedIndex; initialisms: Map<string, string[]> } {
+  const [head, ...lines] = Buffer.from(bytes).toString('utf8').split('\n').filter(Boolean);
+  const after = new Map((JSON.parse(head ?? '{}') as { initialisms?: Array<[string, string[]]> }).initialisms ?? initialisms);
+  const counts = new Map<string, number>();
+  for (const p of index.passages) counts.set(p.docId, (counts.get(p.docId) ?? 0) + 1);
+  // Replayed from the linked files' own state; the manifest on disk describes the state after the changes.
+  let rows: IndexRows = {
+    ...index,
+    manifest: {
+      ...index.manifest,
+      documents: index.documents.map((d) => ({ docId: d.docId, source: d.source, hash: d.hash, passages: counts.get(d.docId) ?? 0 })),
+    },
+    labels: index.labels ?? identityLabels(index.passages.length),
+  };
+  let { lexical } = index;
+  for (const line of lines) {
+    const applied = applyChange(rows, decodeChange(line), index.hnsw);
+    if (!applied) throw new Error('a change does not apply');
+    rows = applied.rows;
+    if (lexical) lexical = spliceLexical(lexical, applied.site);
+  }
+  const { manifest } = index;
+  if (JSON.stringify(rows.manifest.documents) !== JSON.stringify(manifest.documents)) {
+    throw new Error('the changes do not lead to the manifest');
+  }
+  return { index: { ...index, ...rows, manifest, ...(lexical ? { lexical } : {}) }, initialisms: after };
 }
 
 /** Locks this process holds now: a lock file naming this pid but not listed here is a previous life's. */

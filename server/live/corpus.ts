@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { docIdFor, formatBytes, loadFile, type Skipped, sha256 } from '../../ingest/documents.ts';
-import { readManifest, withIndexLock } from '../../store/generations.ts';
+import { applyDelta, IncrementalIndex, type IndexChange, type IndexDelta } from '../../ingest/incremental-update.ts';
+import { type LoadedIndex, readManifest, withIndexLock } from '../../store/generations.ts';
 import { IngestThread } from '../../ingest/ingest-thread.ts';
 import {
   type CorpusSnapshot,
@@ -10,8 +11,8 @@ import {
   ingestLocked,
   readCorpus,
 } from '../../ingest/pipeline.ts';
-import type { DocumentRecord } from '../../store/format.ts';
-import type { Engine } from '../qa/index.ts';
+import type { DocumentRecord, Manifest } from '../../store/format.ts';
+import { Engine } from '../qa/index.ts';
 import { FootnoteError } from '../errors.ts';
 import type { LiveEngine } from './live-engine.ts';
 
@@ -98,6 +99,11 @@ export function withoutHeader(text: string): string {
   return text.replace(/^(?:# [^\n]*\n\n)?(?:Source: [^\n]*\n\n)?/, '');
 }
 
+/** The corpus as the served index has it, when that is exactly the corpus folder's files (see `view`). */
+interface IndexedView extends CorpusSnapshot {
+  indexed: true;
+}
+
 export const bySource = (a: DocumentRecord, b: DocumentRecord) =>
   a.source < b.source ? -1 : a.source > b.source ? 1 : 0;
 
@@ -136,8 +142,15 @@ async function syncDir(dir: string): Promise<void> {
  */
 export class Corpus {
   private readonly thread = new IngestThread();
+  /** The in-process writer's index between changes (`inProcess` only; else the worker thread keeps it). */
+  private incremental: IncrementalIndex | null = null;
 
   constructor(private readonly opts: CorpusOptions) {}
+
+  /** Has the ingest worker thread read the published index, which adds and deletes then change in place. */
+  prepare(): Promise<void> {
+    return this.opts.inProcess ? Promise.resolve() : this.thread.prepare(this.opts.indexDir);
+  }
 
   /** Stops the ingest worker thread (it never keeps the process alive, but tests may end it). */
   close(): Promise<void> {
@@ -147,13 +160,13 @@ export class Corpus {
   add(doc: NewDocument): Promise<AddedDocument> {
     return this.writing(async () => {
       const t0 = performance.now();
-      this.currentEngine();
+      const engine = this.currentEngine();
       const { ext, content } = fileFor(doc);
       checkSize(content, this.opts.maxDocBytes);
       const dir = this.opts.corpusDir;
       await mkdir(dir, { recursive: true });
-      const snapshot = await this.readFolder();
-      const taken = await this.idsInUse();
+      const snapshot = await this.view(engine);
+      const taken = await this.idsInUse(snapshot);
       const id = doc.id ?? defaultId(doc, content, taken);
       if (taken.has(id)) {
         throw new FootnoteError('id_taken',
@@ -168,6 +181,7 @@ export class Corpus {
       const source = `${path.basename(path.resolve(dir))}/${fileName}`;
       const pending = journalFile(dir, 'pending', fileName);
       await writeDurable(pending, content);
+      let changed: LoadedIndex | null = null;
       try {
         const record = await loadFile(pending, source, id, { maxBytes: this.opts.maxDocBytes });
         if ('reason' in record) throw unindexable(record);
@@ -182,12 +196,15 @@ export class Corpus {
             { existingId: same.docId },
           );
         }
-        await this.publish({ ...snapshot, documents: [...snapshot.documents, record].sort(bySource) });
+        changed = await this.publish(
+          { ...snapshot, documents: [...snapshot.documents, record].sort(bySource) },
+          { add: record },
+        );
       } finally {
         // Published: renamed into place; not published (invalid, duplicate, failed ingest): removed.
-        await this.settle(pending);
+        await this.settle(pending, changed?.manifest.documents);
       }
-      await this.opts.live.reloadNow();
+      await this.serve(engine, changed, t0);
       const now = this.currentEngine();
       const passages = now.index.manifest.documents.find((d) => d.docId === id)?.passages ?? 0;
       return {
@@ -204,7 +221,7 @@ export class Corpus {
     return this.writing(async () => {
       const t0 = performance.now();
       const engine = this.currentEngine();
-      const snapshot = await this.readFolder();
+      const snapshot = await this.view(engine);
       const doc = snapshot.documents.find((d) => d.docId === id) ?? engine.documents.get(id);
       if (!doc) throw new FootnoteError('not_found', `no document with id "${id}"`);
       const rest = snapshot.documents.filter((d) => d.docId !== id);
@@ -218,16 +235,17 @@ export class Corpus {
         if (err.code !== 'ENOENT') throw err;
       });
       await syncDir(this.opts.corpusDir);
+      let changed: LoadedIndex | null = null;
       try {
         // A file that had the same text as this one was left out as its duplicate: now it is indexed.
         const after = snapshot.duplicates.some((d) => d.sameAs === doc.source)
           ? await this.readFolder()
           : { ...snapshot, documents: rest };
-        await this.publish(after);
+        changed = await this.publish(after, { remove: id });
       } finally {
-        await this.settle(aside);
+        await this.settle(aside, changed?.manifest.documents);
       }
-      await this.opts.live.reloadNow();
+      await this.serve(engine, changed, t0);
       return { id, deleted: true as const, ms: Math.round(performance.now() - t0) };
     });
   }
@@ -288,7 +306,7 @@ export class Corpus {
    * place, a deletion it does not contain is completed; otherwise the change is undone. Returns what it
    * did, for the reconcile log.
    */
-  private async settle(journal: string): Promise<string | null> {
+  private async settle(journal: string, published?: Manifest['documents']): Promise<string | null> {
     const parsed = parseJournal(path.basename(journal));
     if (!parsed) return null;
     const { kind, fileName } = parsed;
@@ -296,7 +314,7 @@ export class Corpus {
     const file = path.join(dir, fileName);
     const id = docIdFor(fileName);
     const source = `${path.basename(path.resolve(dir))}/${fileName}`;
-    const indexed = (await readManifest(this.opts.indexDir))?.documents.find(
+    const indexed = (published ?? (await readManifest(this.opts.indexDir))?.documents)?.find(
       (d) => d.docId === id && d.source === source,
     );
     if (!(await exists(journal))) return null;
@@ -321,8 +339,13 @@ export class Corpus {
     return kind === 'deleted' ? `finished deleting "${id}"` : `removed a temporary file of "${id}"`;
   }
 
-  /** Indexes `snapshot` and publishes it, in the ingest worker thread (or in-process if so configured). */
-  private async publish(snapshot: CorpusSnapshot): Promise<void> {
+  /**
+   * Publishes `snapshot`: as `change` applied to the published index when the snapshot is the served index's
+   * view (`view`), else by indexing it in full; in the ingest worker thread (or in-process if so configured).
+   * Returns, for an incremental change, the served index with the change applied in memory; null when the
+   * published index must be read again (a full ingest, or a served index that differs from the writer's).
+   */
+  private async publish(snapshot: CorpusSnapshot, change: IndexChange | null = null): Promise<LoadedIndex | null> {
     const engine = this.currentEngine();
     const where = {
       corpusDir: this.opts.corpusDir,
@@ -330,14 +353,56 @@ export class Corpus {
       maxBytes: this.opts.maxDocBytes,
     };
     try {
+      let delta: IndexDelta | null = null;
+      if (change && 'indexed' in snapshot) {
+        delta = this.opts.inProcess
+          ? await (this.incremental ??= new IncrementalIndex()).apply(this.opts.indexDir, change, engine.embedder)
+          : await this.thread.update(where, change, engine.embedder);
+      }
+      if (delta) {
+        try {
+          return await applyDelta(engine.index, delta);
+        } catch {
+          // Published all the same: the caller serves it by reading it (a change is never half-served).
+          return null;
+        }
+      }
       if (this.opts.inProcess) await ingestLocked({ ...where, embedder: engine.embedder }, snapshot);
       else {
         await this.thread.run({ ...where, corpus: snapshot }, engine.embedder);
       }
+      return null;
     } catch (err) {
       if (err instanceof EmptyCorpusError) throw new FootnoteError('empty_corpus', err.message);
       throw err;
     }
+  }
+
+  /**
+   * Serves the index just published: the one `publish` applied in memory, else (a full ingest) read again.
+   * Reading the whole index blocks the event loop for seconds at 100k passages; applying a change does not.
+   */
+  private async serve(engine: Engine, changed: LoadedIndex | null, t0: number): Promise<void> {
+    if (!changed) {
+      await this.opts.live.reloadNow();
+      return;
+    }
+    this.opts.live.serve(new Engine(changed, engine.embedder), Math.round(performance.now() - t0));
+  }
+
+  /**
+   * The corpus folder as a snapshot. When the served index is the published one and every file of the
+   * folder is one of its documents (the usual case: changes go through this class), the served index's
+   * documents stand for it, without reading every file; a change to such a view can be incremental.
+   */
+  private async view(engine: Engine): Promise<CorpusSnapshot | IndexedView> {
+    const names = (await readdir(this.opts.corpusDir).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
+    const indexed = new Set(engine.index.documents.map((d) => path.basename(d.source)));
+    const published = await realpath(this.opts.indexDir).catch(() => null);
+    if (published === engine.index.dir && names.length === indexed.size && names.every((n) => indexed.has(n))) {
+      return { documents: engine.index.documents, skipped: [], duplicates: [], indexed: true };
+    }
+    return this.readFolder();
   }
 
   private async readFolder(): Promise<CorpusSnapshot> {
@@ -363,9 +428,12 @@ export class Corpus {
   }
 
   /** Ids of the published index's documents and of every file in the corpus folder (indexed or not). */
-  private async idsInUse(): Promise<Set<string>> {
+  private async idsInUse(snapshot: CorpusSnapshot | IndexedView): Promise<Set<string>> {
     const names = await readdir(this.opts.corpusDir).catch(() => [] as string[]);
-    const indexed = (await readManifest(this.opts.indexDir))?.documents.map((d) => d.docId) ?? [];
+    const indexed =
+      'indexed' in snapshot
+        ? snapshot.documents.map((d) => d.docId)
+        : ((await readManifest(this.opts.indexDir))?.documents.map((d) => d.docId) ?? []);
     return new Set([...indexed, ...names.filter((n) => !n.startsWith('.')).map(docIdFor)]);
   }
 }

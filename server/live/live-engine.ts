@@ -106,6 +106,20 @@ export class LiveEngine {
   }
 
   /**
+   * Serves `engine`, built by the caller from the index it just published (the documents API applies its
+   * own change in memory instead of reading the whole index again); only for callers inside `exclusive`.
+   */
+  serve(engine: Engine, ms: number): void {
+    this.engine = engine;
+    this.lastReload = { ok: true, at: new Date().toISOString() };
+    const { counts } = engine.index.manifest;
+    this.opts.logger.info(
+      { generation: path.basename(engine.index.dir), documents: counts.documents, passages: counts.passages, ms },
+      'index changed in place',
+    );
+  }
+
+  /**
    * Watches the folder holding the index link and reloads when an ingest publishes a new generation (the
    * link is renamed over, so the folder changes). Debounced; a link that still points at the generation
    * being served is ignored. Returns a function that stops watching.

@@ -55,7 +55,7 @@ export class Engine {
     this.documents = new Map(index.documents.map((d) => [d.docId, d]));
     this.retriever = makeRetriever
       ? makeRetriever(this.documents)
-      : new Retriever(index.passages, index.vectors, index.hnsw, embedder, this.documents);
+      : new Retriever(index.passages, index.vectors, index.hnsw, embedder, this.documents, index.labels);
     this.wordVectors = new WordVectors(embedder);
     this.maxIdf = idf(this.retriever.bm25, '\u0000');
   }

@@ -51,6 +51,8 @@ export class Retriever {
   readonly bm25: Bm25Index;
   readonly vocabulary: Vocabulary;
   private readonly initialisms: Map<string, string[]>;
+  /** HNSW label → passage position, when they differ (an incrementally changed graph); -1: deleted. */
+  private readonly positionOf: Int32Array | null;
 
   constructor(
     readonly passages: Passage[],
@@ -58,7 +60,12 @@ export class Retriever {
     private readonly hnsw: HnswIndex,
     private readonly embedder: Embedder,
     documents: Map<string, DocumentRecord> = new Map(),
+    labels?: Uint32Array,
   ) {
+    this.positionOf = labels ? new Int32Array(hnsw.getCurrentCount()).fill(-1) : null;
+    labels?.forEach((label, position) => {
+      (this.positionOf as Int32Array)[label] = position;
+    });
     // A passage is indexed with its document's title and file-name words, so "Kennedy 1962" finds the
     // speech whose text never names its speaker.
     // The index persisted at ingest when the loaded generation has one for this tokenizer, else rebuilt.
@@ -101,7 +108,13 @@ export class Retriever {
     const n = Math.min(k, this.passages.length);
     if (n === 0) return [];
     const { neighbors, distances } = this.hnsw.searchKnn(Array.from(query), n);
-    return neighbors.map((id, i) => [id, 1 - (distances[i] as number)] as [number, number]);
+    // A graph changed in place after this index was built may also return points added since: skipped.
+    const hits = neighbors
+      .map((id, i) => [this.positionOf ? (this.positionOf[id] ?? -1) : id, 1 - (distances[i] as number)] as [number, number])
+      .filter(([position]) => position >= 0 && position < this.passages.length);
+    // Equally close passages in passage order, as BM25 ranks its ties: the graph's order among them depends
+    // on when each was added, so an index changed in place would rank them unlike a rebuilt one.
+    return hits.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   }
 
   async search(opts: {

@@ -128,6 +128,11 @@ export function buildLexical(texts: Iterable<string>): Bm25Index {
   return assemble(vocabulary, offsets, flat, lengths, null);
 }
 
+/** The index over these postings (pairs `offsets[i]..offsets[i+1]` of `flat` are term i's), norms computed. */
+export function lexicalIndex(vocabulary: string[], offsets: Uint32Array, flat: Uint32Array, lengths: Uint32Array): Bm25Index {
+  return assemble(vocabulary, offsets, flat, lengths, null);
+}
+
 function assemble(
   vocabulary: string[],
   offsets: Uint32Array,

@@ -1,0 +1,212 @@
+import { readFile, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { buildLexical, lexicalTexts, persistedInitialisms, registerLexical } from '../store/lexical/lexical-index.ts';
+import { initialismsOf } from '../store/lexical/initialisms.ts';
+import type { Embedder } from './embedder.ts';
+import {
+  applyChange,
+  type ChangeSite,
+  encodeChange,
+  identityLabels,
+  type IndexRows,
+  type LoggedChange,
+  spliceLexical,
+  spliceLexicalYielding,
+} from '../store/index-changes.ts';
+import { FILES, type LoadedIndex, loadIndex, readManifest, writeChangedIndex, writeIndex } from '../store/generations.ts';
+import { DEFAULT_CHUNKING, toPassages } from './passages.ts';
+import type { DocumentRecord, Manifest } from '../store/format.ts';
+
+/** One document added (read and cleaned by the caller) or removed by id. */
+export type IndexChange = { add: DocumentRecord } | { remove: string };
+
+/**
+ * Changes a generation may carry before the next one is written whole: each is replayed by every load of
+ * the index (about 0.1 s at 100k passages, most of it splicing BM25 postings), while writing a whole
+ * generation takes seconds there.
+ */
+const MAX_CHANGES = 16;
+
+/**
+ * What an incremental change published, for the serving thread to apply to the index it serves without
+ * reading the generation: the change itself, where the writer applied it, the initialisms it changed.
+ */
+export interface IndexDelta {
+  generation: string;
+  /** The new manifest but its list of documents (the serving side has the list and the change). */
+  manifest: Omit<Manifest, 'documents'>;
+  change: LoggedChange;
+  site: ChangeSite;
+  /** Initials whose full names changed, with their stems now (null: no longer in the corpus). */
+  initialisms: Array<[string, string[] | null]>;
+}
+
+/**
+ * The published index held in memory between changes (in the ingest worker thread), so an add or delete
+ * costs the change, not a reload and a rebuild: the HNSW graph gets `addPoint` / `markDelete`, BM25 postings
+ * get the document's pairs added or cut out. The new generation links the large files of the previous one
+ * and records the changes since them (`changes.jsonl`); every MAX_CHANGES changes one is written whole
+ * (deleted points stay in its graph, marked deleted, until a full `npm run ingest`). Published as a full
+ * ingest publishes: a crash leaves the old or the new index.
+ */
+export class IncrementalIndex {
+  private index: LoadedIndex | null = null;
+  /** A read of the published index in progress (`prepare` and the first change may ask at once). */
+  private loading: Promise<LoadedIndex | null> | null = null;
+  /** Each document's initialisms, so the corpus's can be recomputed without scanning every text. */
+  private initialismsByDoc = new Map<string, Map<string, string[]>>();
+
+  /**
+   * Applies `change` to the published index at `indexDir` and publishes the result. Returns null (nothing
+   * written) when the change can't be incremental: the index was built with other settings or is unreadable.
+   * The caller holds the index lock.
+   */
+  async apply(indexDir: string, change: IndexChange, embedder: Embedder): Promise<IndexDelta | null> {
+    try {
+      return await this.applyTo(indexDir, change, embedder);
+    } catch (err) {
+      // The graph may hold part of the change: read the published index again next time.
+      this.index = null;
+      throw err;
+    }
+  }
+
+  private async applyTo(indexDir: string, request: IndexChange, embedder: Embedder): Promise<IndexDelta | null> {
+    const current = await this.current(indexDir);
+    if (!current || current.manifest.model.id !== embedder.id) return null;
+    if (JSON.stringify(current.manifest.chunking) !== JSON.stringify(DEFAULT_CHUNKING)) return null;
+    let change: LoggedChange;
+    if ('remove' in request) change = request;
+    else {
+      const { add: record } = request;
+      const passages = toPassages(record, DEFAULT_CHUNKING);
+      const dims = current.manifest.model.dimensions;
+      const vectors = new Float32Array(passages.length * dims);
+      (await embedder.embed(passages.map((p) => p.text))).forEach((v, i) => {
+        vectors.set(v, i * dims);
+      });
+      change = { add: { record, passages, vectors } };
+    }
+    const rows: IndexRows = { ...current, labels: current.labels ?? identityLabels(current.passages.length) };
+    const applied = applyChange(rows, change, current.hnsw);
+    if (!applied) return null;
+    const next = applied.rows;
+    const lexical = spliceLexical(current.lexical ?? buildLexical(lexicalTexts(current.passages, current.documents)), applied.site);
+    // The document's own initialisms are the only ones whose full names can change.
+    let own: Map<string, string[]>;
+    if ('remove' in change) {
+      own = this.initialismsByDoc.get(change.remove) ?? new Map();
+      this.initialismsByDoc.delete(change.remove);
+    } else {
+      own = initialismsOf([change.add.record]);
+      this.initialismsByDoc.set(change.add.record.docId, own);
+    }
+    const initialisms = unionOf(next.documents.map((d) => this.initialismsByDoc.get(d.docId) ?? new Map()));
+    const changedInitialisms = [...own.keys()].map((k) => [k, initialisms.get(k) ?? null] as [string, string[] | null]);
+
+    const { manifest } = current;
+    const logged = manifest.changes
+      ? (await readFile(path.join(current.dir, manifest.changes.file), 'utf8')).split('\n').filter(Boolean).slice(1)
+      : [];
+    const stamped = { ...next.manifest, createdAt: new Date().toISOString() };
+    let generation: string;
+    if (logged.length + 1 > MAX_CHANGES) {
+      generation = await writeIndex(
+        indexDir,
+        { ...next, manifest: stamped, lexical, initialisms },
+        current.hnsw,
+      );
+    } else {
+      const lines = [JSON.stringify({ initialisms: [...initialisms] }), ...logged, encodeChange(change)];
+      generation = await writeChangedIndex(
+        indexDir,
+        current.dir,
+        { ...stamped, changes: { file: FILES.changes, count: lines.length - 1, base: manifest.changes?.base ?? manifest.counts } },
+        Buffer.from(`${lines.join('\n')}\n`, 'utf8'),
+      );
+    }
+    const written = await readManifest(generation);
+    if (!written) throw new Error(`the generation just written has no readable manifest: ${generation}`);
+    this.index = { ...current, ...next, lexical, manifest: written, dir: generation };
+    const { documents: _, ...summary } = written;
+    return { generation, manifest: summary, change, site: applied.site, initialisms: changedInitialisms };
+  }
+
+  /** Reads the published index now, so that the next change need not. */
+  async prepare(indexDir: string): Promise<null> {
+    await this.current(indexDir);
+    return null;
+  }
+
+  /** The published index, loaded once and kept while no other writer publishes another. */
+  private async current(indexDir: string): Promise<LoadedIndex | null> {
+    const published = await realpath(indexDir).catch(() => null);
+    if (!published) return null;
+    if (this.index?.dir === published) return this.index;
+    this.loading ??= this.load(indexDir).finally(() => {
+      this.loading = null;
+    });
+    const loaded = await this.loading;
+    // Another writer may have published meanwhile: then read that one.
+    if (!loaded || loaded.dir === published) return loaded;
+    return this.current(indexDir);
+  }
+
+  private async load(indexDir: string): Promise<LoadedIndex | null> {
+    this.index = null;
+    const loaded = await loadIndex(indexDir).catch(() => null);
+    if (!loaded) return null;
+    this.initialismsByDoc = new Map(loaded.documents.map((d) => [d.docId, initialismsOf([d])]));
+    this.index = loaded;
+    return loaded;
+  }
+}
+
+/** `initialismsOf` all documents, from each one's own: the same map, in the same order. */
+function unionOf(perDoc: Map<string, string[]>[]): Map<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  for (const doc of perDoc) {
+    for (const [initials, stems] of doc) {
+      let set = out.get(initials);
+      if (!set) {
+        set = new Set();
+        out.set(initials, set);
+      }
+      for (const s of stems) set.add(s);
+    }
+  }
+  return new Map([...out].map(([k, v]) => [k, [...v]]));
+}
+
+/**
+ * The serving thread's side: the index it serves with `delta` applied in memory, without reading the new
+ * generation. Its HNSW graph is changed in place (as the writer changed its own): an engine still answering
+ * on the previous index skips points it does not know. BM25 is spliced a slice at a time, so requests are
+ * answered meanwhile. Throws if the served index was not the writer's (it must then be read again).
+ */
+export async function applyDelta(index: LoadedIndex, delta: IndexDelta): Promise<LoadedIndex> {
+  const { lexical: before } = index;
+  const same = (a: ChangeSite, b: ChangeSite) =>
+    a.document === b.document && a.passage === b.passage && a.removed === b.removed && a.labels?.[0] === b.labels?.[0];
+  const known = persistedInitialisms(index.passages);
+  if (!before || !known || before.count !== index.passages.length) {
+    throw new Error('the served index has no BM25 index of its own to change');
+  }
+  const rows: IndexRows = { ...index, labels: index.labels ?? identityLabels(index.passages.length) };
+  const applied = applyChange(rows, delta.change, index.hnsw);
+  if (!applied || !same(applied.site, delta.site)) throw new Error('the served index is not the one the writer changed');
+  const lexical = await spliceLexicalYielding(before, applied.site);
+  const initialisms = new Map(known);
+  for (const [initials, stems] of delta.initialisms) {
+    if (stems) initialisms.set(initials, stems);
+    else initialisms.delete(initials);
+  }
+  registerLexical(applied.rows.passages, lexical, initialisms);
+  return {
+    ...index,
+    ...applied.rows,
+    lexical,
+    manifest: { ...delta.manifest, documents: applied.rows.manifest.documents },
+    dir: delta.generation,
+  };
+}

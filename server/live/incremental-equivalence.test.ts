@@ -1,0 +1,150 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { readManifest } from '../../store/generations.ts';
+import { DEFAULT_MODEL_ID, MODELS_DIR } from '../../ingest/model/paths.ts';
+import { ingest } from '../../ingest/pipeline.ts';
+import { seedsWorkspace, type Workspace } from '../../test/helpers.ts';
+import type { Bm25Index } from '../../store/lexical/bm25.ts';
+import { persistedInitialisms } from '../../store/lexical/lexical-index.ts';
+import { Corpus } from './corpus.ts';
+import { type Engine, loadEngine } from '../qa/index.ts';
+import { LiveEngine } from './live-engine.ts';
+import { silentLogger } from '../logger.ts';
+
+/**
+ * An add or delete through the documents API changes the index in place (in the worker, and in memory on
+ * the serving side); what is served and what is published must be what `npm run ingest` would build from the
+ * same corpus folder. The seeds are small enough for HNSW search to be exact, so answers must be identical.
+ */
+let ws: Workspace;
+let live: LiveEngine;
+let corpus: Corpus;
+
+const QUESTIONS = [
+  'How many rounds of negotiations took place in Belarus?',
+  'What did Lukashenko say about peace talks?',
+  'Who is Mikhail Podolyak?',
+  'What positive changes did Putin tell Lukashenko about?',
+  'How many ferries did the Varrow canal lock near Brest raise?',
+  'Who inspected the Varrow canal for Lukashenko?',
+];
+
+/**
+ * Everything of a BM25 index that scores a passage: per-term postings (document frequencies), lengths, norms;
+ * and the initialisms its queries expand ("JFK" → the stems of John F Kennedy).
+ */
+function lexicalStats(bm25: Bm25Index, passages: object) {
+  const initialisms = [...(persistedInitialisms(passages) ?? [])].map(([k, stems]) => [k, [...stems].sort()]);
+  return {
+    initialisms: initialisms.sort(([a], [b]) => String(a).localeCompare(String(b))),
+    count: bm25.count,
+    avgLength: bm25.avgLength,
+    lengths: [...bm25.lengths],
+    norms: [...bm25.norms],
+    postings: Object.fromEntries([...bm25.postings].map(([t, list]) => [t, [...list]])),
+  };
+}
+
+async function answers(engine: Engine) {
+  const out = [];
+  for (const question of QUESTIONS) {
+    const { timings: _, ...answer } = await engine.ask({ question });
+    const dense = await engine.retrieve(question, { mode: 'dense', k: 5 });
+    out.push({ question, answer, dense: dense.map((r) => [r.passage.id, r.similarity]) });
+  }
+  return out;
+}
+
+/** The served engine, and the published index read back, against a full rebuild of the corpus folder. */
+async function expectSameAsFullRebuild(): Promise<void> {
+  const served = live.state().engine as Engine;
+  const rebuiltDir = path.join(await mkdtemp(path.join(tmpdir(), 'footnote-rebuilt-')), 'index');
+  await ingest({ corpusDir: ws.corpusDir, indexDir: rebuiltDir, embedder: served.embedder, maxBytes: 1 << 20, full: true });
+  const rebuilt = await loadEngine({ indexDir: rebuiltDir, embedder: served.embedder });
+  const published = await loadEngine({ indexDir: ws.indexDir, embedder: served.embedder });
+  const expected = {
+    documents: rebuilt.index.documents,
+    passages: rebuilt.index.passages,
+    lexical: lexicalStats(rebuilt.retriever.bm25, rebuilt.index.passages),
+    answers: await answers(rebuilt),
+  };
+  for (const engine of [served, published]) {
+    expect({
+      documents: engine.index.documents,
+      passages: engine.index.passages,
+      lexical: lexicalStats(engine.retriever.bm25, engine.index.passages),
+      answers: await answers(engine),
+    }).toEqual(expected);
+  }
+}
+
+beforeAll(async () => {
+  ws = await seedsWorkspace(inject('seedsIndexDir'));
+  live = new LiveEngine({ indexDir: ws.indexDir, modelsDir: MODELS_DIR, modelId: DEFAULT_MODEL_ID, logger: silentLogger });
+  await live.reload();
+  corpus = new Corpus({ corpusDir: ws.corpusDir, indexDir: ws.indexDir, maxDocBytes: 1 << 20, live });
+});
+
+afterAll(() => corpus.close());
+
+describe('documents API changes give the index a full rebuild would', () => {
+  it('an add, sorted between existing documents, without re-reading the index', async () => {
+    const reread = vi.spyOn(live, 'reloadNow');
+    // Each paragraph in words of its own: equally close passages would make the dense ranking a tie.
+    const boats = ['barges', 'ferries', 'tugboats', 'rafts', 'steamers', 'schooners', 'canoes', 'yachts'];
+    const towns = ['Gomel', 'Brest', 'Vitebsk', 'Grodno', 'Mogilev', 'Pinsk', 'Orsha', 'Lida'];
+    const text = boats
+      .map(
+        (boat, i) =>
+          `The Varrow canal lock near ${towns[i]} raised ${100 + i} ${boat}; Lukashenko sent inspector Olga Brenn to report on the talks.`,
+      )
+      .join('\n\n');
+    // "001b-…" sorts between 001_… and 002_…: later passages move, as in a rebuild.
+    await corpus.add({ id: '001b-varrow', title: 'Varrow canal', body: text, format: 'text' });
+    expect(reread).not.toHaveBeenCalled();
+    await expectSameAsFullRebuild();
+    const { answer } = await (live.state().engine as Engine).ask({ question: 'Who inspected the Varrow canal for Lukashenko?' });
+    expect(answer).toContain('Olga Brenn');
+  });
+
+  it('a delete of a seed document: its words leave the vocabulary and document frequencies drop', async () => {
+    const reread = vi.spyOn(live, 'reloadNow');
+    await corpus.remove('003_34b0f79b61c39af3');
+    expect(reread).not.toHaveBeenCalled();
+    await expectSameAsFullRebuild();
+  });
+
+  it('another add after a delete, then deleting it again', async () => {
+    await corpus.add({
+      id: 'zz-harbour',
+      title: 'Harbour works',
+      body: 'The breakwater at Port Tarrow cost 1,250 thousand dollars, Lukashenko said in Minsk.',
+      format: 'text',
+    });
+    await expectSameAsFullRebuild();
+    await corpus.remove('001b-varrow');
+    await expectSameAsFullRebuild();
+  });
+
+  it('past the changes a generation may carry, one is written whole (deleted points kept in its graph)', async () => {
+    const cities = ['Minsk', 'Kyiv', 'Warsaw', 'Vilnius', 'Riga', 'Tallinn', 'Prague', 'Vienna', 'Berlin'];
+    for (const [i, city] of cities.entries()) {
+      await corpus.add({
+        id: `note-${i}`,
+        title: `A note from ${city}`,
+        body: `Delegates met in ${city} on day ${i + 1} and agreed on ${i + 2} points about grain exports.`,
+        format: 'text',
+      });
+      await corpus.remove(i % 2 ? `note-${i - 1}` : 'zz-harbour');
+      if (i % 2 === 0) {
+        await corpus.add({ id: 'zz-harbour', title: 'Harbour works', body: `Port Tarrow, pier ${i}.`, format: 'text' });
+      }
+    }
+    // 27 changes so far; a load replays at most 16 of them.
+    const manifest = await readManifest(ws.indexDir);
+    expect(manifest?.changes?.count ?? 0).toBeLessThanOrEqual(16);
+    await expectSameAsFullRebuild();
+  });
+});
