@@ -1,4 +1,4 @@
-import { createHash, randomBytes, webcrypto } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import {
   mkdir,
@@ -24,6 +24,8 @@ import {
   registerLexical,
   tokenizerVersion,
 } from '../server/lexical.ts';
+import { digestFiles, type FileDigest } from './checksum-thread.ts';
+import { decodePassageTable, encodePassageTable } from './passage-table.ts';
 import {
   type DocumentRecord,
   DocumentRecordSchema,
@@ -50,6 +52,8 @@ export const FILES = {
   vectors: 'vectors.f32',
   hnsw: 'hnsw.bin',
   lexical: 'lexical.bin',
+  /** The passages as numbers (ingest/passage-table.ts): loaded instead of parsing passages.jsonl. */
+  passageTable: 'passages.bin',
 } as const;
 
 /**
@@ -183,8 +187,11 @@ export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIn
     path.join(partial, FILES.lexical),
     encodeLexical(lexical, initialismsOf(data.documents)),
   );
+  const table = encodePassageTable(data.passages, data.documents);
+  if (table) await writeDurableChunks(path.join(partial, FILES.passageTable), table);
   const files: NonNullable<Manifest['files']> = {};
-  for (const name of [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw, FILES.lexical]) {
+  const written = [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw, FILES.lexical];
+  for (const name of table ? [...written, FILES.passageTable] : written) {
     files[name] = await checksumFile(path.join(partial, name));
   }
   const manifest: Manifest = {
@@ -356,61 +363,70 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
       'run npm run ingest to rebuild the index',
     );
   }
-  /**
-   * Reads a file and starts checking its sha256 on the thread pool (WebCrypto), so this thread parses
-   * while another core hashes: the checksums were a fifth of a cold start at 100k passages. `verified`
-   * settles once the file is known intact; nothing read is used for the HNSW reader or returned before.
-   */
-  const pending: Promise<void>[] = [];
-  const readChecked = async (name: string) => {
-    const bytes = await readRaw(name);
-    const expected = files[name];
-    if (!expected) {
+  const useLexical = manifest.lexical?.tokenizer === tokenizerVersion();
+  // With a passage table, passages.jsonl is only checked against its checksum, not parsed.
+  const tabled = Boolean(files[FILES.passageTable]);
+  const checked: string[] = [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw];
+  if (manifest.lexical && useLexical) checked.push(manifest.lexical.file);
+  if (tabled) checked.push(FILES.passageTable);
+  for (const name of checked) {
+    if (!files[name]) {
       throw new IndexError(
         `${FILES.manifest} in ${indexDir} has no checksum for ${name}`,
         'run npm run ingest to rebuild the index',
       );
     }
-    const corrupt = () => {
-      const what = bytes.byteLength < expected.bytes ? 'truncated' : 'corrupt';
-      return new IndexError(`${name} in ${indexDir} is ${what}`, 'run npm run ingest to rebuild the index');
-    };
-    if (bytes.byteLength !== expected.bytes) throw corrupt();
-    const verified = webcrypto.subtle.digest('SHA-256', bytes).then((d) => {
-      if (Buffer.from(d).toString('hex') !== expected.sha256) throw corrupt();
+  }
+  /**
+   * Every file's sha256 is computed in another thread (ingest/checksum-thread.ts) while this one parses:
+   * the checksums were a fifth of a cold start at 100k passages. Nothing read is used for the HNSW reader
+   * or returned before every file is known intact.
+   */
+  const digests = digestFiles(checked.map((name) => path.join(dir, name)));
+  const corrupt = (name: string, bytes: number) => {
+    const what = bytes < (files[name]?.bytes ?? 0) ? 'truncated' : 'corrupt';
+    return new IndexError(`${name} in ${indexDir} is ${what}`, 'run npm run ingest to rebuild the index');
+  };
+  const verify = async (name: string) => {
+    const digest = await (digests.get(path.join(dir, name)) as Promise<FileDigest>).catch(() => {
+      throw new IndexError(`index file ${name} is missing in ${indexDir}`, 'run npm run ingest to rebuild the index');
     });
-    verified.catch(() => undefined);
-    pending.push(verified);
-    return { bytes, verified };
+    if (digest.bytes !== files[name]?.bytes || digest.sha256 !== files[name]?.sha256) throw corrupt(name, digest.bytes);
+  };
+  const verified = checked.map(verify);
+  for (const v of verified) v.catch(() => undefined);
+  /** Reads a file this thread needs; a size other than the manifest's fails at once. */
+  const readChecked = async (name: string) => {
+    const bytes = await readRaw(name);
+    if (bytes.byteLength !== files[name]?.bytes) throw corrupt(name, bytes.byteLength);
+    return bytes;
   };
   /** A parse error in a file that fails its checksum is reported as the checksum failure. */
   const parseChecked = async <T>(name: string, parse: (bytes: Buffer) => T): Promise<T> => {
-    const { bytes, verified } = await readChecked(name);
+    const bytes = await readChecked(name);
     try {
       return parse(bytes);
     } catch (err) {
-      await verified;
+      await verified[checked.indexOf(name)];
       throw err;
     }
   };
-  // Every file is read and its hash started first; the JSON is parsed while the pool hashes.
   const vectorsRead = readChecked(FILES.vectors);
-  const hnswRead = readChecked(FILES.hnsw);
-  const useLexical = manifest.lexical?.tokenizer === tokenizerVersion();
   const lexicalRead = manifest.lexical && useLexical ? readChecked(manifest.lexical.file) : null;
   vectorsRead.catch(() => undefined);
-  hnswRead.catch(() => undefined);
   lexicalRead?.catch(() => undefined);
   const documents = await parseChecked(FILES.documents, (b) =>
     parseJsonl(b, DocumentRecordSchema, FILES.documents),
   );
-  const passages = await parseChecked(FILES.passages, (b) =>
-    parseJsonl(b, PassageSchema, FILES.passages, isPlainPassage),
-  );
-  const { bytes: raw } = await vectorsRead;
-  await hnswRead;
-  await lexicalRead;
-  await Promise.all(pending);
+  const passages = tabled
+    ? await parseChecked(FILES.passageTable, (b) => decodePassageTable(b, documents)).catch((err: unknown) => {
+        if (err instanceof IndexError) throw err;
+        throw new IndexError(`${FILES.passageTable} in ${indexDir} is corrupt`, 'run npm run ingest to rebuild the index');
+      })
+    : await parseChecked(FILES.passages, (b) => parseJsonl(b, PassageSchema, FILES.passages, isPlainPassage));
+  const raw = await vectorsRead;
+  const lexicalBytes = await lexicalRead;
+  await Promise.all(verified);
   const dims = manifest.model.dimensions;
   if (passages.length !== manifest.counts.passages || documents.length !== manifest.counts.documents) {
     throw new IndexError(
@@ -424,7 +440,12 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
       'run npm run ingest to rebuild the index',
     );
   }
-  const flat = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  // A view of the bytes read when they are aligned (a file read whole has a buffer of its own): at 1M
+  // passages a copy is 400 MB.
+  const flat =
+    raw.byteOffset % 4 === 0
+      ? new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4)
+      : new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const vectors = passages.map((_, i) => flat.subarray(i * dims, (i + 1) * dims));
   const hnsw = new HierarchicalNSW(manifest.hnsw.space, dims);
   try {
@@ -445,8 +466,8 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   hnsw.setEf(manifest.hnsw.efSearch);
   // The persisted BM25 index, if built with this tokenizer (else the Retriever rebuilds it).
   let lexical: Bm25Index | undefined;
-  if (manifest.lexical && lexicalRead) {
-    const { bytes } = await lexicalRead;
+  if (manifest.lexical && lexicalBytes) {
+    const bytes = lexicalBytes;
     let initialisms: Map<string, string[]>;
     try {
       ({ index: lexical, initialisms } = decodeLexicalFile(bytes));

@@ -1,13 +1,12 @@
 import { ConfigError, parseEnv } from '../ingest/config.ts';
 import { StoreEnvSchema } from '../ingest/store/config.ts';
-import { openStore } from '../ingest/store/postgres.ts';
 import { createApp } from './app.ts';
 import { ServerEnvSchema } from './config.ts';
 import { Corpus } from './corpus.ts';
 import { ListenError, listen, shutdownOnSignals } from './lifecycle.ts';
 import { describeLoadError, LiveEngine } from './live-engine.ts';
 import { createLogger } from './logger.ts';
-import { GenerationWatcher, loadPgEngine } from './pg-engine.ts';
+import type { GenerationWatcher } from './pg-engine.ts';
 import type { GenerativeAnswerer } from './qa/generative.ts';
 import { llmConfigFromEnv } from './qa/llm-config.ts';
 
@@ -29,21 +28,24 @@ async function main(): Promise<void> {
   }
   const store = parseEnv(StoreEnvSchema);
   // FOOTNOTE_STORE=postgres: the index is read from a database several servers share (migrated at start).
-  const pool =
-    store.FOOTNOTE_STORE === 'postgres'
-      ? await openStore(store.DATABASE_URL, { queryTimeoutMs: 60_000 }).catch((err: unknown) => {
+  // Imported only then: the Postgres client and LangChain's pgvector store are most of a second of imports.
+  const pg = store.FOOTNOTE_STORE === 'postgres' ? await import('./pg-engine.ts') : null;
+  const pool = pg
+    ? await (await import('../ingest/store/postgres.ts'))
+        .openStore(store.DATABASE_URL, { queryTimeoutMs: 60_000 })
+        .catch((err: unknown) => {
           throw new StartupError(describeLoadError(err));
         })
-      : null;
+    : null;
   let watcher: GenerationWatcher | null = null;
   const live = new LiveEngine({
     indexDir: env.INDEX_DIR,
     modelsDir: env.MODELS_DIR,
     modelId: env.EMBEDDING_MODEL,
     logger,
-    ...(pool
+    ...(pg && pool
       ? {
-          load: (embedder) => loadPgEngine({ pool, modelsDir: env.MODELS_DIR, modelId: env.EMBEDDING_MODEL, embedder }),
+          load: (embedder) => pg.loadPgEngine({ pool, modelsDir: env.MODELS_DIR, modelId: env.EMBEDDING_MODEL, embedder }),
           unavailable: () => watcher?.unavailable() ?? null,
         }
       : {}),
@@ -98,8 +100,8 @@ async function main(): Promise<void> {
     { url: `http://${env.HOST}:${port}`, documents: m?.counts.documents, passages: m?.counts.passages },
     `footnote listening on http://${env.HOST}:${port}`,
   );
-  if (pool) {
-    watcher = new GenerationWatcher({ url: store.DATABASE_URL, pool, live, logger, pollMs: store.FOOTNOTE_PG_POLL_MS });
+  if (pg && pool) {
+    watcher = new pg.GenerationWatcher({ url: store.DATABASE_URL, pool, live, logger, pollMs: store.FOOTNOTE_PG_POLL_MS });
     watcher.start();
   } else if (env.INDEX_WATCH) live.watch();
   // SIGHUP forces a reload, e.g. after copying an index in place by hand; a failure is logged and kept.
