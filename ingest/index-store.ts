@@ -123,11 +123,10 @@ async function checksumFile(file: string): Promise<{ bytes: number; sha256: stri
 }
 
 /**
- * JSON lines in chunks of about 16 MB: at 1M passages the whole file is longer than the longest string
- * V8 can hold (512 MB).
+ * JSON lines in chunks of about 16 MB, made as they are written: at 1M passages the whole file is longer
+ * than the longest string V8 can hold (512 MB), and all of it at once would add to ingest's peak memory.
  */
-function jsonl(rows: unknown[]): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
+function* jsonl(rows: unknown[]): Generator<Uint8Array> {
   let lines: string[] = [];
   let size = 0;
   for (const r of rows) {
@@ -135,13 +134,22 @@ function jsonl(rows: unknown[]): Uint8Array[] {
     lines.push(line);
     size += line.length;
     if (size > 1 << 24) {
-      chunks.push(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+      yield Buffer.from(`${lines.join('\n')}\n`, 'utf8');
       lines = [];
       size = 0;
     }
   }
-  if (lines.length) chunks.push(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
-  return chunks;
+  if (lines.length) yield Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+}
+
+/** The vectors as one row-major float32 file, in chunks of 64k rows rather than one copy of them all. */
+function* vectorChunks(vectors: Float32Array[], dims: number): Generator<Uint8Array> {
+  const rows = 1 << 16;
+  for (let i = 0; i < vectors.length; i += rows) {
+    const flat = new Float32Array(Math.min(rows, vectors.length - i) * dims);
+    for (let j = 0; j * dims < flat.length; j++) flat.set(vectors[i + j] as Float32Array, j * dims);
+    yield new Uint8Array(flat.buffer);
+  }
 }
 
 async function writeDurable(file: string, data: string | Uint8Array): Promise<void> {
@@ -154,7 +162,7 @@ async function writeDurable(file: string, data: string | Uint8Array): Promise<vo
   }
 }
 
-async function writeDurableChunks(file: string, chunks: Uint8Array[]): Promise<void> {
+async function writeDurableChunks(file: string, chunks: Iterable<Uint8Array>): Promise<void> {
   const fh = await open(file, 'w');
   try {
     for (const c of chunks) await fh.write(c);
@@ -173,14 +181,12 @@ export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIn
   const dir = path.join(gens, id);
   const partial = `${dir}.partial`;
   await mkdir(partial);
-  const dims = data.manifest.model.dimensions;
-  const flat = new Float32Array(data.vectors.length * dims);
-  data.vectors.forEach((v, i) => {
-    flat.set(v, i * dims);
-  });
   await writeDurableChunks(path.join(partial, FILES.documents), jsonl(data.documents));
   await writeDurableChunks(path.join(partial, FILES.passages), jsonl(data.passages));
-  await writeDurable(path.join(partial, FILES.vectors), new Uint8Array(flat.buffer));
+  await writeDurableChunks(
+    path.join(partial, FILES.vectors),
+    vectorChunks(data.vectors, data.manifest.model.dimensions),
+  );
   await hnsw.writeIndex(path.join(partial, FILES.hnsw));
   const lexical = data.lexical ?? buildLexical(lexicalTexts(data.passages, data.documents));
   await writeDurableChunks(
