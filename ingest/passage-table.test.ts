@@ -5,7 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { seedsWorkspace } from '../test/helpers.ts';
 import { FILES, IndexError, loadIndex } from './index-store.ts';
 import { decodePassageTable, encodePassageTable } from './passage-table.ts';
-import { PassageSchema } from './types.ts';
+import { DocumentRecordSchema, PassageSchema } from './types.ts';
 
 describe('the passage table (passages.bin)', () => {
   it('is written at ingest and loads the same passages as passages.jsonl, in order', async () => {
@@ -17,6 +17,9 @@ describe('the passage table (passages.bin)', () => {
     expect(index.passages).toEqual(lines.map((l) => PassageSchema.parse(JSON.parse(l))));
     // Same key order too: a passage serialises exactly as its passages.jsonl line.
     expect(index.passages.map((p) => JSON.stringify(p))).toEqual(lines);
+    // Documents, read on their own fast path, are what zod would give.
+    const docLines = (await readFile(path.join(dir, FILES.documents), 'utf8')).split('\n').filter(Boolean);
+    expect(index.documents).toEqual(docLines.map((l) => DocumentRecordSchema.parse(JSON.parse(l))));
   });
 
   it('round-trips, and refuses passages it cannot store as offsets', async () => {
