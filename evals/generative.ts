@@ -46,17 +46,17 @@ export async function generativeTarget(
   // Loaded at run time, as the in-process target does, so the evals don't need the server to type-check.
   const core = (await import(pathToFileURL(path.join(opts.repoRoot, 'server', 'qa', 'index.ts')).href)) as {
     llmConfigFromEnv: (env: NodeJS.ProcessEnv) => LlmConfig | null;
-    GenerativeAnswerer: new (c: LlmConfig) => GenerativeAnswerer;
+    createGenerativeAnswerer: (c: LlmConfig) => Promise<GenerativeAnswerer>;
     loadEngine: (o: { indexDir: string; modelsDir?: string }) => Promise<Engine>;
   };
-  const { llmConfigFromEnv, GenerativeAnswerer: Answerer, loadEngine } = core;
+  const { llmConfigFromEnv, createGenerativeAnswerer, loadEngine } = core;
   const config = llmConfigFromEnv(opts.env);
   if (!config) throw new Error('--llm needs LLM_BASE_URL and LLM_MODEL (see README "Bring your own language model")');
   const engine = await loadEngine({
     indexDir: opts.indexDir,
     ...(opts.modelsDir === undefined ? {} : { modelsDir: opts.modelsDir }),
   });
-  const answerer = new Answerer(config);
+  const answerer = await createGenerativeAnswerer(config);
   const stats: GenerativeStats = {
     model: config.model,
     unsupportedPolicy: config.unsupported,

@@ -3,8 +3,10 @@ import winkNLP, { type ItemSentence } from 'wink-nlp';
 import type { Span } from './clean.ts';
 
 // Only sentence boundary detection: the full pipeline (NER, POS) is 3× slower and not needed to split.
-const nlp = winkNLP(model, ['sbd']);
-const its = nlp.its;
+// Made on first use: a server imports this for its documents API but splits nothing to answer, and
+// reading the model is a tenth of a second of its cold start.
+let shared: ReturnType<typeof winkNLP> | null = null;
+const splitter = () => (shared ??= winkNLP(model, ['sbd']));
 
 /** Longest sentence kept whole; longer ones (tables, run-on lines) are cut at word boundaries. */
 export const MAX_SENTENCE_CHARS = 600;
@@ -42,8 +44,9 @@ export function splitSentences(text: string, segment: Span): Span[] {
 
 function proseSentences(text: string, segment: Span): Span[] {
   const slice = text.slice(segment.start, segment.end);
+  const nlp = splitter();
   const doc = nlp.readDoc(slice);
-  const tokens: string[] = doc.tokens().out(its.value);
+  const tokens: string[] = doc.tokens().out(nlp.its.value);
   const starts: number[] = [];
   const ends: number[] = [];
   let cursor = 0;
@@ -60,7 +63,7 @@ function proseSentences(text: string, segment: Span): Span[] {
   }
   const spans: Span[] = [];
   doc.sentences().each((s: ItemSentence) => {
-    const [first, last] = s.out(its.span) as [number, number];
+    const [first, last] = s.out(nlp.its.span) as [number, number];
     const start = starts[first];
     const end = ends[last];
     if (start === undefined || end === undefined || end <= start) return;

@@ -1,16 +1,14 @@
 import path from 'node:path';
 import { ConfigError, parseEnv } from '../ingest/config.ts';
 import { StoreEnvSchema } from '../store/postgres/config.ts';
-import { openStore } from '../store/postgres/store.ts';
 import { createApp } from './http/app.ts';
 import { ServerEnvSchema } from './config.ts';
 import { Corpus } from './live/corpus.ts';
 import { ListenError, listen, shutdownOnSignals } from './lifecycle.ts';
 import { describeLoadError, LiveEngine } from './live/live-engine.ts';
 import { createLogger } from './logger.ts';
-import { PgCorpus } from './live/pg-corpus.ts';
-import { GenerationWatcher, loadPgEngine } from './live/pg-engine.ts';
-import { type GenerativeAnswerer, llmConfigFromEnv } from './qa/index.ts';
+import type { GenerationWatcher } from './live/pg-engine.ts';
+import { createGenerativeAnswerer, type GenerativeAnswerer, llmConfigFromEnv } from './qa/index.ts';
 
 /** A reason the server cannot start, printed as one line (exit code 2) instead of a stack trace. */
 class StartupError extends Error {}
@@ -21,30 +19,31 @@ async function main(): Promise<void> {
   // LLM_BASE_URL set: a language model writes the answers, each sentence verified against its citation.
   const llmConfig = llmConfigFromEnv();
   // Imported only when configured: LangChain's OpenAI client is about a second of a cold start's imports.
-  const llm: GenerativeAnswerer | null = llmConfig
-    ? new (await import('./qa/generative.ts')).GenerativeAnswerer(llmConfig)
-    : null;
+  const llm: GenerativeAnswerer | null = llmConfig ? await createGenerativeAnswerer(llmConfig) : null;
   if (llmConfig) {
     const { model, timeoutMs, unsupported } = llmConfig;
     logger.info({ model, timeoutMs, unsupported }, `generative answers with ${model}`);
   }
   const store = parseEnv(StoreEnvSchema);
   // FOOTNOTE_STORE=postgres: the index is read from a database several servers share (migrated at start).
-  const pool =
-    store.FOOTNOTE_STORE === 'postgres'
-      ? await openStore(store.DATABASE_URL, { queryTimeoutMs: 60_000 }).catch((err: unknown) => {
+  // Imported only then: the Postgres client and LangChain's pgvector store are most of a second of imports.
+  const pg = store.FOOTNOTE_STORE === 'postgres' ? await import('./live/pg-engine.ts') : null;
+  const pool = pg
+    ? await (await import('../store/postgres/store.ts'))
+        .openStore(store.DATABASE_URL, { queryTimeoutMs: 60_000 })
+        .catch((err: unknown) => {
           throw new StartupError(describeLoadError(err));
         })
-      : null;
+    : null;
   let watcher: GenerationWatcher | null = null;
   const live = new LiveEngine({
     indexDir: env.INDEX_DIR,
     modelsDir: env.MODELS_DIR,
     modelId: env.EMBEDDING_MODEL,
     logger,
-    ...(pool
+    ...(pg && pool
       ? {
-          load: (embedder) => loadPgEngine({ pool, modelsDir: env.MODELS_DIR, modelId: env.EMBEDDING_MODEL, embedder }),
+          load: (embedder) => pg.loadPgEngine({ pool, modelsDir: env.MODELS_DIR, modelId: env.EMBEDDING_MODEL, embedder }),
           unavailable: () => watcher?.unavailable() ?? null,
         }
       : {}),
@@ -55,7 +54,7 @@ async function main(): Promise<void> {
   });
   // The documents API writes the corpus folder and the files index, or, with Postgres, the shared database.
   const corpus = pool
-    ? new PgCorpus({ pool, live, maxDocBytes: env.MAX_DOC_BYTES, folder: path.basename(path.resolve(env.CORPUS_DIR)) })
+    ? new (await import('./live/pg-corpus.ts')).PgCorpus({ pool, live, maxDocBytes: env.MAX_DOC_BYTES, folder: path.basename(path.resolve(env.CORPUS_DIR)) })
     : new Corpus({ corpusDir: env.CORPUS_DIR, indexDir: env.INDEX_DIR, maxDocBytes: env.MAX_DOC_BYTES, live });
   // With the documents API on, the server is a writer of the corpus: it finishes or undoes changes a
   // crash left half-done and indexes what differs between the folder and the index before it serves.
@@ -102,8 +101,8 @@ async function main(): Promise<void> {
     { url: `http://${env.HOST}:${port}`, documents: m?.counts.documents, passages: m?.counts.passages },
     `footnote listening on http://${env.HOST}:${port}`,
   );
-  if (pool) {
-    watcher = new GenerationWatcher({ url: store.DATABASE_URL, pool, live, logger, pollMs: store.FOOTNOTE_PG_POLL_MS });
+  if (pg && pool) {
+    watcher = new pg.GenerationWatcher({ url: store.DATABASE_URL, pool, live, logger, pollMs: store.FOOTNOTE_PG_POLL_MS });
     watcher.start();
   } else if (env.INDEX_WATCH) live.watch();
   // SIGHUP forces a reload, e.g. after copying an index in place by hand; a failure is logged and kept.

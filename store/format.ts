@@ -67,7 +67,7 @@ export const ManifestSchema = z.object({
    */
   lexical: z.object({ file: z.string(), tokenizer: z.string() }).optional(),
   /**
-   * Set on a generation written by an add or delete (ingest/index-changes.ts): its other files are those of
+   * Set on a generation written by an add or delete (store/index-changes.ts): its other files are those of
    * an earlier generation (`base` counts), and `file` lists the `count` changes to replay on top of them.
    */
   changes: z

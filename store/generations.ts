@@ -1,4 +1,4 @@
-import { createHash, randomBytes, webcrypto } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import {
   link,
@@ -26,6 +26,8 @@ import {
   registerLexical,
   tokenizerVersion,
 } from './lexical/lexical-index.ts';
+import { digestFiles, type FileDigest } from './checksum-thread.ts';
+import { decodePassageTable, encodePassageTable } from './passage-table.ts';
 import {
   type DocumentRecord,
   DocumentRecordSchema,
@@ -54,8 +56,10 @@ export const FILES = {
   lexical: 'lexical.bin',
   /** Written only by an incremental change (ingest/incremental-update.ts): passage position → HNSW label. */
   labels: 'labels.u32',
-  /** The adds and deletes to replay on the linked files of an earlier generation (see ingest/index-changes.ts). */
+  /** The adds and deletes to replay on the linked files of an earlier generation (see store/index-changes.ts). */
   changes: 'changes.jsonl',
+  /** The passages as numbers (store/passage-table.ts): loaded instead of parsing passages.jsonl. */
+  passageTable: 'passages.bin',
 } as const;
 
 /**
@@ -129,11 +133,10 @@ async function checksumFile(file: string): Promise<{ bytes: number; sha256: stri
 }
 
 /**
- * JSON lines in chunks of about 16 MB: at 1M passages the whole file is longer than the longest string
- * V8 can hold (512 MB).
+ * JSON lines in chunks of about 16 MB, made as they are written: at 1M passages the whole file is longer
+ * than the longest string V8 can hold (512 MB), and all of it at once would add to ingest's peak memory.
  */
-function jsonl(rows: unknown[]): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
+function* jsonl(rows: unknown[]): Generator<Uint8Array> {
   let lines: string[] = [];
   let size = 0;
   for (const r of rows) {
@@ -141,13 +144,22 @@ function jsonl(rows: unknown[]): Uint8Array[] {
     lines.push(line);
     size += line.length;
     if (size > 1 << 24) {
-      chunks.push(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+      yield Buffer.from(`${lines.join('\n')}\n`, 'utf8');
       lines = [];
       size = 0;
     }
   }
-  if (lines.length) chunks.push(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
-  return chunks;
+  if (lines.length) yield Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+}
+
+/** The vectors as one row-major float32 file, in chunks of 64k rows rather than one copy of them all. */
+function* vectorChunks(vectors: Float32Array[], dims: number): Generator<Uint8Array> {
+  const rows = 1 << 16;
+  for (let i = 0; i < vectors.length; i += rows) {
+    const flat = new Float32Array(Math.min(rows, vectors.length - i) * dims);
+    for (let j = 0; j * dims < flat.length; j++) flat.set(vectors[i + j] as Float32Array, j * dims);
+    yield new Uint8Array(flat.buffer);
+  }
 }
 
 async function writeDurable(file: string, data: string | Uint8Array): Promise<void> {
@@ -160,7 +172,7 @@ async function writeDurable(file: string, data: string | Uint8Array): Promise<vo
   }
 }
 
-async function writeDurableChunks(file: string, chunks: Uint8Array[]): Promise<void> {
+async function writeDurableChunks(file: string, chunks: Iterable<Uint8Array>): Promise<void> {
   const fh = await open(file, 'w');
   try {
     for (const c of chunks) await fh.write(c);
@@ -173,21 +185,22 @@ async function writeDurableChunks(file: string, chunks: Uint8Array[]): Promise<v
 /** Writes a complete index as a new generation and publishes it atomically (call inside withIndexLock). */
 export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIndex): Promise<string> {
   const { dir, partial } = await newGeneration(indexDir);
-  const dims = data.manifest.model.dimensions;
-  const flat = new Float32Array(data.vectors.length * dims);
-  data.vectors.forEach((v, i) => {
-    flat.set(v, i * dims);
-  });
   await writeDurableChunks(path.join(partial, FILES.documents), jsonl(data.documents));
   await writeDurableChunks(path.join(partial, FILES.passages), jsonl(data.passages));
-  await writeDurable(path.join(partial, FILES.vectors), new Uint8Array(flat.buffer));
+  await writeDurableChunks(
+    path.join(partial, FILES.vectors),
+    vectorChunks(data.vectors, data.manifest.model.dimensions),
+  );
   await hnsw.writeIndex(path.join(partial, FILES.hnsw));
   const lexical = data.lexical ?? buildLexical(lexicalTexts(data.passages, data.documents));
   await writeDurableChunks(
     path.join(partial, FILES.lexical),
     encodeLexical(lexical, data.initialisms ?? initialismsOf(data.documents)),
   );
+  const table = encodePassageTable(data.passages, data.documents);
+  if (table) await writeDurableChunks(path.join(partial, FILES.passageTable), table);
   const names: string[] = [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw, FILES.lexical];
+  if (table) names.push(FILES.passageTable);
   if (data.labels) {
     const { labels } = data;
     await writeDurable(path.join(partial, FILES.labels), new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength));
@@ -232,7 +245,7 @@ async function newGeneration(indexDir: string): Promise<{ dir: string; partial: 
 
 /**
  * Publishes a generation made of the files of generation `from` (hard links: nothing large is written or
- * hashed again) and `changes`, the changes since them (ingest/index-changes.ts). `manifest` describes the
+ * hashed again) and `changes`, the changes since them (store/index-changes.ts). `manifest` describes the
  * index after the changes; its `files` are `from`'s, whose checksums still hold. Call inside withIndexLock.
  */
 export async function writeChangedIndex(
@@ -340,6 +353,29 @@ function isPlainPassage(v: unknown): v is Passage {
   );
 }
 
+const DOCUMENT_KEYS = ['docId', 'source', 'title', 'text', 'hash', 'pages'];
+const DOCUMENT_FAST_PATH =
+  Object.keys(DocumentRecordSchema.shape).sort().join() === [...DOCUMENT_KEYS].sort().join();
+
+/** DocumentRecordSchema's check written out, like isPlainPassage: zod was a third of reading the documents. */
+function isPlainDocument(v: unknown): v is DocumentRecord {
+  if (!DOCUMENT_FAST_PATH || typeof v !== 'object' || v === null) return false;
+  const d = v as Record<string, unknown>;
+  let keys = 0;
+  for (const _ in d) keys++;
+  const pages = d.pages;
+  return (
+    keys === (pages === undefined ? DOCUMENT_KEYS.length - 1 : DOCUMENT_KEYS.length) &&
+    typeof d.docId === 'string' &&
+    d.docId.length > 0 &&
+    typeof d.source === 'string' &&
+    typeof d.title === 'string' &&
+    typeof d.text === 'string' &&
+    typeof d.hash === 'string' &&
+    (pages === undefined || (Array.isArray(pages) && pages.every(isOffset)))
+  );
+}
+
 /** Parses JSON lines from bytes, decoded ~64 MB at a time (a 1M-passage file is too long for one string). */
 function parseJsonl<T>(
   bytes: Uint8Array,
@@ -415,67 +451,79 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
       'run npm run ingest to rebuild the index',
     );
   }
-  /**
-   * Reads a file and starts checking its sha256 on the thread pool (WebCrypto), so this thread parses
-   * while another core hashes: the checksums were a fifth of a cold start at 100k passages. `verified`
-   * settles once the file is known intact; nothing read is used for the HNSW reader or returned before.
-   */
-  const pending: Promise<void>[] = [];
-  const readChecked = async (name: string) => {
-    const bytes = await readRaw(name);
-    const expected = files[name];
-    if (!expected) {
+  const useLexical = manifest.lexical?.tokenizer === tokenizerVersion();
+  // With a passage table, passages.jsonl is only checked against its checksum, not parsed.
+  const tabled = Boolean(files[FILES.passageTable]);
+  const checked: string[] = [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw];
+  if (manifest.lexical && useLexical) checked.push(manifest.lexical.file);
+  if (tabled) checked.push(FILES.passageTable);
+  // An incrementally changed generation: its label map and the change log replayed on the linked files.
+  if (files[FILES.labels]) checked.push(FILES.labels);
+  if (manifest.changes) checked.push(manifest.changes.file);
+  for (const name of checked) {
+    if (!files[name]) {
       throw new IndexError(
         `${FILES.manifest} in ${indexDir} has no checksum for ${name}`,
         'run npm run ingest to rebuild the index',
       );
     }
-    const corrupt = () => {
-      const what = bytes.byteLength < expected.bytes ? 'truncated' : 'corrupt';
-      return new IndexError(`${name} in ${indexDir} is ${what}`, 'run npm run ingest to rebuild the index');
-    };
-    if (bytes.byteLength !== expected.bytes) throw corrupt();
-    const verified = webcrypto.subtle.digest('SHA-256', bytes).then((d) => {
-      if (Buffer.from(d).toString('hex') !== expected.sha256) throw corrupt();
+  }
+  /**
+   * Every file's sha256 is computed in another thread (store/checksum-thread.ts) while this one parses:
+   * the checksums were a fifth of a cold start at 100k passages. Nothing read is used for the HNSW reader
+   * or returned before every file is known intact.
+   */
+  const digests = digestFiles(checked.map((name) => path.join(dir, name)));
+  const corrupt = (name: string, bytes: number) => {
+    const what = bytes < (files[name]?.bytes ?? 0) ? 'truncated' : 'corrupt';
+    return new IndexError(`${name} in ${indexDir} is ${what}`, 'run npm run ingest to rebuild the index');
+  };
+  const verify = async (name: string) => {
+    const digest = await (digests.get(path.join(dir, name)) as Promise<FileDigest>).catch(() => {
+      throw new IndexError(`index file ${name} is missing in ${indexDir}`, 'run npm run ingest to rebuild the index');
     });
-    verified.catch(() => undefined);
-    pending.push(verified);
-    return { bytes, verified };
+    if (digest.bytes !== files[name]?.bytes || digest.sha256 !== files[name]?.sha256) throw corrupt(name, digest.bytes);
+  };
+  const verified = checked.map(verify);
+  for (const v of verified) v.catch(() => undefined);
+  /** Reads a file this thread needs; a size other than the manifest's fails at once. */
+  const readChecked = async (name: string) => {
+    const bytes = await readRaw(name);
+    if (bytes.byteLength !== files[name]?.bytes) throw corrupt(name, bytes.byteLength);
+    return bytes;
   };
   /** A parse error in a file that fails its checksum is reported as the checksum failure. */
   const parseChecked = async <T>(name: string, parse: (bytes: Buffer) => T): Promise<T> => {
-    const { bytes, verified } = await readChecked(name);
+    const bytes = await readChecked(name);
     try {
       return parse(bytes);
     } catch (err) {
-      await verified;
+      await verified[checked.indexOf(name)];
       throw err;
     }
   };
-  // Every file is read and its hash started first; the JSON is parsed while the pool hashes.
   const vectorsRead = readChecked(FILES.vectors);
-  const hnswRead = readChecked(FILES.hnsw);
-  const useLexical = manifest.lexical?.tokenizer === tokenizerVersion();
   const lexicalRead = manifest.lexical && useLexical ? readChecked(manifest.lexical.file) : null;
   const labelsRead = files[FILES.labels] ? readChecked(FILES.labels) : null;
   labelsRead?.catch(() => undefined);
   const changesRead = manifest.changes ? readChecked(manifest.changes.file) : null;
   changesRead?.catch(() => undefined);
   vectorsRead.catch(() => undefined);
-  hnswRead.catch(() => undefined);
   lexicalRead?.catch(() => undefined);
   const documents = await parseChecked(FILES.documents, (b) =>
-    parseJsonl(b, DocumentRecordSchema, FILES.documents),
+    parseJsonl(b, DocumentRecordSchema, FILES.documents, isPlainDocument),
   );
-  const passages = await parseChecked(FILES.passages, (b) =>
-    parseJsonl(b, PassageSchema, FILES.passages, isPlainPassage),
-  );
-  const { bytes: raw } = await vectorsRead;
-  await hnswRead;
-  await lexicalRead;
-  const labelBytes = (await labelsRead)?.bytes;
-  const changeBytes = (await changesRead)?.bytes;
-  await Promise.all(pending);
+  const passages = tabled
+    ? await parseChecked(FILES.passageTable, (b) => decodePassageTable(b, documents)).catch((err: unknown) => {
+        if (err instanceof IndexError) throw err;
+        throw new IndexError(`${FILES.passageTable} in ${indexDir} is corrupt`, 'run npm run ingest to rebuild the index');
+      })
+    : await parseChecked(FILES.passages, (b) => parseJsonl(b, PassageSchema, FILES.passages, isPlainPassage));
+  const raw = await vectorsRead;
+  const lexicalBytes = await lexicalRead;
+  const labelBytes = await labelsRead;
+  const changeBytes = await changesRead;
+  await Promise.all(verified);
   const dims = manifest.model.dimensions;
   // The linked files of a changed generation hold the index before its changes.
   const base = manifest.changes?.base ?? manifest.counts;
@@ -491,7 +539,12 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
       'run npm run ingest to rebuild the index',
     );
   }
-  const flat = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  // A view of the bytes read when they are aligned (a file read whole has a buffer of its own): at 1M
+  // passages a copy is 400 MB.
+  const flat =
+    raw.byteOffset % 4 === 0
+      ? new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4)
+      : new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const vectors = passages.map((_, i) => flat.subarray(i * dims, (i + 1) * dims));
   const hnsw = new HierarchicalNSW(manifest.hnsw.space, dims);
   try {
@@ -520,8 +573,8 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   // The persisted BM25 index, if built with this tokenizer (else the Retriever rebuilds it).
   let lexical: Bm25Index | undefined;
   let initialisms = new Map<string, string[]>();
-  if (manifest.lexical && lexicalRead) {
-    const { bytes } = await lexicalRead;
+  if (manifest.lexical && lexicalBytes) {
+    const bytes = lexicalBytes;
     try {
       ({ index: lexical, initialisms } = decodeLexicalFile(bytes));
     } catch {

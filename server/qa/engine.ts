@@ -1,5 +1,5 @@
 import { createEmbedder, type Embedder } from '../../ingest/embedder.ts';
-import { IndexError, type LoadedIndex, loadIndex } from '../../store/generations.ts';
+import { IndexError, type LoadedIndex, loadIndex, readManifest } from '../../store/generations.ts';
 import type { DocumentRecord } from '../../store/format.ts';
 import type { AskResult, ChatTurn } from './contract.ts';
 import {
@@ -153,6 +153,20 @@ export async function loadEngine(opts: {
   modelId?: string;
   embedder?: Embedder;
 }): Promise<Engine> {
+  const modelsDir = opts.modelsDir ?? 'models';
+  // The embedder and WordNet load while the index files are read and checksummed on the thread pool: the
+  // model the manifest names, unless the server is configured with another (refused below, nothing loaded).
+  const named = opts.embedder ? null : (await readManifest(opts.indexDir))?.model.id;
+  const early =
+    named && (!opts.modelId || opts.modelId === named)
+      ? createEmbedder({ modelId: named, modelsDir }).then((e) => {
+          // Read before the first question rather than during it: answering uses it for soft matching and spans.
+          wordNet();
+          return e;
+        })
+      : null;
+  // A failure is reported after the index's own errors, as when the two loaded one after the other.
+  early?.catch(() => undefined);
   const index = await loadIndex(opts.indexDir);
   const indexModel = index.manifest.model.id;
   if (opts.modelId && opts.modelId !== indexModel) {
@@ -161,12 +175,13 @@ export async function loadEngine(opts: {
       'run npm run ingest to rebuild the index with the configured model',
     );
   }
+  // A generation published between the two reads may name another model than the early one.
   const embedder =
-    opts.embedder ?? (await createEmbedder({ modelId: indexModel, modelsDir: opts.modelsDir ?? 'models' }));
+    opts.embedder ??
+    (named === indexModel && early ? await early : await createEmbedder({ modelId: indexModel, modelsDir }));
   if (embedder.id !== indexModel || embedder.dimensions !== index.manifest.model.dimensions) {
     throw new IndexError(`index built with ${indexModel}, embedder is ${embedder.id}`, 'run npm run ingest');
   }
-  // Read before the first question rather than during it: answering uses it for soft matching and spans.
   wordNet();
   return new Engine(index, embedder);
 }

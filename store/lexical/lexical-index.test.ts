@@ -114,6 +114,8 @@ describe('the persisted lexical index', () => {
     const bytes = await readFile(path.join(gen, FILES.passages));
     const { createHash } = await import('node:crypto');
     manifest.files[FILES.passages] = { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+    // Without its passage table the index is read from passages.jsonl, the path under test here.
+    delete manifest.files[FILES.passageTable];
     await writeFile(manifestFile, JSON.stringify(manifest));
     await expect(loadIndex(ws.indexDir)).rejects.toThrow(/passages\.jsonl line 4 is corrupt/);
   });
