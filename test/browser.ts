@@ -34,8 +34,9 @@ export async function launchChromium(): Promise<Browser> {
 export interface OpenOptions extends BrowserContextOptions {
   /** Console errors matching this are expected (e.g. Chromium logs every 401 response) and not recorded. */
   expectedConsoleErrors?: RegExp;
-  /** Listeners to attach before the page loads. */
-  before?: (page: Page) => void;
+  /** Listeners, init scripts and routes to set up before the page loads (awaited: an init script that is not
+   * registered yet when the page loads does not run on it). */
+  before?: (page: Page) => unknown;
 }
 
 /**
@@ -55,7 +56,8 @@ export async function openPage(browser: Browser, url: string, options: OpenOptio
     errors.push(`unexpected dialog: ${d.message()}`);
     void d.dismiss();
   });
-  before?.(page);
+  // Awaited when it returns a promise (an init script or a route being registered).
+  await before?.(page);
   await page.goto(url);
   return { page, errors, close: () => context.close() };
 }

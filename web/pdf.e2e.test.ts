@@ -49,8 +49,8 @@ describe('a PDF source in the chat UI', () => {
   it('opens the citation on its page, rendered by PDF.js from Footnote, with the quote highlighted', async () => {
     const vendor: string[] = [];
     const { page, errors, close } = await openPage(browser, server.url, {
-      before: (p) => {
-        void p.addInitScript((token) => sessionStorage.setItem('footnote.apiToken', token), TOKEN);
+      before: async (p) => {
+        await p.addInitScript((token) => sessionStorage.setItem('footnote.apiToken', token), TOKEN);
         p.on('request', (r) => {
           if (!r.url().startsWith(server.url)) vendor.push(`external: ${r.url()}`);
           else if (r.url().includes('/vendor/pdfjs/')) vendor.push(new URL(r.url()).pathname);
@@ -106,9 +106,9 @@ describe('a PDF source in the chat UI', () => {
   it('falls back to the text view when the page cannot be rendered', async () => {
     const { page, errors, close } = await openPage(browser, server.url, {
       expectedConsoleErrors: /Failed to load resource|net::ERR_FAILED/,
-      before: (p) => {
-        void p.addInitScript((token) => sessionStorage.setItem('footnote.apiToken', token), TOKEN);
-        void p.route('**/vendor/pdfjs/**', (route) => route.abort());
+      before: async (p) => {
+        await p.addInitScript((token) => sessionStorage.setItem('footnote.apiToken', token), TOKEN);
+        await p.route('**/vendor/pdfjs/**', (route) => route.abort());
       },
     });
     try {
