@@ -248,3 +248,14 @@ export function rawConnection(
     socket.once('error', reject);
   });
 }
+
+/** Resolves once `check` holds, trying again whenever the last try has finished. */
+export async function until<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check().catch(() => null);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setImmediate(r));
+  }
+}

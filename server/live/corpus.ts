@@ -95,7 +95,7 @@ const journalFile = (dir: string, kind: 'pending' | 'deleted', fileName: string)
   path.join(dir, `.${kind}-${randomBytes(4).toString('hex')}-${fileName}`);
 
 /** A document's text without the `# title` and `Source:` lines `fileFor` writes above it. */
-export function withoutHeader(text: string): string {
+function withoutHeader(text: string): string {
   return text.replace(/^(?:# [^\n]*\n\n)?(?:Source: [^\n]*\n\n)?/, '');
 }
 
@@ -185,17 +185,7 @@ export class Corpus {
       try {
         const record = await loadFile(pending, source, id, { maxBytes: this.opts.maxDocBytes });
         if ('reason' in record) throw unindexable(record);
-        // Whole documents only: the same text, or the same text under another title or source (which
-        // differ only by the header this class writes). A paragraph of another article is not a copy of it.
-        const body = withoutHeader(record.text);
-        const same = snapshot.documents.find((d) => d.hash === record.hash || withoutHeader(d.text) === body);
-        if (same) {
-          throw new FootnoteError('duplicate_document',
-            `the same text is already indexed as "${same.docId}"`,
-            {},
-            { existingId: same.docId },
-          );
-        }
+        refuseDuplicate(snapshot.documents, record);
         changed = await this.publish(
           { ...snapshot, documents: [...snapshot.documents, record].sort(bySource) },
           { add: record },
@@ -457,6 +447,21 @@ export function checkSize(content: string | Uint8Array, maxDocBytes: number): vo
 }
 
 /** Why an added file cannot be indexed, as the API says it: a PDF over the page limit or a file too large, 413; a scan without a text layer, 415. */
+/**
+ * Whole documents only: the same text, or the same text under another title or source (which differ only by
+ * the header this module writes), is a duplicate (409 with the id it has). A paragraph of another article is
+ * not a copy of it.
+ */
+export function refuseDuplicate(documents: readonly DocumentRecord[], record: Pick<DocumentRecord, 'hash' | 'text'>): void {
+  const body = withoutHeader(record.text);
+  const same = documents.find((d) => d.hash === record.hash || withoutHeader(d.text) === body);
+  if (same) {
+    throw new FootnoteError('duplicate_document', `the same text is already indexed as "${same.docId}"`, {}, {
+      existingId: same.docId,
+    });
+  }
+}
+
 export function unindexable(record: Skipped): FootnoteError {
   // A PDF over the page limit or a file too large: 413; a scan without a text layer: 415.
   const code =

@@ -21,9 +21,10 @@ import {
   defaultId,
   fileFor,
   type NewDocument,
+  refuseDuplicate,
   unindexable,
-  withoutHeader,
 } from './corpus.ts';
+import { readyEngine } from './engine-state.ts';
 import type { Engine } from '../qa/index.ts';
 import { FootnoteError } from '../errors.ts';
 import type { LiveEngine } from './live-engine.ts';
@@ -70,16 +71,7 @@ export class PgCorpus {
         // Read once; again only if a retry gave it another id.
         const added = read?.docId === id ? read : await this.read(id, ext, content);
         read = added;
-        // Whole documents only, as the files store decides (see Corpus.add).
-        const body = withoutHeader(added.text);
-        const same = base.documents.find((d) => d.hash === added.hash || withoutHeader(d.text) === body);
-        if (same) {
-          throw new FootnoteError('duplicate_document',
-            `the same text is already indexed as "${same.docId}"`,
-            {},
-            { existingId: same.docId },
-          );
-        }
+        refuseDuplicate(base.documents, added);
         return { documents: [...base.documents, added].sort(bySource), result: added };
       });
       return {
@@ -132,7 +124,7 @@ export class PgCorpus {
       const current = await currentGeneration(pool);
       if (!current) throw new IndexError('the Postgres store has no index yet', 'run FOOTNOTE_STORE=postgres npm run ingest');
       if (live.state().engine?.index.dir !== `postgres:${current}`) await live.reloadNow();
-      const engine = serving(live);
+      const engine = readyEngine(live.state());
       const base = engine.index;
       const { documents, result } = await change(base);
       try {
@@ -142,7 +134,7 @@ export class PgCorpus {
         throw err;
       }
       await live.reloadNow();
-      return { engine: serving(live), result };
+      return { engine: readyEngine(live.state()), result };
     }
     throw new IndexError(
       `the corpus changed ${ATTEMPTS} times while this change was being written`,
@@ -164,13 +156,6 @@ export class PgCorpus {
       await rm(dir, { recursive: true, force: true });
     }
   }
-}
-
-/** The engine served now, or 503 not_ready with the reason (the database lost, the index not loaded). */
-function serving(live: LiveEngine): Engine {
-  const state = live.state();
-  if (!state.engine) throw new FootnoteError('not_ready', state.message ?? 'the index is not loaded yet');
-  return state.engine;
 }
 
 /**

@@ -6,7 +6,7 @@ import { createEmbedder } from '../../ingest/embedder.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../../ingest/model/paths.ts';
 import { type DevDatabase, startDevDatabase } from '../../store/postgres/dev-db.ts';
 import { currentGeneration, loadGeneration, openStore, publishFromFiles } from '../../store/postgres/store.ts';
-import { freePort, type RunningServer, seedsWorkspace, startServer, type Workspace } from '../../test/helpers.ts';
+import { freePort, type RunningServer, seedsWorkspace, startServer, until, type Workspace } from '../../test/helpers.ts';
 import { Relay } from '../../test/relay.ts';
 import { LiveEngine } from './live-engine.ts';
 import { silentLogger } from '../logger.ts';
@@ -77,16 +77,6 @@ const storage = async () =>
   ).rows[0];
 const errorOf = async (r: Response) => ((await r.json()) as { error: { code: string; existingId?: string } }).error;
 
-/** Resolves once `check` holds, trying again whenever the last try has finished. */
-async function until<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 /** Both servers list exactly `expected` (each has picked up the last write, its own or the other's). */
 const bothServe = (expected: string[]) =>

@@ -9,7 +9,7 @@ import { type DevDatabase, startDevDatabase } from '../../store/postgres/dev-db.
 import { migrate } from '../../store/postgres/migrations.ts';
 import { IndexError } from '../../store/generations.ts';
 import { currentGeneration, loadGeneration, openStore, publishFromFiles } from '../../store/postgres/store.ts';
-import { freePort, type RunningServer, run, seedsWorkspace, startServer, type Workspace } from '../../test/helpers.ts';
+import { freePort, type RunningServer, run, seedsWorkspace, startServer, until, type Workspace } from '../../test/helpers.ts';
 import { Relay } from '../../test/relay.ts';
 import type { AskResult } from '../qa/index.ts';
 
@@ -34,16 +34,6 @@ const serverEnv = () => ({
   LOG_LEVEL: 'warn',
 });
 
-/** Resolves once `check` holds, trying again whenever the last try has finished. */
-async function until<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 beforeAll(async () => {
   db = await startDevDatabase();

@@ -181,13 +181,7 @@ export async function publishGeneration(
       if (rows[0]?.generation !== basedOn) throw new StaleGenerationError(basedOn, rows[0]?.generation ?? null);
     }
     await client.query('UPDATE footnote_generations SET published_at = now() WHERE id = $1', [generation]);
-    await client.query(
-      `INSERT INTO footnote_current (singleton, generation) VALUES (true, $1)
-       ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation`,
-      [generation],
-    );
-    await client.query('SELECT pg_notify($1, $2)', [GENERATION_CHANNEL, generation]);
-    await client.query('COMMIT');
+    await switchTo(client, generation);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     if (err instanceof StaleGenerationError) await dropGeneration(pool, generation);
@@ -289,13 +283,7 @@ export async function publishChange(
         ),
       );
     }
-    await client.query(
-      `INSERT INTO footnote_current (singleton, generation) VALUES (true, $1)
-       ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation`,
-      [generation],
-    );
-    await client.query('SELECT pg_notify($1, $2)', [GENERATION_CHANNEL, generation]);
-    await client.query('COMMIT');
+    await switchTo(client, generation);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;
@@ -311,6 +299,17 @@ export async function publishChange(
  * loading it), including unpublished ones a killed publisher left. Unpublished generations younger than
  * ten minutes are kept: another publisher may be writing them.
  */
+/** Makes `generation` the current one and tells every listening server, committing the caller's transaction. */
+async function switchTo(client: pg.PoolClient, generation: string): Promise<void> {
+  await client.query(
+    `INSERT INTO footnote_current (singleton, generation) VALUES (true, $1)
+     ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation`,
+    [generation],
+  );
+  await client.query('SELECT pg_notify($1, $2)', [GENERATION_CHANNEL, generation]);
+  await client.query('COMMIT');
+}
+
 async function pruneGenerations(pool: pg.Pool): Promise<void> {
   const { rows } = await pool.query<{ id: string }>(
     `SELECT id FROM footnote_generations g
