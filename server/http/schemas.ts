@@ -54,6 +54,12 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
+/** The error responses every engine route documents. */
+export const errorResponses = {
+  400: { description: 'Invalid request', content: { 'application/json': { schema: ErrorSchema } } },
+  503: { description: 'Index not loaded yet', content: { 'application/json': { schema: ErrorSchema } } },
+};
+
 export const HealthSchema = z
   .object({
     status: z.enum(['ok', 'loading', 'error']),

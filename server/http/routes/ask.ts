@@ -11,7 +11,7 @@ import { errorBody, toFootnoteError } from '../errors.ts';
 import { generativeAnswer } from '../generative-stream.ts';
 import { requireApiToken } from '../middleware/api-token.ts';
 import { limitBody } from '../middleware/body-limit.ts';
-import { AskQuerySchema, AskRequestSchema, ErrorSchema } from '../schemas.ts';
+import { AskQuerySchema, AskRequestSchema, ErrorSchema, errorResponses } from '../schemas.ts';
 
 export interface AskOptions {
   state: () => EngineState;
@@ -22,11 +22,6 @@ export interface AskOptions {
   /** Writes answers with a language model, each sentence verified (LLM_BASE_URL); absent: extractive. */
   llm?: GenerativeAnswerer | null;
 }
-
-const errorResponses = {
-  400: { description: 'Invalid request', content: { 'application/json': { schema: ErrorSchema } } },
-  503: { description: 'Index not loaded yet', content: { 'application/json': { schema: ErrorSchema } } },
-};
 
 const askPost = createRoute({
   method: 'post',

@@ -5,7 +5,7 @@ import { boilerplateRanges, datelineOf } from '../../../ingest/clean.ts';
 import { FootnoteError } from '../../errors.ts';
 import { type EngineState, readyEngine } from '../../live/engine-state.ts';
 import { requireApiToken } from '../middleware/api-token.ts';
-import { DocumentIdParamSchema, DocumentListSchema, DocumentSchema, ErrorSchema } from '../schemas.ts';
+import { DocumentIdParamSchema, DocumentListSchema, DocumentSchema, ErrorSchema, errorResponses } from '../schemas.ts';
 
 export interface DocumentReadOptions {
   state: () => EngineState;
@@ -13,11 +13,6 @@ export interface DocumentReadOptions {
   /** The corpus folder (CORPUS_DIR), from which GET /documents/{id}/file serves original PDFs. */
   corpusDir?: string;
 }
-
-const errorResponses = {
-  400: { description: 'Invalid request', content: { 'application/json': { schema: ErrorSchema } } },
-  503: { description: 'Index not loaded yet', content: { 'application/json': { schema: ErrorSchema } } },
-};
 
 const listDocuments = createRoute({
   method: 'get',
