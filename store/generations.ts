@@ -162,8 +162,9 @@ function* vectorChunks(vectors: Float32Array[], dims: number): Generator<Uint8Ar
   }
 }
 
-async function writeDurable(file: string, data: string | Uint8Array): Promise<void> {
-  const fh = await open(file, 'w');
+/** Writes `data` and fsyncs it before returning; `flag` 'wx' refuses to overwrite an existing file. */
+export async function writeDurable(file: string, data: string | Uint8Array, flag: 'w' | 'wx' = 'w'): Promise<void> {
+  const fh = await open(file, flag);
   try {
     await fh.writeFile(data);
     await fh.sync();

@@ -3,7 +3,7 @@ import { mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promis
 import path from 'node:path';
 import { docIdFor, formatBytes, loadFile, type Skipped, sha256 } from '../../ingest/documents.ts';
 import { applyDelta, IncrementalIndex, type IndexChange, type IndexDelta } from '../../ingest/incremental-update.ts';
-import { type LoadedIndex, readManifest, withIndexLock } from '../../store/generations.ts';
+import { type LoadedIndex, readManifest, withIndexLock, writeDurable } from '../../store/generations.ts';
 import { IngestThread } from '../../ingest/ingest-thread.ts';
 import {
   type CorpusSnapshot,
@@ -112,16 +112,6 @@ const exists = (file: string) => stat(file).then(
   () => false,
 );
 
-async function writeDurable(file: string, content: string | Uint8Array): Promise<void> {
-  const fh = await open(file, 'wx');
-  try {
-    await fh.writeFile(content);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Makes renames in `dir` durable (best effort: not every file system lets a directory be synced). */
 async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r').catch(() => null);
@@ -180,7 +170,7 @@ export class Corpus {
       const fileName = `${id}${ext}`;
       const source = `${path.basename(path.resolve(dir))}/${fileName}`;
       const pending = journalFile(dir, 'pending', fileName);
-      await writeDurable(pending, content);
+      await writeDurable(pending, content, 'wx');
       let changed: LoadedIndex | null = null;
       try {
         const record = await loadFile(pending, source, id, { maxBytes: this.opts.maxDocBytes });
