@@ -5,7 +5,7 @@ import { IngestEnvSchema, parseEnv } from '../ingest/config.ts';
 import { createEmbedder } from '../ingest/embedder.ts';
 import { FILES } from '../store/generations.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
-import { ingest } from '../ingest/pipeline.ts';
+import { ingestInThread } from '../ingest/ingest-thread.ts';
 import { since } from './stats.ts';
 
 /**
@@ -18,12 +18,15 @@ export interface IngestRun {
   documents: number;
   embedded: number;
   modelLoadMs: number;
-  /** ingest() from call to return: read, clean, split, embed, build HNSW, write, publish. */
+  /** The CLI's ingest from call to return: read, clean, split, embed, build HNSW, write, publish. */
   totalMs: number;
-  /** ingest() stages, from its progress callbacks: up to the embedding plan, the embedding, the rest. */
-  readSplitMs: number;
-  embedMs: number;
-  indexWriteMs: number;
+  /**
+   * Stages, from its progress callbacks: reading the corpus (and the previous index) up to the plan; splitting,
+   * embedding and the HNSW insertions, which overlap, up to the last document done; the lexical index and writing.
+   */
+  readMs: number;
+  indexMs: number;
+  writeMs: number;
   /** Peak resident set size of the process during ingest, in MB. */
   peakRssMb: number;
   /** The embedder alone on the first `embedOnlyPassages` passage texts of the index, ingest's batch size. */
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
   let planAt = 0;
   let embeddedAt = 0;
   t = performance.now();
-  const summary = await ingest({
+  const summary = await ingestInThread({
     corpusDir,
     indexDir,
     embedder,
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
     onPlan: () => {
       planAt = performance.now();
     },
+    // The last document done: split, embedded and in the graph; what follows is the lexical index and writing.
     onProgress: (done, total) => {
       if (done === total) embeddedAt = performance.now();
     },
@@ -79,9 +83,9 @@ async function main(): Promise<void> {
     embedded: summary.embedded,
     modelLoadMs,
     totalMs: end - t,
-    readSplitMs: planAt - t,
-    embedMs: embeddedAt - planAt,
-    indexWriteMs: end - embeddedAt,
+    readMs: planAt - t,
+    indexMs: embeddedAt - planAt,
+    writeMs: end - embeddedAt,
     peakRssMb,
     embedOnlyMs,
     embedOnlyPassages: texts.length,

@@ -115,7 +115,7 @@ async function benchIngest(corpusDir: string, indexDir: string, settings: Settin
     results.push({
       ...r,
       passagesPerSec: r.passages / (r.totalMs / 1000),
-      embedPassagesPerSec: r.embedded / (r.embedMs / 1000),
+      indexPassagesPerSec: r.embedded / (r.indexMs / 1000),
       embedOnlyPassagesPerSec: r.embedOnlyPassages / (r.embedOnlyMs / 1000),
     });
   }

@@ -1,15 +1,16 @@
 /**
  * Worker-thread entry of `IngestThread`: runs `ingestLocked` (splitting every document into passages,
  * loading the previous index for its vectors, building the HNSW graph, checksumming and writing the index)
- * or an incremental add or delete (`IncrementalIndex`) off the caller's event loop. Embedding is asked of the caller's thread: onnxruntime-node must not run
- * in two threads of one process at once. The caller holds the index lock for each job.
+ * or an incremental add or delete (`IncrementalIndex`) off the caller's event loop. Embedding is asked of the
+ * caller's thread (onnxruntime-node must not run in two threads of one process at once), which is also what
+ * lets the two overlap. The caller holds the index lock for each job.
  */
 import { parentPort } from 'node:worker_threads';
 import type { Embedder } from './embedder.ts';
-import type { FromWorker, IngestJob, ToWorker } from './ingest-thread.ts';
+import type { FromWorker, IngestJob, ProgressEvent, ReadOptions, ToWorker } from './ingest-thread.ts';
 import { IncrementalIndex } from './incremental-update.ts';
 import { IndexError } from '../store/generations.ts';
-import { ingestLocked } from './pipeline.ts';
+import { type IngestOptions, type IngestSummary, ingestLocked, readCorpus } from './pipeline.ts';
 
 const port = parentPort;
 if (!port) throw new Error('ingest-thread-worker.ts runs only as a worker thread');
@@ -35,20 +36,39 @@ function remoteEmbedder(job: IngestJob): Embedder {
   };
 }
 
+/** The CLI's ingest: reads the corpus here (no copy of every text crosses threads), reports progress back. */
+async function readAndIngest(job: IngestJob, where: IngestOptions, read: ReadOptions): Promise<IngestSummary> {
+  const event = (e: ProgressEvent) => port?.postMessage({ type: 'event', job: job.id, event: e } satisfies FromWorker);
+  const t0 = performance.now();
+  const corpus = await readCorpus(job.corpusDir, job.maxBytes, (file, done, total) =>
+    event({ kind: 'pdfPage', file, done, total }),
+  );
+  return ingestLocked(
+    {
+      ...where,
+      ...read,
+      onPlan: ({ fullRebuildReason }) => event({ kind: 'plan', fullRebuildReason }),
+      onProgress: (done, total) => event({ kind: 'progress', done, total }),
+    },
+    corpus,
+    t0,
+  );
+}
+
 async function runJob(job: IngestJob): Promise<void> {
   let reply: FromWorker;
   try {
     const embedder = remoteEmbedder(job);
     const { work } = job;
+    const where = { corpusDir: job.corpusDir, indexDir: job.indexDir, maxBytes: job.maxBytes, embedder };
     const result =
       'prepare' in work
         ? await incremental.prepare(job.indexDir)
         : 'change' in work
         ? await incremental.apply(job.indexDir, work.change, embedder)
-        : await ingestLocked(
-            { corpusDir: job.corpusDir, indexDir: job.indexDir, maxBytes: job.maxBytes, embedder },
-            work.corpus,
-          );
+        : 'read' in work
+        ? await readAndIngest(job, where, work.read)
+        : await ingestLocked(where, work.corpus);
     reply = { type: 'done', job: job.id, ok: true, result };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));

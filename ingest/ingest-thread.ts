@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { Embedder } from './embedder.ts';
 import type { IndexChange, IndexDelta } from './incremental-update.ts';
-import { IndexError } from '../store/generations.ts';
-import { type CorpusSnapshot, EmptyCorpusError, type IngestSummary } from './pipeline.ts';
+import { IndexError, withIndexLock } from '../store/generations.ts';
+import { type CorpusSnapshot, EmptyCorpusError, type IngestOptions, type IngestSummary } from './pipeline.ts';
 
 export interface IngestJob {
   id: number;
@@ -11,9 +11,23 @@ export interface IngestJob {
   maxBytes: number;
   modelId: string;
   dimensions: number;
-  /** Index this whole corpus, apply one change to the published index (`IncrementalIndex`), or read it. */
-  work: { corpus: CorpusSnapshot } | { change: IndexChange } | { prepare: true };
+  /**
+   * Index this whole corpus, read the corpus folder and index it (the CLI), apply one change to the published
+   * index (`IncrementalIndex`), or read that index.
+   */
+  work: { corpus: CorpusSnapshot } | { read: ReadOptions } | { change: IndexChange } | { prepare: true };
 }
+
+/** The options of an ingest that can cross to the thread (not the embedder or the callbacks). */
+export type ReadOptions = Pick<IngestOptions, 'full' | 'chunking' | 'hnsw' | 'batchSize'>;
+
+/** The callbacks of `IngestOptions`, called on the caller's thread. */
+export type IngestEvents = Pick<IngestOptions, 'onProgress' | 'onPdfPage' | 'onPlan'>;
+
+export type ProgressEvent =
+  | { kind: 'progress'; done: number; total: number }
+  | { kind: 'pdfPage'; file: string; done: number; total: number }
+  | { kind: 'plan'; fullRebuildReason: string | null };
 
 /** A job's outcome: a full ingest's summary, or an incremental change's delta (null: it can't be one). */
 export type JobResult = IngestSummary | IndexDelta | null;
@@ -29,6 +43,7 @@ export type ToWorker =
 /** Messages from the worker: texts to embed, or a job's outcome. */
 export type FromWorker =
   | { type: 'embed'; job: number; request: number; texts: string[] }
+  | { type: 'event'; job: number; event: ProgressEvent }
   | { type: 'done'; job: number; ok: true; result: JobResult }
   | { type: 'done'; job: number; ok: false; error: Failure };
 
@@ -41,6 +56,7 @@ function revive(e: Failure): Error {
 
 interface Running {
   embedder: Embedder;
+  events: IngestEvents;
   resolve: (r: JobResult) => void;
   reject: (e: Error) => void;
 }
@@ -57,6 +73,20 @@ export class IngestThread {
   private worker: Worker | null = null;
   private readonly jobs = new Map<number, Running>();
   private nextId = 0;
+  /** Embedding requests run one after the other, in the order asked. */
+  private embedding: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Reads the corpus folder and indexes it in the thread (the CLI's ingest): splitting, the HNSW graph and
+   * writing run there while `embedder` embeds on this thread, so the two overlap. Hold the index lock.
+   */
+  ingest(opts: IngestOptions): Promise<IngestSummary> {
+    const { embedder, onProgress, onPdfPage, onPlan, full, chunking, hnsw, batchSize } = opts;
+    const read: ReadOptions = { full, chunking, hnsw, batchSize };
+    for (const k of Object.keys(read) as (keyof ReadOptions)[]) if (read[k] === undefined) delete read[k];
+    const where = { corpusDir: opts.corpusDir, indexDir: opts.indexDir, maxBytes: opts.maxBytes };
+    return this.post({ ...where, work: { read } }, embedder, { onProgress, onPdfPage, onPlan }) as Promise<IngestSummary>;
+  }
 
   run(job: Omit<IngestJob, 'id' | 'modelId' | 'dimensions' | 'work'> & { corpus: CorpusSnapshot }, embedder: Embedder): Promise<IngestSummary> {
     const { corpus, ...where } = job;
@@ -82,11 +112,15 @@ export class IngestThread {
     await this.post({ corpusDir: '', indexDir, maxBytes: 0, work: { prepare: true } }, idle);
   }
 
-  private post(job: Omit<IngestJob, 'id' | 'modelId' | 'dimensions'>, embedder: Embedder): Promise<JobResult> {
+  private post(
+    job: Omit<IngestJob, 'id' | 'modelId' | 'dimensions'>,
+    embedder: Embedder,
+    events: IngestEvents = {},
+  ): Promise<JobResult> {
     const worker = this.start();
     const id = this.nextId++;
     return new Promise<JobResult>((resolve, reject) => {
-      this.jobs.set(id, { embedder, resolve, reject });
+      this.jobs.set(id, { embedder, events, resolve, reject });
       worker.ref();
       const full: IngestJob = { ...job, id, modelId: embedder.id, dimensions: embedder.dimensions };
       worker.postMessage({ type: 'job', job: full } satisfies ToWorker);
@@ -107,8 +141,17 @@ export class IngestThread {
     worker.on('message', (msg: FromWorker) => {
       const job = this.jobs.get(msg.job);
       if (!job) return;
+      if (msg.type === 'event') {
+        const e = msg.event;
+        if (e.kind === 'progress') job.events.onProgress?.(e.done, e.total);
+        else if (e.kind === 'pdfPage') job.events.onPdfPage?.(e.file, e.done, e.total);
+        else job.events.onPlan?.({ fullRebuildReason: e.fullRebuildReason });
+        return;
+      }
       if (msg.type === 'embed') {
-        job.embedder.embed(msg.texts).then(
+        const embedded = this.embedding.then(() => job.embedder.embed(msg.texts));
+        this.embedding = embedded.catch(() => {});
+        embedded.then(
           (vectors) => worker.postMessage({ type: 'embedded', request: msg.request, ok: true, vectors } satisfies ToWorker),
           (err: unknown) =>
             worker.postMessage({
@@ -135,4 +178,9 @@ export class IngestThread {
     this.worker = worker;
     return worker;
   }
+}
+
+/** `ingest` as the CLI runs it: under the index lock, the CPU-heavy part on a worker thread (see `IngestThread.ingest`). */
+export async function ingestInThread(opts: IngestOptions, thread = new IngestThread()): Promise<IngestSummary> {
+  return withIndexLock(opts.indexDir, () => thread.ingest(opts));
 }

@@ -73,8 +73,8 @@ describe('npm run ingest', () => {
   });
 
   it.each([
-    ['during embedding', /embedding [1-9]\d*\/\d+/],
-    ['during the index write', /embedding (\d+)\/\1 passages/],
+    ['during splitting and embedding', /indexed [1-9]\d*\/\d+ documents/],
+    ['during the index write', /indexed (\d+)\/\1 documents/],
   ])(
     'a SIGKILL %s leaves the previous index loadable, a server on it answering; the next ingest completes',
     async (_, when) => {

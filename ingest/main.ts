@@ -6,7 +6,8 @@ import { ConfigError, IngestEnvSchema, parseEnv } from './config.ts';
 import { createEmbedder, DEFAULT_MODEL_ID, type Embedder } from './embedder.ts';
 import { IndexError } from '../store/generations.ts';
 import { buildModel } from './model/build-model.ts';
-import { EmptyCorpusError, type IngestSummary, ingest } from './pipeline.ts';
+import { EmptyCorpusError, type IngestSummary } from './pipeline.ts';
+import { ingestInThread, IngestThread } from './ingest-thread.ts';
 import { StoreEnvSchema } from '../store/postgres/config.ts';
 import { openStore, publishFromFiles, redact } from '../store/postgres/store.ts';
 import { watchFolder } from './watch.ts';
@@ -21,7 +22,7 @@ function progressReporter(): { onProgress: (done: number, total: number) => void
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: 'embedding [{bar}] {percentage}% {value}/{total} passages, eta {eta}s',
+        format: 'indexing [{bar}] {percentage}% {value}/{total} documents, eta {eta_formatted}',
         stream: process.stderr,
       },
       cliProgress.Presets.shades_classic,
@@ -43,7 +44,7 @@ function progressReporter(): { onProgress: (done: number, total: number) => void
     onProgress: (done, total) => {
       if (total === 0) return;
       const decile = Math.floor((done / total) * 10);
-      if (decile !== lastDecile) console.error(`embedding ${done}/${total} passages`);
+      if (decile !== lastDecile) console.error(`indexed ${done}/${total} documents`);
       lastDecile = decile;
     },
     stop: () => {},
@@ -91,10 +92,12 @@ async function main(): Promise<number> {
   const store = parseEnv(StoreEnvSchema);
   // FOOTNOTE_STORE=postgres: the files index is still written (the embedding cache), then published to the database.
   const pool = store.FOOTNOTE_STORE === 'postgres' ? await openStore(store.DATABASE_URL) : null;
+  // Splitting, the HNSW graph and writing run on this thread's worker while this one embeds: the two overlap.
+  const thread = new IngestThread();
   const once = async (full: boolean) => {
     const progress = progressReporter();
     try {
-      const summary = await ingest({
+      const summary = await ingestInThread({
         corpusDir,
         indexDir,
         embedder,
@@ -110,7 +113,7 @@ async function main(): Promise<number> {
             console.error(`full rebuild: ${p.fullRebuildReason}`);
           }
         },
-      });
+      }, thread);
       progress.stop();
       console.log(formatSummary(summary));
       if (pool) {

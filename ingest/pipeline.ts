@@ -1,8 +1,8 @@
 import { loadCorpus, type Skipped } from './documents.ts';
 import type { Embedder } from './embedder.ts';
 import {
-  buildHnsw,
   DEFAULT_HNSW,
+  hnswBuilder,
   loadIndex,
   readManifest,
   withIndexLock,
@@ -21,11 +21,15 @@ export interface IngestOptions {
   /** Re-embed everything even if the previous index could be reused. */
   full?: boolean;
   batchSize?: number;
+  /**
+   * Documents done (split, embedded and in the HNSW graph) out of all: splitting and embedding overlap, so
+   * the number of passages to embed is known only at the end, the number of documents from the start.
+   */
   onProgress?: (done: number, total: number) => void;
   /** Progress through the pages of each PDF read (a long one takes a while). */
   onPdfPage?: (file: string, done: number, total: number) => void;
-  /** Called when embedding is about to start; lets a CLI show why a rebuild is full. */
-  onPlan?: (plan: { toEmbed: number; reused: number; fullRebuildReason: string | null }) => void;
+  /** Called when splitting and embedding are about to start; lets a CLI show why a rebuild is full. */
+  onPlan?: (plan: { fullRebuildReason: string | null }) => void;
 }
 
 export interface IngestSummary {
@@ -41,6 +45,9 @@ export interface IngestSummary {
   seconds: number;
   generation: string;
 }
+
+/** Embedding calls out at once: enough to keep an embedder on another thread busy while this one splits. */
+const MAX_BATCHES_IN_FLIGHT = 4;
 
 export class EmptyCorpusError extends Error {
   override name = 'EmptyCorpusError';
@@ -131,8 +138,6 @@ export async function ingestLocked(
       `no documents to index in ${opts.corpusDir} (${skipped.length} file(s) skipped); add .txt, .md, .html, .pdf or .docx files`,
     );
   }
-  const passages: Passage[] = documents.flatMap((d) => toPassages(d, chunking));
-
   const prevManifest = await readManifest(opts.indexDir);
   const reason = opts.full
     ? 'full rebuild requested'
@@ -145,27 +150,66 @@ export async function ingestLocked(
     });
   }
   const prevHashes = new Set(cache.keys());
-  const missing = [...new Set(passages.map((p) => p.hash).filter((h) => !cache.has(h)))];
-  const textByHash = new Map(passages.map((p) => [p.hash, p.text]));
-  opts.onPlan?.({
-    toEmbed: missing.length,
-    reused: passages.length - missing.length,
-    fullRebuildReason: reason,
-  });
+  opts.onPlan?.({ fullRebuildReason: reason });
 
-  const batch = opts.batchSize ?? 256;
-  opts.onProgress?.(0, missing.length);
-  for (let i = 0; i < missing.length; i += batch) {
-    const hashes = missing.slice(i, i + batch);
-    const vectors = await opts.embedder.embed(hashes.map((h) => textByHash.get(h) as string));
-    hashes.forEach((h, j) => {
-      cache.set(h, vectors[j] as Float32Array);
+  // Splitting, embedding and the HNSW insertions overlap: when the embedder runs on another thread (the CLI
+  // runs this in a worker and embeds on its main thread), this thread splits the next documents and inserts
+  // the vectors that came back meanwhile, so the two cores work at once. Passages enter the graph in
+  // document order (label = position), as soon as they and every passage before them have a vector.
+  const passages: Passage[] = [];
+  const docEnds: number[] = [];
+  const graph = hnswBuilder(opts.embedder.dimensions, hnswParams, documents.length * 4);
+  let inGraph = 0;
+  let docsDone = 0;
+  const insertReady = () => {
+    for (let v = cache.get(passages[inGraph]?.hash as string); v; v = cache.get(passages[inGraph]?.hash as string)) {
+      graph.add(v);
+      inGraph++;
+    }
+    const before = docsDone;
+    while (docsDone < docEnds.length && (docEnds[docsDone] as number) <= inGraph) docsDone++;
+    if (docsDone > before) opts.onProgress?.(docsDone, documents.length);
+  };
+  const queued = new Set<string>();
+  let batch: Passage[] = [];
+  let embedded = 0;
+  const inFlight: Promise<void>[] = [];
+  const send = async () => {
+    const texts = batch.map((p) => p.text);
+    const hashes = batch.map((p) => p.hash);
+    batch = [];
+    const done = opts.embedder.embed(texts).then((vectors) => {
+      hashes.forEach((h, j) => {
+        cache.set(h, vectors[j] as Float32Array);
+      });
+      embedded += hashes.length;
+      insertReady();
     });
-    opts.onProgress?.(Math.min(i + batch, missing.length), missing.length);
+    // Awaited below in order; marked handled now so a later batch failing first is not an unhandled rejection.
+    done.catch(() => {});
+    inFlight.push(done);
+    // A few batches ahead of the embedder, never the whole corpus: texts wait in memory only that long.
+    if (inFlight.length >= MAX_BATCHES_IN_FLIGHT) await inFlight.shift();
+  };
+  const batchSize = opts.batchSize ?? 256;
+  opts.onProgress?.(0, documents.length);
+  for (const d of documents) {
+    for (const p of toPassages(d, chunking)) {
+      passages.push(p);
+      if (cache.has(p.hash) || queued.has(p.hash)) continue;
+      queued.add(p.hash);
+      batch.push(p);
+    }
+    docEnds.push(passages.length);
+    if (batch.length >= batchSize) await send();
+    else insertReady();
   }
+  if (batch.length) await send();
+  for (const done of inFlight.splice(0)) await done;
+  insertReady();
 
   const vectors = passages.map((p) => cache.get(p.hash) as Float32Array);
-  const hnsw = buildHnsw(vectors, opts.embedder.dimensions, hnswParams);
+  const hnsw = graph.finish();
   const perDoc = new Map<string, number>();
   for (const p of passages) perDoc.set(p.docId, (perDoc.get(p.docId) ?? 0) + 1);
   const manifest: Manifest = {
@@ -193,7 +237,7 @@ export async function ingestLocked(
     added: passages.length - unchanged,
     removed: [...prevHashes].filter((h) => !currentHashes.has(h)).length,
     unchanged,
-    embedded: missing.length,
+    embedded,
     fullRebuildReason: reason,
     seconds: (performance.now() - t0) / 1000,
     generation,

@@ -105,20 +105,31 @@ function generationsDir(indexDir: string): string {
   return `${path.resolve(indexDir)}.generations`;
 }
 
-/** Builds the HNSW graph over `vectors` (label = passage position). Deterministic for a given input. */
-export function buildHnsw(vectors: Float32Array[], dims: number, params: HnswParams): HnswIndex {
+/**
+ * Builds an HNSW graph one passage at a time (label = position), growing its capacity as it goes, so ingest
+ * can insert each batch as soon as it is embedded. The same insertions in the same order give the same graph
+ * (and, trimmed to size by `finish`, the same file) whatever the capacity along the way.
+ */
+export function hnswBuilder(dims: number, params: HnswParams, expected = 1024) {
   const index = new HierarchicalNSW(params.space, dims);
   index.initIndex({
-    maxElements: Math.max(1, vectors.length),
+    maxElements: Math.max(1, expected),
     m: params.m,
     efConstruction: params.efConstruction,
     randomSeed: 42,
   });
-  vectors.forEach((v, i) => {
-    index.addPoint(Array.from(v), i);
-  });
-  index.setEf(params.efSearch);
-  return index;
+  let count = 0;
+  return {
+    add(vector: Float32Array): void {
+      if (count === index.getMaxElements()) index.resizeIndex(count * 2);
+      index.addPoint(Array.from(vector), count++);
+    },
+    finish(): HnswIndex {
+      index.resizeIndex(Math.max(1, count));
+      index.setEf(params.efSearch);
+      return index;
+    },
+  };
 }
 
 /** Size and sha256 of a file, read in chunks (hnsw.bin at 1M passages is most of a GB). */

@@ -22,9 +22,9 @@ vi.mock('../../store/generations.ts', async (importOriginal) => {
   const mod = await importOriginal<typeof import('../../store/generations.ts')>();
   return {
     ...mod,
-    buildHnsw: (...args: Parameters<typeof mod.buildHnsw>) => {
+    hnswBuilder: (...args: Parameters<typeof mod.hnswBuilder>) => {
       onLoop.hnsw++;
-      return mod.buildHnsw(...args);
+      return mod.hnswBuilder(...args);
     },
     writeIndex: (...args: Parameters<typeof mod.writeIndex>) => {
       onLoop.written++;
