@@ -37,6 +37,7 @@ function remoteEmbedder(job: IngestJob): Embedder {
 
 async function runJob(job: IngestJob): Promise<void> {
   let reply: FromWorker;
+  const transfer: ArrayBuffer[] = [];
   try {
     const embedder = remoteEmbedder(job);
     const { work } = job;
@@ -50,6 +51,8 @@ async function runJob(job: IngestJob): Promise<void> {
             work.corpus,
           );
     reply = { type: 'done', job: job.id, ok: true, result };
+    // An incremental change's BM25 index (tens of MB at 100k passages) is moved to the caller, not copied.
+    if (result && 'lexical' in result) transfer.push(result.lexical.buffer);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     reply = {
@@ -59,7 +62,7 @@ async function runJob(job: IngestJob): Promise<void> {
       error: { name: e.name, message: e.message, ...(err instanceof IndexError ? { hint: err.hint } : {}) },
     };
   }
-  port?.postMessage(reply);
+  port?.postMessage(reply, transfer);
 }
 
 port.on('message', (msg: ToWorker) => {
