@@ -6,7 +6,9 @@ import { loadEngine, Retriever } from '../../server/qa/index.ts';
 import {
   buildLexical,
   decodeLexical,
+  decodeLexicalYielding,
   encodeLexical,
+  lexicalBytes,
   lexicalTexts,
   persistedInitialisms,
   persistedLexical,
@@ -35,6 +37,10 @@ describe('the persisted lexical index', () => {
     sameIndex(reference, buildLexical(texts));
     const bytes = Buffer.concat(encodeLexical(reference, initialismsOf(index.documents)));
     sameIndex(reference, decodeLexical(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+    // As the ingest worker sends it to the serving thread: a buffer of its own (to transfer), read in slices.
+    const sent = lexicalBytes(reference);
+    expect(sent.byteLength).toBe(sent.buffer.byteLength);
+    sameIndex(reference, await decodeLexicalYielding(sent));
     // Loaded straight from the generation, registered for the Retriever.
     expect(index.manifest.lexical).toEqual({ file: FILES.lexical, tokenizer: tokenizerVersion() });
     expect(index.manifest.files?.[FILES.lexical]?.bytes).toBe(bytes.byteLength);
