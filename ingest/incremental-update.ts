@@ -214,6 +214,7 @@ export async function applyDelta(index: LoadedIndex, delta: IndexDelta): Promise
   const rows: IndexRows = { ...index, labels: index.labels ?? identityLabels(index.passages.length) };
   const applied = applyChange(rows, delta.change, index.hnsw);
   if (!applied || !same(applied.site, delta.site)) throw new Error('the served index is not the one the writer changed');
+  // Requests waiting since the row splices and graph changes above go first.
   await nextTurn();
   const lexical = await decodeLexicalYielding(delta.lexical);
   if (lexical.count !== applied.rows.passages.length) throw new Error('the writer’s BM25 index has other passages');
