@@ -216,7 +216,7 @@ export async function applyDelta(index: LoadedIndex, delta: IndexDelta): Promise
   if (!applied || !same(applied.site, delta.site)) throw new Error('the served index is not the one the writer changed');
   // Requests waiting since the row splices and graph changes above go first.
   await nextTurn();
-  const lexical = await decodeLexicalYielding(delta.lexical);
+  const lexical = await decodeLexicalYielding(delta.lexical, index.lexical?.postings.keys());
   if (lexical.count !== applied.rows.passages.length) throw new Error('the writer’s BM25 index has other passages');
   const initialisms = new Map(known);
   for (const [initials, stems] of delta.initialisms) {

@@ -256,10 +256,12 @@ export function lexicalBytes(index: Bm25Index): Uint8Array<ArrayBuffer> {
 
 /**
  * `decodeLexical` letting the event loop run while it fills the term map (tens of thousands of terms at
- * 100k passages, too long to block a serving thread).
+ * 100k passages, too long to block a serving thread). Terms also in `known` (in the same order, as in the
+ * index this one was spliced from) are those strings rather than new ones: fewer young objects for the
+ * garbage collector to copy.
  */
-export async function decodeLexicalYielding(bytes: Uint8Array): Promise<Bm25Index> {
-  const steps = decode(bytes);
+export async function decodeLexicalYielding(bytes: Uint8Array, known: Iterable<string> = []): Promise<Bm25Index> {
+  const steps = decode(bytes, known);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value.index;
@@ -267,7 +269,10 @@ export async function decodeLexicalYielding(bytes: Uint8Array): Promise<Bm25Inde
   }
 }
 
-function* decode(bytes: Uint8Array): Generator<void, { index: Bm25Index; initialisms: Map<string, string[]> }> {
+function* decode(
+  bytes: Uint8Array,
+  known: Iterable<string> = [],
+): Generator<void, { index: Bm25Index; initialisms: Map<string, string[]> }> {
   if (os.endianness() !== 'LE') throw new Error('lexical.bin is little-endian');
   let buf = bytes;
   if (buf.byteOffset % 8 !== 0) buf = new Uint8Array(buf);
@@ -292,13 +297,32 @@ function* decode(bytes: Uint8Array): Generator<void, { index: Bm25Index; initial
   if (at + (termBytes as number) > buf.byteLength) fail('truncated terms');
   if ((offsets[nTerms as number] as number) * 2 !== nPostings) fail('postings do not match their offsets');
   const text = Buffer.from(buf.buffer, buf.byteOffset + at, termBytes as number).toString('utf8');
-  const vocabulary = nTerms ? text.split('\n') : [];
+  const vocabulary = nTerms ? termsOf(text, known) : [];
   if (vocabulary.length !== nTerms) fail('term count does not match');
   at += pad8(termBytes as number);
   if (at + (initialismBytes as number) > buf.byteLength) fail('truncated initialisms');
   const json = Buffer.from(buf.buffer, buf.byteOffset + at, initialismBytes as number).toString('utf8');
   const initialisms = new Map(JSON.parse(json) as Array<[string, string[]]>);
   return { index: yield* assemble(vocabulary, offsets, postings, lengths, norms), initialisms };
+}
+
+/**
+ * `text.split('\n')`, taking the strings of `known` where the text has them in that order (a spliced index
+ * keeps its terms' order, dropping some and adding new ones at the end).
+ */
+function termsOf(text: string, known: Iterable<string>): string[] {
+  const out: string[] = [];
+  let at = 0;
+  for (const term of known) {
+    const end = at + term.length;
+    if (at > text.length) break;
+    if (text.startsWith(term, at) && (end === text.length || text.charCodeAt(end) === 10)) {
+      out.push(term);
+      at = end + 1;
+    }
+  }
+  if (at <= text.length) out.push(...text.slice(at).split('\n'));
+  return out;
 }
 
 /**
