@@ -72,9 +72,14 @@ export function sha256(text: string | Uint8Array): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** A name that the steps of `docIdFor` leave as it is. */
+const PLAIN_ID = /^[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?$/;
+
 /** A stable, URL-safe id from the file name: `seeds/004_ec9c.txt` → `004_ec9c`. */
 export function docIdFor(fileName: string): string {
   const base = path.basename(fileName, path.extname(fileName));
+  // Most names are ids already: the Unicode folding below is most of the time of listing a large corpus.
+  if (PLAIN_ID.test(base)) return base;
   const id = base
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')

@@ -57,6 +57,7 @@ async function readAndIngest(job: IngestJob, where: IngestOptions, read: ReadOpt
 
 async function runJob(job: IngestJob): Promise<void> {
   let reply: FromWorker;
+  const transfer: ArrayBuffer[] = [];
   try {
     const embedder = remoteEmbedder(job);
     const { work } = job;
@@ -70,6 +71,8 @@ async function runJob(job: IngestJob): Promise<void> {
         ? await readAndIngest(job, where, work.read)
         : await ingestLocked(where, work.corpus);
     reply = { type: 'done', job: job.id, ok: true, result };
+    // An incremental change's BM25 index (tens of MB at 100k passages) is moved to the caller, not copied.
+    if (result && 'lexical' in result) transfer.push(result.lexical.buffer);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     reply = {
@@ -79,7 +82,7 @@ async function runJob(job: IngestJob): Promise<void> {
       error: { name: e.name, message: e.message, ...(err instanceof IndexError ? { hint: err.hint } : {}) },
     };
   }
-  port?.postMessage(reply);
+  port?.postMessage(reply, transfer);
 }
 
 port.on('message', (msg: ToWorker) => {

@@ -128,36 +128,12 @@ export function identityLabels(n: number): Uint32Array {
   return labels;
 }
 
-/** Terms rewritten between two yields of `spliceSteps`: a few milliseconds' work at 100k passages. */
-const TERMS_PER_STEP = 1000;
-
 /**
  * The BM25 index with the change at `site` applied: its passages cut out, the added ones inserted (later
  * passages' positions shift), as `buildLexical` would build it over the new passage list: the same postings
  * per term, lengths, document frequencies and norms. A term left without passages leaves the vocabulary.
  */
 export function spliceLexical(index: Bm25Index, site: ChangeSite): Bm25Index {
-  const steps = spliceSteps(index, site);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
-}
-
-/**
- * `spliceLexical` a slice at a time, letting the event loop run in between: on a serving thread it is
- * about 0.1–0.2 s of work at 100k passages (every posting after the change moves), too long to block.
- */
-export async function spliceLexicalYielding(index: Bm25Index, site: ChangeSite): Promise<Bm25Index> {
-  const steps = spliceSteps(index, site);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-function* spliceSteps(index: Bm25Index, site: ChangeSite): Generator<void, Bm25Index> {
   const { passage: at, removed: remove, texts } = site;
   const shift = texts.length - remove;
   const lengths = new Uint32Array(index.count + shift);
@@ -205,11 +181,7 @@ function* spliceSteps(index: Bm25Index, site: ChangeSite): Generator<void, Bm25I
     vocabulary.push(term);
     ends.push(w / 2);
   };
-  let done = 0;
-  for (const [term, list] of index.postings) {
-    put(term, list, inserted.get(term));
-    if (++done % TERMS_PER_STEP === 0) yield;
-  }
+  for (const [term, list] of index.postings) put(term, list, inserted.get(term));
   for (const [term, extra] of inserted) if (!index.postings.has(term)) put(term, undefined, extra);
   return lexicalIndex(vocabulary, Uint32Array.from(ends), flat.subarray(0, w), lengths);
 }

@@ -70,7 +70,7 @@ export class Retriever {
     // speech whose text never names its speaker.
     // The index persisted at ingest when the loaded generation has one for this tokenizer, else rebuilt.
     this.bm25 = persistedLexical(passages) ?? buildBm25([...lexicalTexts(passages, documents.values())]);
-    this.vocabulary = new Vocabulary(new Set(this.bm25.postings.keys()));
+    this.vocabulary = new Vocabulary(this.bm25.postings);
     this.initialisms = persistedInitialisms(passages) ?? initialismsOf(documents.values());
   }
 

@@ -64,8 +64,9 @@ export class Vocabulary {
   /** Lookups repeat across questions; each costs hundreds of edit distances. */
   private readonly memo = new Map<string, string[]>();
 
-  constructor(private readonly terms: Set<string>) {
-    for (const t of terms) {
+  /** `terms`: a set of them, or a map keyed by them (BM25's postings, without copying its keys). */
+  constructor(private readonly terms: ReadonlySet<string> | ReadonlyMap<string, unknown>) {
+    for (const t of terms.keys()) {
       if (t.length < 6) continue;
       const key = t[0] as string;
       let list = this.byInitial.get(key);

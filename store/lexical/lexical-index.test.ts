@@ -6,7 +6,9 @@ import { loadEngine, Retriever } from '../../server/qa/index.ts';
 import {
   buildLexical,
   decodeLexical,
+  decodeLexicalYielding,
   encodeLexical,
+  lexicalBytes,
   lexicalTexts,
   persistedInitialisms,
   persistedLexical,
@@ -35,6 +37,13 @@ describe('the persisted lexical index', () => {
     sameIndex(reference, buildLexical(texts));
     const bytes = Buffer.concat(encodeLexical(reference, initialismsOf(index.documents)));
     sameIndex(reference, decodeLexical(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+    // As the ingest worker sends it to the serving thread: a buffer of its own (to transfer), read in slices.
+    const sent = lexicalBytes(reference);
+    expect(sent.byteLength).toBe(sent.buffer.byteLength);
+    sameIndex(reference, await decodeLexicalYielding(sent));
+    // Given the terms of the index it was spliced from: some since gone, the last two new.
+    const before = [...reference.postings.keys()].slice(0, -2).flatMap((t, i) => (i % 5 ? [t] : [`gone${i}`, t]));
+    sameIndex(reference, await decodeLexicalYielding(sent, before));
     // Loaded straight from the generation, registered for the Retriever.
     expect(index.manifest.lexical).toEqual({ file: FILES.lexical, tokenizer: tokenizerVersion() });
     expect(index.manifest.files?.[FILES.lexical]?.bytes).toBe(bytes.byteLength);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DocumentRecord, Passage } from '../format.ts';
 import { BM25_B, BM25_K1, type Bm25Index } from './bm25.ts';
 import { documentContext } from './document-context.ts';
@@ -125,25 +126,37 @@ export function buildLexical(texts: Iterable<string>): Bm25Index {
       flat[at + 1] = pairTfs.data[j] as number;
     }
   }
-  return assemble(vocabulary, offsets, flat, lengths, null);
+  return complete(assemble(vocabulary, offsets, flat, lengths, null));
 }
 
 /** The index over these postings (pairs `offsets[i]..offsets[i+1]` of `flat` are term i's), norms computed. */
 export function lexicalIndex(vocabulary: string[], offsets: Uint32Array, flat: Uint32Array, lengths: Uint32Array): Bm25Index {
-  return assemble(vocabulary, offsets, flat, lengths, null);
+  return complete(assemble(vocabulary, offsets, flat, lengths, null));
 }
 
-function assemble(
+/** Terms put in the term map between two yields of `assemble`: about a millisecond's work. */
+const TERMS_PER_STEP = 2000;
+
+/** Runs the steps of `steps` to its end without yielding. */
+function complete<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+function* assemble(
   vocabulary: string[],
   offsets: Uint32Array,
   flat: Uint32Array,
   lengths: Uint32Array,
   persistedNorms: Float64Array | null,
-): Bm25Index {
+): Generator<void, Bm25Index> {
   const postings = new Map<string, Uint32Array>();
-  vocabulary.forEach((t, i) => {
-    postings.set(t, flat.subarray(2 * (offsets[i] as number), 2 * (offsets[i + 1] as number)));
-  });
+  for (let i = 0; i < vocabulary.length; i++) {
+    postings.set(vocabulary[i] as string, flat.subarray(2 * (offsets[i] as number), 2 * (offsets[i + 1] as number)));
+    if ((i + 1) % TERMS_PER_STEP === 0) yield;
+  }
   const count = lengths.length;
   let total = 0;
   for (let i = 0; i < count; i++) total += lengths[i] as number;
@@ -215,7 +228,7 @@ export function encodeLexical(index: Bm25Index, initialisms: Map<string, string[
  * buffer is not 8-byte aligned). Throws on anything malformed.
  */
 export function decodeLexical(bytes: Uint8Array): Bm25Index {
-  return decode(bytes).index;
+  return complete(decode(bytes)).index;
 }
 
 /** The index and the corpus's initialisms, as persisted in lexical.bin. */
@@ -223,10 +236,43 @@ export function decodeLexicalFile(bytes: Uint8Array): {
   index: Bm25Index;
   initialisms: Map<string, string[]>;
 } {
-  return decode(bytes);
+  return complete(decode(bytes));
 }
 
-function decode(bytes: Uint8Array): { index: Bm25Index; initialisms: Map<string, string[]> } {
+/**
+ * The lexical.bin bytes of `index` (without initialisms) in one buffer of their own, which a worker thread
+ * can transfer rather than copy.
+ */
+export function lexicalBytes(index: Bm25Index): Uint8Array<ArrayBuffer> {
+  const parts = encodeLexical(index);
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * `decodeLexical` letting the event loop run while it fills the term map (tens of thousands of terms at
+ * 100k passages, too long to block a serving thread). Terms also in `known` (in the same order, as in the
+ * index this one was spliced from) are those strings rather than new ones: fewer young objects for the
+ * garbage collector to copy.
+ */
+export async function decodeLexicalYielding(bytes: Uint8Array, known: Iterable<string> = []): Promise<Bm25Index> {
+  const steps = decode(bytes, known);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value.index;
+    await nextTurn();
+  }
+}
+
+function* decode(
+  bytes: Uint8Array,
+  known: Iterable<string> = [],
+): Generator<void, { index: Bm25Index; initialisms: Map<string, string[]> }> {
   if (os.endianness() !== 'LE') throw new Error('lexical.bin is little-endian');
   let buf = bytes;
   if (buf.byteOffset % 8 !== 0) buf = new Uint8Array(buf);
@@ -251,13 +297,32 @@ function decode(bytes: Uint8Array): { index: Bm25Index; initialisms: Map<string,
   if (at + (termBytes as number) > buf.byteLength) fail('truncated terms');
   if ((offsets[nTerms as number] as number) * 2 !== nPostings) fail('postings do not match their offsets');
   const text = Buffer.from(buf.buffer, buf.byteOffset + at, termBytes as number).toString('utf8');
-  const vocabulary = nTerms ? text.split('\n') : [];
+  const vocabulary = nTerms ? termsOf(text, known) : [];
   if (vocabulary.length !== nTerms) fail('term count does not match');
   at += pad8(termBytes as number);
   if (at + (initialismBytes as number) > buf.byteLength) fail('truncated initialisms');
   const json = Buffer.from(buf.buffer, buf.byteOffset + at, initialismBytes as number).toString('utf8');
   const initialisms = new Map(JSON.parse(json) as Array<[string, string[]]>);
-  return { index: assemble(vocabulary, offsets, postings, lengths, norms), initialisms };
+  return { index: yield* assemble(vocabulary, offsets, postings, lengths, norms), initialisms };
+}
+
+/**
+ * `text.split('\n')`, taking the strings of `known` where the text has them in that order (a spliced index
+ * keeps its terms' order, dropping some and adding new ones at the end).
+ */
+function termsOf(text: string, known: Iterable<string>): string[] {
+  const out: string[] = [];
+  let at = 0;
+  for (const term of known) {
+    const end = at + term.length;
+    if (at > text.length) break;
+    if (text.startsWith(term, at) && (end === text.length || text.charCodeAt(end) === 10)) {
+      out.push(term);
+      at = end + 1;
+    }
+  }
+  if (at <= text.length) out.push(...text.slice(at).split('\n'));
+  return out;
 }
 
 /**
