@@ -379,7 +379,9 @@ export class Corpus {
     const names = (await readdir(this.opts.corpusDir).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
     const indexed = new Set(engine.index.documents.map((d) => path.basename(d.source)));
     const published = await realpath(this.opts.indexDir).catch(() => null);
-    if (published === engine.index.dir && names.length === indexed.size && names.every((n) => indexed.has(n))) {
+    // Both resolved: a change applied in memory names its generation by the path the writer was given.
+    const served = await realpath(engine.index.dir).catch(() => engine.index.dir);
+    if (published === served && names.length === indexed.size && names.every((n) => indexed.has(n))) {
       return { documents: engine.index.documents, skipped: [], duplicates: [], indexed: true };
     }
     return this.readFolder();

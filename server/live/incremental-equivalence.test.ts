@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -146,5 +146,28 @@ describe('documents API changes give the index a full rebuild would', () => {
     const manifest = await readManifest(ws.indexDir);
     expect(manifest?.changes?.count ?? 0).toBeLessThanOrEqual(16);
     await expectSameAsFullRebuild();
+  });
+});
+
+describe('an index reached through a symlinked folder', () => {
+  it('keeps adds and deletes incremental (a delete after an add once re-indexed the whole corpus)', async () => {
+    const real = await seedsWorkspace(inject('seedsIndexDir'));
+    const link = `${real.root}-link`;
+    await symlink(real.root, link);
+    const viaLink = { corpusDir: path.join(link, 'seeds'), indexDir: path.join(link, 'index') };
+    const served = new LiveEngine({ ...viaLink, modelsDir: MODELS_DIR, modelId: DEFAULT_MODEL_ID, logger: silentLogger });
+    await served.reload();
+    const writer = new Corpus({ ...viaLink, maxDocBytes: 1 << 20, live: served });
+    try {
+      const reread = vi.spyOn(served, 'reloadNow');
+      await writer.add({ id: 'zz-pier', title: 'Pier', body: 'Pier 9 at Port Tarrow reopened in May.', format: 'text' });
+      await writer.remove('zz-pier');
+      await writer.remove('000_d2ab432fcddea531');
+      expect(reread).not.toHaveBeenCalled();
+      expect((await readManifest(viaLink.indexDir))?.changes?.count).toBe(3);
+      expect(served.state().engine?.documents.has('000_d2ab432fcddea531')).toBe(false);
+    } finally {
+      await writer.close();
+    }
   });
 });
