@@ -78,6 +78,32 @@ describe('passages of the seed articles', () => {
     expect(p?.text).toBe('Mr. Smith met Dr. Jones in the U.S. on Monday.');
   });
 
+  it('keeps a sentence wrapped over two lines whole, and never joins a heading, a list item or a finished line', () => {
+    const text = [
+      '### Development Formatting',
+      '',
+      'The pino-pretty module can be used to',
+      'format logs during development. It adds colours.',
+      '- one list item',
+      'Short line without an end',
+      'Another starts in capitals.',
+    ].join('\n');
+    const doc = makeDocument({ docId: 'md', source: 'md.md', text });
+    const sentences = toPassages(doc).flatMap((p) => p.sentences.map(([s, e]) => text.slice(s, e)));
+    expect(sentences).toContain('The pino-pretty module can be used to\nformat logs during development.');
+    expect(sentences).toContain('It adds colours.');
+    expect(sentences).toContain('Development Formatting');
+    expect(sentences).toContain('one list item');
+    expect(sentences).toContain('Short line without an end');
+  });
+
+  it('ends no sentence at a dot inside inline code', () => {
+    const text = '- `stream` (type:stream) - output stream to use (default: `process.stderr`). Next one.';
+    const doc = makeDocument({ docId: 'code', source: 'code.md', text });
+    const sentences = toPassages(doc).flatMap((p) => p.sentences.map(([s, e]) => text.slice(s, e)));
+    expect(sentences).toEqual(['`stream` (type:stream) - output stream to use (default: `process.stderr`).', 'Next one.']);
+  });
+
   it('cuts a gigantic line without sentence ends into bounded passages', () => {
     const text = 'word '.repeat(20_000);
     const passages = toPassages(makeDocument({ docId: 'big', source: 'big.txt', text }));

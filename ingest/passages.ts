@@ -1,6 +1,6 @@
 import { contentSegments, type Span } from './clean.ts';
 import { sha256 } from './documents.ts';
-import { splitSentences } from './sentences.ts';
+import { MAX_SENTENCE_CHARS, splitSentences } from './sentences.ts';
 import type { Chunking, DocumentRecord, Passage } from '../store/format.ts';
 
 /**
@@ -44,16 +44,29 @@ export function toPassages(doc: DocumentRecord, chunking: Chunking = DEFAULT_CHU
     }
     const sentences = splitSentences(text, segment);
     const prev = current[current.length - 1];
-    // Join the previous paragraph only if it is short and nothing but whitespace lies between them,
-    // so a passage never spans removed boilerplate; and never glue a headline, caption, dateline or byline
-    // (a short line that is not a sentence) to the prose after it, except a Markdown heading, which
-    // belongs with its section.
-    const standalone = prev && !isSentenceEnd(text, prev) && !isMarkdownHeading(text, current[0] as Span);
+    const next = sentences[0];
     if (
       prev &&
-      (standalone || !(length(current) < chunking.minChars && /^\s*$/.test(text.slice(prev.end, segment.start))))
+      next &&
+      continuesLine(text, prev, segment) &&
+      next.end - prev.start <= MAX_SENTENCE_CHARS &&
+      next.end - (current[0] as Span).start <= chunking.maxChars
     ) {
-      flush();
+      // The sentence goes on after a line break (a Markdown paragraph, hard-wrapped text): one sentence.
+      prev.end = next.end;
+      sentences.shift();
+    } else {
+      // Join the previous paragraph only if it is short and nothing but whitespace lies between them,
+      // so a passage never spans removed boilerplate; and never glue a headline, caption, dateline or byline
+      // (a short line that is not a sentence) to the prose after it, except a Markdown heading, which
+      // belongs with its section.
+      const standalone = prev && !isSentenceEnd(text, prev) && !isMarkdownHeading(text, current[0] as Span);
+      if (
+        prev &&
+        (standalone || !(length(current) < chunking.minChars && /^\s*$/.test(text.slice(prev.end, segment.start))))
+      ) {
+        flush();
+      }
     }
     for (const sentence of sentences) {
       const first = current[0];
@@ -97,6 +110,20 @@ function codePieces(text: string, block: Span, max: number): Span[] {
 /** Whether a span ends as a sentence does (., !, ?, a colon, or a closing quote after one). */
 function isSentenceEnd(text: string, span: Span): boolean {
   return /[.!?:;…]["'”’»)\]]*$/.test(text.slice(span.start, span.end));
+}
+
+/**
+ * Whether `segment` is the next line of the sentence `prev` ends: only a line break between them (no blank
+ * line, no list or table mark), `prev` without a sentence end and not a heading, `segment` starting in
+ * lower case, as a wrapped line does ("…module can be used to" / "format logs during development:").
+ */
+function continuesLine(text: string, prev: Span, segment: Span): boolean {
+  return (
+    /^[ \t]*\r?\n[ \t]*$/.test(text.slice(prev.end, segment.start)) &&
+    /^\p{Ll}/u.test(text.slice(segment.start, segment.start + 1)) &&
+    !isSentenceEnd(text, prev) &&
+    !isMarkdownHeading(text, prev)
+  );
 }
 
 /** Whether a span is a Markdown heading line ("## Install"; the marks are outside the span). */

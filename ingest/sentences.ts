@@ -73,7 +73,30 @@ function proseSentences(text: string, segment: Span): Span[] {
   if (spans.length === 0) spans.push({ ...segment });
   (spans[0] as Span).start = segment.start;
   (spans[spans.length - 1] as Span).end = segment.end;
-  return spans.flatMap((s) => cutLong(text, s));
+  return withinCode(text, spans).flatMap((s) => cutLong(text, s));
+}
+
+/**
+ * `spans` with the boundaries wink found inside inline code joined: the dot of `process.stderr` or
+ * `builder.metadata` ends no sentence. A boundary is inside code when an odd number of backticks precede it
+ * (on its line) and one follows.
+ */
+function withinCode(text: string, spans: Span[]): Span[] {
+  const out: Span[] = [];
+  for (const span of spans) {
+    const last = out[out.length - 1];
+    if (last && insideCode(text, last.end)) last.end = span.end;
+    else out.push({ ...span });
+  }
+  return out;
+}
+
+function insideCode(text: string, at: number): boolean {
+  const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+  let lineEnd = text.indexOf('\n', at);
+  if (lineEnd < 0) lineEnd = text.length;
+  const before = text.slice(lineStart, at).split('`').length - 1;
+  return before % 2 === 1 && text.slice(at, lineEnd).includes('`');
 }
 
 function cutLong(text: string, span: Span): Span[] {
