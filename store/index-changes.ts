@@ -156,7 +156,7 @@ export function spliceLexical(index: Bm25Index, site: ChangeSite): Bm25Index {
     }
   });
   let size = 0;
-  for (const list of index.postings.values()) size += list.length;
+  for (const [, list] of index.postings.entries()) size += list.length;
   for (const list of inserted.values()) size += list.length;
   const flat = new Uint32Array(size);
   const vocabulary: string[] = [];
@@ -181,7 +181,7 @@ export function spliceLexical(index: Bm25Index, site: ChangeSite): Bm25Index {
     vocabulary.push(term);
     ends.push(w / 2);
   };
-  for (const [term, list] of index.postings) put(term, list, inserted.get(term));
+  for (const [term, list] of index.postings.entries()) put(term, list, inserted.get(term));
   for (const [term, extra] of inserted) if (!index.postings.has(term)) put(term, undefined, extra);
   return lexicalIndex(vocabulary, Uint32Array.from(ends), flat.subarray(0, w), lengths);
 }

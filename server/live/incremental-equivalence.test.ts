@@ -43,7 +43,7 @@ function lexicalStats(bm25: Bm25Index, passages: object) {
     avgLength: bm25.avgLength,
     lengths: [...bm25.lengths],
     norms: [...bm25.norms],
-    postings: Object.fromEntries([...bm25.postings].map(([t, list]) => [t, [...list]])),
+    postings: Object.fromEntries([...bm25.postings.entries()].map(([t, list]) => [t, [...list]])),
   };
 }
 

@@ -64,8 +64,8 @@ export class Vocabulary {
   /** Lookups repeat across questions; each costs hundreds of edit distances. */
   private readonly memo = new Map<string, string[]>();
 
-  /** `terms`: a set of them, or a map keyed by them (BM25's postings, without copying its keys). */
-  constructor(private readonly terms: ReadonlySet<string> | ReadonlyMap<string, unknown>) {
+  /** `terms`: a set of them, or anything keyed by them (BM25's postings, without copying its keys). */
+  constructor(private readonly terms: { keys(): Iterable<string>; has(term: string): boolean }) {
     for (const t of terms.keys()) {
       if (t.length < 6) continue;
       const key = t[0] as string;

@@ -6,9 +6,55 @@ import { terms } from './words.ts';
  * exist in the corpus at all), and because scoring must touch only the postings of the query's terms so
  * a query stays fast at 100k passages; the library can't add documents after `consolidate()` either.
  */
+/** term → [passage index, term frequency] pairs, flattened: a Map, or `FlatPostings` over one buffer. */
+export interface Postings {
+  readonly size: number;
+  get(term: string): Uint32Array | undefined;
+  has(term: string): boolean;
+  keys(): Iterable<string>;
+  entries(): Iterable<[string, Uint32Array]>;
+}
+
+/**
+ * Postings held as lexical.bin lays them out (term i's pairs are `offsets[i] .. offsets[i+1]` of `flat`),
+ * a term's list viewed when it is asked for. One view per term up front was ~29k objects at 100k passages,
+ * made again on the serving thread by every write and copied by its garbage collector.
+ */
+export class FlatPostings implements Postings {
+  constructor(
+    private readonly ids: Map<string, number>,
+    private readonly offsets: Uint32Array,
+    private readonly flat: Uint32Array,
+  ) {}
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  get(term: string): Uint32Array | undefined {
+    const i = this.ids.get(term);
+    return i === undefined ? undefined : this.list(i);
+  }
+
+  has(term: string): boolean {
+    return this.ids.has(term);
+  }
+
+  keys(): Iterable<string> {
+    return this.ids.keys();
+  }
+
+  *entries(): Generator<[string, Uint32Array]> {
+    for (const [term, i] of this.ids) yield [term, this.list(i)];
+  }
+
+  private list(i: number): Uint32Array {
+    return this.flat.subarray(2 * (this.offsets[i] as number), 2 * (this.offsets[i + 1] as number));
+  }
+}
+
 export interface Bm25Index {
-  /** term → [passage index, term frequency] pairs, flattened. */
-  postings: Map<string, Uint32Array>;
+  postings: Postings;
   lengths: Uint32Array;
   avgLength: number;
   count: number;

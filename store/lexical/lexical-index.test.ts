@@ -26,7 +26,7 @@ function sameIndex(a: ReturnType<typeof buildBm25>, b: ReturnType<typeof buildBm
   expect([...b.norms]).toEqual([...a.norms]);
   // Same terms in the same order (the Vocabulary's buckets follow it), same postings.
   expect([...b.postings.keys()]).toEqual([...a.postings.keys()]);
-  for (const [t, list] of a.postings) expect([...(b.postings.get(t) as Uint32Array)]).toEqual([...list]);
+  for (const [t, list] of a.postings.entries()) expect([...(b.postings.get(t) as Uint32Array)]).toEqual([...list]);
 }
 
 describe('the persisted lexical index', () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DocumentRecord, Passage } from '../format.ts';
-import { BM25_B, BM25_K1, type Bm25Index } from './bm25.ts';
+import { BM25_B, BM25_K1, type Bm25Index, FlatPostings } from './bm25.ts';
 import { documentContext } from './document-context.ts';
 import { initialismsOf } from './initialisms.ts';
 import { terms } from './words.ts';
@@ -152,11 +152,12 @@ function* assemble(
   lengths: Uint32Array,
   persistedNorms: Float64Array | null,
 ): Generator<void, Bm25Index> {
-  const postings = new Map<string, Uint32Array>();
+  const ids = new Map<string, number>();
   for (let i = 0; i < vocabulary.length; i++) {
-    postings.set(vocabulary[i] as string, flat.subarray(2 * (offsets[i] as number), 2 * (offsets[i + 1] as number)));
+    ids.set(vocabulary[i] as string, i);
     if ((i + 1) % TERMS_PER_STEP === 0) yield;
   }
+  const postings = new FlatPostings(ids, offsets, flat);
   const count = lengths.length;
   let total = 0;
   for (let i = 0; i < count; i++) total += lengths[i] as number;
