@@ -145,7 +145,7 @@ export function bm25Baseline(engine: Engine, queryTerms: ExpandedTerm[][]): Bm25
   const scan: number[] = [];
   let same = 0;
   for (const terms of queryTerms) {
-    const weights = bm25Weights(terms);
+    const weights = bm25Weights(terms, engine.retriever.bm25);
     let t0 = performance.now();
     const a = engine.retriever.searchBm25(terms, BM25_DEPTH);
     indexed.push(performance.now() - t0);

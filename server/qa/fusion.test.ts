@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { denseWeightFor, fuse } from './retrieve.ts';
+import { buildBm25 } from '../../store/lexical/bm25.ts';
+import { bm25Weights, denseWeightFor, fuse } from './retrieve.ts';
 
 const list = (ids: number[], top: number, step: number): Array<[number, number]> =>
   ids.map((id, i) => [id, top - i * step]);
@@ -44,5 +45,24 @@ describe('adaptive fusion', () => {
     expect(fused[0]?.[1]).toBeCloseTo(1, 10);
     for (const [, s] of fused) expect(s).toBeGreaterThan(0);
     expect(fuse([], [], 0.25)).toEqual([]);
+  });
+});
+
+describe('the BM25 query', () => {
+  const term = { stem: 'harbour', word: 'harbour', weight: 1, own: true, matches: ['harbour'], related: ['port', 'dock'], idf: 5 };
+  /** `n` passages, each with "port" and every fiftieth with "dock"; "harbour" in the first. */
+  const corpus = (n: number) =>
+    buildBm25(Array.from({ length: n }, (_, i) => `${i === 0 ? 'harbour ' : ''}port${i % 50 === 0 ? ' dock' : ''} line${i}`));
+
+  it('leaves out a related word most passages of a large corpus have, keeping the rarer ones and the own word', () => {
+    const weights = bm25Weights([term], corpus(20_000));
+    expect([...weights]).toEqual([
+      ['harbour', 1],
+      ['dock', 0.5],
+    ]);
+  });
+
+  it('keeps every related word in a small corpus, however common', () => {
+    expect([...bm25Weights([term], corpus(500)).keys()]).toEqual(['harbour', 'port', 'dock']);
   });
 });

@@ -1,7 +1,7 @@
 import type { Embedder } from '../../ingest/embedder.ts';
 import type { HnswIndex } from '../../store/generations.ts';
 import type { DocumentRecord, Passage } from '../../store/format.ts';
-import { type Bm25Index, buildBm25, idf, searchBm25 } from '../../store/lexical/bm25.ts';
+import { type Bm25Index, buildBm25, documentFrequency, idf, searchBm25 } from '../../store/lexical/bm25.ts';
 import { lexicalTexts, persistedInitialisms, persistedLexical } from '../../store/lexical/lexical-index.ts';
 import { initialismsOf } from '../../store/lexical/initialisms.ts';
 import { wordNet } from './wordnet.ts';
@@ -101,7 +101,7 @@ export class Retriever {
   }
 
   searchBm25(terms: ExpandedTerm[], k: number): Array<[number, number]> {
-    return searchBm25(this.bm25, bm25Weights(terms), k);
+    return searchBm25(this.bm25, bm25Weights(terms, this.bm25), k);
   }
 
   searchDense(query: Float32Array, k: number): Array<[number, number]> {
@@ -175,13 +175,25 @@ export function denseWeightFor(
   return base * lexicalDoubt * denseConfidence;
 }
 
-/** The weight of each index term for a query: own terms 1, other spellings 0.9, related words 0.5; less when carried over. */
-export function bm25Weights(terms: ExpandedTerm[]): Map<string, number> {
+/**
+ * A related word found in more passages than this share of the corpus (and than `atLeast`) is left out of
+ * the BM25 query: it tells little about which passage answers (IDF below ~4) while such words were most of
+ * what a query scored at scale (100k passages: 63% of its postings; BM25 4.2 → 1.3 ms p50, known-item
+ * recall@10 0.961 → 0.965). The floor leaves small corpora's queries as they were.
+ */
+const COMMON_RELATED = { share: 0.02, atLeast: 1000 };
+
+/**
+ * The weight of each index term for a query: own terms 1, other spellings 0.9, related words 0.5 (common
+ * ones left out, see COMMON_RELATED); less when carried over.
+ */
+export function bm25Weights(terms: ExpandedTerm[], index: Bm25Index): Map<string, number> {
   const weights = new Map<string, number>();
   const put = (m: string, w: number) => weights.set(m, Math.max(weights.get(m) ?? 0, w));
+  const common = Math.max(COMMON_RELATED.atLeast, COMMON_RELATED.share * index.count);
   for (const t of terms) {
     for (const m of t.matches) put(m, t.weight * (m === t.stem ? 1 : 0.9));
-    for (const r of t.related) put(r, t.weight * RELATED_WEIGHT);
+    for (const r of t.related) if (documentFrequency(index, r) <= common) put(r, t.weight * RELATED_WEIGHT);
   }
   return weights;
 }
