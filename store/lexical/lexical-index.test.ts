@@ -60,6 +60,16 @@ describe('the persisted lexical index', () => {
     );
   });
 
+  it('round-trips the vocabulary of a million-passage corpus (300k terms), with or without the terms it had', async () => {
+    const texts = Array.from({ length: 3000 }, (_, i) => Array.from({ length: 100 }, (_, j) => `t${i}x${j}`).join(' '));
+    const index = buildLexical(texts);
+    expect(index.postings.size).toBe(300_000);
+    const bytes = new Uint8Array(Buffer.concat(encodeLexical(index)));
+    expect(decodeLexical(bytes).postings.size).toBe(300_000);
+    const again = await decodeLexicalYielding(bytes, [...index.postings.keys()].slice(0, 1000));
+    expect([...(again.postings.get('t2999x99') as Uint32Array)]).toEqual([2999, 1]);
+  });
+
   it('empty input gives an empty index that round-trips', () => {
     const empty = buildLexical([]);
     expect(empty.count).toBe(0);

@@ -322,8 +322,8 @@ function termsOf(text: string, known: Iterable<string>): string[] {
       at = end + 1;
     }
   }
-  if (at <= text.length) out.push(...text.slice(at).split('\n'));
-  return out;
+  // Not `push(...rest)`: spreading the terms of a large corpus (200k+ at 1M passages) overflows the stack.
+  return at <= text.length ? out.concat(text.slice(at).split('\n')) : out;
 }
 
 /**
