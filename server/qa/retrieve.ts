@@ -179,7 +179,7 @@ export function denseWeightFor(
  * A related word found in more passages than this share of the corpus (and than `atLeast`) is left out of
  * the BM25 query: it tells little about which passage answers (IDF below ~4) while such words were most of
  * what a query scored at scale (100k passages: 63% of its postings; BM25 4.2 → 1.3 ms p50, known-item
- * recall@10 0.961 → 0.965). The floor leaves small corpora's queries as they were.
+ * recall@10 0.961 → 0.965; 1M: 31.5 → 14.5 ms). The floor leaves small corpora's queries as they were.
  */
 const COMMON_RELATED = { share: 0.02, atLeast: 1000 };
 

@@ -6,6 +6,15 @@ import { terms } from './words.ts';
  * exist in the corpus at all), and because scoring must touch only the postings of the query's terms so
  * a query stays fast at 100k passages; the library can't add documents after `consolidate()` either.
  */
+export interface Bm25Index {
+  postings: Postings;
+  lengths: Uint32Array;
+  avgLength: number;
+  count: number;
+  /** Per passage, BM25's length normalisation k1·(1 − b + b·length/avgLength), computed once. */
+  norms: Float64Array;
+}
+
 /** term → [passage index, term frequency] pairs, flattened: a Map, or `FlatPostings` over one buffer. */
 export interface Postings {
   readonly size: number;
@@ -51,15 +60,6 @@ export class FlatPostings implements Postings {
   private list(i: number): Uint32Array {
     return this.flat.subarray(2 * (this.offsets[i] as number), 2 * (this.offsets[i + 1] as number));
   }
-}
-
-export interface Bm25Index {
-  postings: Postings;
-  lengths: Uint32Array;
-  avgLength: number;
-  count: number;
-  /** Per passage, BM25's length normalisation k1·(1 − b + b·length/avgLength), computed once. */
-  norms: Float64Array;
 }
 
 export const BM25_K1 = 1.2;
