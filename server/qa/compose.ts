@@ -1,5 +1,5 @@
 import { pageRange } from '../../store/pages.ts';
-import type { DocumentRecord } from '../../store/format.ts';
+import type { DocumentRecord, Passage } from '../../store/format.ts';
 import type { AnalysedQuestion } from './question.ts';
 import type { AnswerSpan, CandidateView, Citation } from './contract.ts';
 import {
@@ -58,15 +58,19 @@ function toCitation(
 ): Citation {
   const doc = docs.get(hit.passage.docId) as DocumentRecord;
   const p = hit.passage;
+  // A quote that reaches into a neighbouring passage widens the cited text to hold it (still a document slice).
+  const start = Math.min(p.start, qs);
+  const end = Math.max(p.end, qe);
+  const text = start === p.start && end === p.end ? p.text : doc.text.slice(start, end);
   return {
     marker,
     docId: p.docId,
     source: doc.source,
     title: doc.title,
-    start: p.start,
-    end: p.end,
-    text: p.text,
-    quote: p.text.slice(qs - p.start, qe - p.start),
+    start,
+    end,
+    text,
+    quote: text.slice(qs - start, qe - start),
     score: Math.round(score * 1000) / 1000,
     ...pageRange(doc, qs, qe),
   };
@@ -87,10 +91,11 @@ export function scoreUnits(
   documentView: (docId: string) => DocumentView,
   scorer: Scorer,
   maxIdf: number,
+  passages: readonly Passage[] = [],
 ): ScoredUnit[] {
   const previous = foldTypography(oneLine(q.previousAnswer));
   const out: ScoredUnit[] = [];
-  for (const unit of unitsOf(retrieved, docs, ANSWER_TUNING.passagesRead)) {
+  for (const unit of unitsOf(retrieved, docs, ANSWER_TUNING.passagesRead, passages)) {
     // A follow-up is never answered with the answer it follows.
     if (previous && previous.includes(foldTypography(oneLine(unit.text)))) continue;
     const { values, span } = unitFeatures(q, terms, unit, documentView(unit.hit.passage.docId), sim, maxIdf);
@@ -146,31 +151,41 @@ export function composeAnswer(
   documentView: (docId: string) => DocumentView,
   scorer: Scorer,
   maxIdf: number,
+  passages: readonly Passage[] = [],
 ): ComposedAnswer {
   if (retrieved.length === 0) return abstain('nothing retrieved', [], retrieved, docs, maxCitations, []);
   if (!terms.some((t) => t.own)) {
     return abstain('no key terms in the question', [], retrieved, docs, maxCitations, []);
   }
-  const ranked = scoreUnits(q, terms, retrieved, docs, sim, documentView, scorer, maxIdf);
+  const ranked = scoreUnits(q, terms, retrieved, docs, sim, documentView, scorer, maxIdf, passages);
+  // Named when abstaining, as a fact ("none of them mentions …"), and only names and things: a verb or an
+  // adjective the documents don't use ("supposed", "unlikely") says nothing about whether they answer.
+  const wn = wordNet();
+  const unmentioned = terms.filter(
+    (t) =>
+      t.own &&
+      t.matches.length === 0 &&
+      (t.entity || (wn.senses(t.word, 'noun').length > 0 && wn.senses(t.word, 'verb').length === 0 && wn.senses(t.word, 'adj').length === 0)),
+  );
+  // A name asked about that no document uses in any spelling ("Gettysburg", "Wagner"): whatever else a
+  // sentence shares with the question, it is about something else. Not a word WordNet knows as a common
+  // noun ("Guardsmen" capitalised mid-question), nor a number ("'96").
+  const unknownName = unmentioned.find(
+    (t) => t.entity && !/^\d/.test(t.word) && t.related.length === 0 && !wn.commonNoun(t.word),
+  );
+  if (unknownName) {
+    return abstain(`no document mentions ${unknownName.word}`, unmentioned, retrieved, docs, maxCitations, ranked);
+  }
   const best = ranked[0];
   const confidence = scorer.confidence(decisionFeatures(ranked.slice(0, 2).map((c) => c.probability), best?.values));
   const missing = detailMissing(best?.values);
   if (!best || confidence < scorer.threshold || missing) {
-    // Named only as a fact ("none of them mentions …"), and only names and things: a verb or an adjective
-    // the documents don't use ("supposed", "unlikely") says nothing about whether they answer.
-    const wn = wordNet();
-    const unknownNames = terms.filter(
-      (t) =>
-        t.own &&
-        t.matches.length === 0 &&
-        (t.entity || (wn.senses(t.word, 'noun').length > 0 && wn.senses(t.word, 'verb').length === 0 && wn.senses(t.word, 'adj').length === 0)),
-    );
     const reason = missing
       ? `no ${q.type === 'when' ? 'date' : q.type === 'how-many' ? 'amount' : q.category.join(' ')} in the best candidate`
       : best
       ? `confidence ${confidence.toFixed(2)} < ${scorer.threshold.toFixed(2)}`
       : 'no candidate sentences';
-    return { ...abstain(reason, unknownNames, retrieved, docs, maxCitations, ranked), confidence };
+    return { ...abstain(reason, unmentioned, retrieved, docs, maxCitations, ranked), confidence };
   }
   const chosen = [best];
   if (q.multiPart && maxCitations > 1) {

@@ -53,6 +53,20 @@ describe('answers from the seed articles', () => {
     expect(r.citations.length).toBeGreaterThan(0);
   });
 
+  it('abstains on a name no article uses, and answers a paragraph finished in the next one', async () => {
+    const wagner = await engine.ask({ question: 'What did Lukashenko say about the Wagner fighters?', debug: true });
+    expect(wagner.abstained).toBe(true);
+    expect(wagner.answer).toMatch(/^The documents don't say: none of them mentions .*“wagner”/);
+    expect(wagner.debug?.abstainReason).toBe('no document mentions wagner');
+    // "…Burevestnik missile is known for…" / (next paragraph, next passage) "…a potential range of 14,000 miles."
+    const far = await engine.ask({ question: 'How far can the Burevestnik fly?' });
+    expect(far.abstained).toBe(false);
+    expect(far.answerSpan?.text).toMatch(/14,000 miles/);
+    const [cited] = far.citations;
+    expect(cited?.quote).toMatch(/Burevestnik[\s\S]*14,000 miles\.$/);
+    expect(engine.documents.get(cited?.docId ?? '')?.text.slice(cited?.start, cited?.end)).toBe(cited?.text);
+  });
+
   it('does not take a year for a count', async () => {
     const r = await engine.ask({ question: 'How many soldiers were killed in the battle for Moshchun?', debug: true });
     expect(r.abstained).toBe(true);

@@ -137,6 +137,7 @@ export class Engine {
       (id) => this.documentView(id),
       scorer,
       this.maxIdf,
+      this.retriever.passages,
     );
     const t2 = performance.now();
     return {

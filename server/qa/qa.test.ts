@@ -27,6 +27,17 @@ describe('short answer spans', () => {
     expect(span('How many soldiers died?', 'On February 24, 2022, troops crossed from Satan-2 country.')).toBeNull();
   });
 
+  it('answers "what year" with a year, and a "who" with no place, no name running past a full stop', () => {
+    const eve = 'On the eve of the anniversary of the invasion, he issued a statement.';
+    expect(span('When did he issue a statement?', eve)).toBe('the eve of the anniversary of the invasion');
+    expect(span('In what year did he issue a statement?', eve)).toBeNull();
+    expect(span('In what year did he issue a statement?', 'In 1994 he issued a statement.')).toBe('1994');
+    // "Turkey" the country, not the bird or a person who fails: no answer to "who".
+    expect(span('Who led the talks?', 'The foreign ministers held talks in Turkey.')).toBeNull();
+    expect(span('Who led the talks?', 'Talks were led by Mikhail Podolyak in Turkey.')).toBe('Mikhail Podolyak');
+    expect(span('Which city hosted the talks?', 'Talks took place in Belarus. After that, they moved to Doha.')).toBe('Doha');
+  });
+
   it('gives offsets that index the sentence as written', () => {
     const sentence = 'Talks “resumed” on 12 March 2024 in Geneva.';
     const s = findSpan(analyseQuestion('When did talks resume?'), sentence);
@@ -78,6 +89,32 @@ describe('candidate units', () => {
     const units = unitsOf([hit], new Map([['d', { docId: 'd', source: 'd.txt', title: 't', text, hash: '' }]]), 1);
     expect(units.filter((u) => u.pair).map((u) => u.text)).toEqual(['First sentence. He then said more.']);
     expect(units.find((u) => u.text === 'He then said more.')?.dependent).toBe(true);
+  });
+
+  it('pairs one-sentence paragraphs of prose across passages, never a headline or a list item', () => {
+    const lines = [
+      'Missile ready soon',
+      'The Burevestnik missile is known for staying airborne for extended periods.',
+      'Should the missile be deployed, it could strike with a range of 14,000 miles.',
+      '- A list item about the missile range here.',
+    ];
+    const text = lines.join('\n\n');
+    const doc = { docId: 'n', source: 'n.txt', title: 't', text, hash: '' };
+    // One passage per line (as a long article's passages end at paragraph breaks); a list item's marker is
+    // outside its sentence.
+    const passages = lines.map((line, i) => {
+      const start = text.indexOf(line) + (line.startsWith('- ') ? 2 : 0);
+      const end = text.indexOf(line) + line.length;
+      return { id: `n:${i}`, docId: 'n', start, end, text: text.slice(start, end), sentences: [[start, end]] as [number, number][], hash: '' };
+    });
+    const hit = (i: number) => ({ passage: passages[i]!, index: i, score: 1, similarity: 0, bm25Rank: 0, denseRank: -1 });
+    // The first prose paragraph is retrieved alone; the sentence that finishes it is in the next passage.
+    const units = unitsOf([hit(1)], new Map([['n', doc]]), 1, passages);
+    expect(units.filter((u) => u.pair).map((u) => u.text)).toEqual([`${lines[1]}\n\n${lines[2]}`]);
+    for (const u of units) expect(u.text).toBe(text.slice(u.start, u.end));
+    // Neither the headline before nor the list item after joins a pair.
+    expect(unitsOf([hit(0), hit(3)], new Map([['n', doc]]), 2, passages).filter((u) => u.pair)).toEqual([]);
+    expect(unitsOf([hit(2)], new Map([['n', doc]]), 1, passages).filter((u) => u.pair)).toEqual([]);
   });
 });
 

@@ -157,6 +157,8 @@ export function countedThing(question: string): string[] {
   return out;
 }
 
+const SEMI_MODAL = /\b(supposed|meant|going|able|due)\s+to\b/gi;
+
 /**
  * Reads a question the way a careful reader would: its type, its key terms, and — for a follow-up like
  * "What did he say about nuclear weapons?" — the subject of the conversation it refers back to.
@@ -164,7 +166,10 @@ export function countedThing(question: string): string[] {
 export function analyseQuestion(question: string, history: ChatTurn[] = []): AnalysedQuestion {
   const nouns = categoryNouns(question);
   const category = new Set(nouns.map(stemWord));
-  const own = termsOf(question, 1).map((t) => ({
+  // "supposed to", "going to", "able to": a semi-modal says how, not what; a passage says "due to take
+  // place" or just "will", so the word would only count against the sentence that answers.
+  const modal = new Set([...question.matchAll(SEMI_MODAL)].map((m) => (m[1] as string).toLowerCase()));
+  const own = termsOf(question, 1).filter((t) => !modal.has(t.word)).map((t) => ({
     ...t,
     own: true,
     ...(category.has(t.stem) ? { weight: CATEGORY_WEIGHT } : {}),

@@ -22,6 +22,8 @@ const DATE = new RegExp(
   ].join('|'),
   'g',
 );
+const ASKS_YEAR = /\b(?:what|which) year\b/i;
+const YEAR_IN = /\b(?:1[5-9]|20)\d\d\b/;
 const NUMBER_WORDS =
   'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|billions|half|third|quarter|fifth|tenth';
 const QUANTITY = new RegExp(
@@ -32,7 +34,16 @@ const QUANTITY = new RegExp(
   'gi',
 );
 /** Runs of capitalised words, allowing "of"/"the" and initials inside: "Mikhail Podolyak", "Bank of England". */
-const NAME = /\b\p{Lu}[\p{L}'’.-]*(?:\s+(?:(?:of|the|de|von|van|al|bin)\s+)?\p{Lu}[\p{L}'’.-]*)*/gu;
+const NAME = /\b\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:of|the|de|von|van|al|bin)[ \t]+)?\p{Lu}[\p{L}'’.-]*)*/gu;
+/** Abbreviations a name goes on after ("Gen. Smith"); any other word ending in a full stop ends it. */
+const TITLE_ABBREVIATION = /^(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Col|Capt|Lt|Sgt|Jr|Sr|Prof|Rev|Hon|Mt|Ft)$/;
+
+/** A name ends at a sentence's full stop: "Belarus. After" is "Belarus". */
+function nameUntilStop(name: string): string {
+  const tokens = name.split(/[ \t]+/);
+  const stop = tokens.findIndex((t, i) => i < tokens.length - 1 && /\p{L}{2,}\.$/u.test(t) && !TITLE_ABBREVIATION.test(t.slice(0, -1)));
+  return stop < 0 ? name : name.slice(0, name.indexOf(tokens[stop] as string) + (tokens[stop] as string).length);
+}
 const LEADING_NOISE = /^(?:The|A|An|In|On|At|But|And|This|That|He|She|It|They|We|I|Mr|Mrs|Ms|Dr)\b\.?\s*/;
 
 /** Words of the unit a quantity may name after its number ("14,000 miles"): never a function word. */
@@ -113,7 +124,8 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
     }
     return null;
   };
-  if (q.type === 'when') return pick(matches(DATE, text));
+  // "In what year…" is answered by a year, not "the eve of the anniversary".
+  if (q.type === 'when') return pick(matches(DATE, text), (s) => !ASKS_YEAR.test(q.question) || YEAR_IN.test(s.text));
   if (q.type === 'how-many') {
     const asksTime = /\bhow long\b/i.test(q.question);
     const found: Span[] = [];
@@ -143,7 +155,7 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
     const names: Span[] = [];
     for (const s of matches(NAME, text)) {
       const lead = s.text.match(LEADING_NOISE)?.[0].length ?? 0;
-      const t = s.text.slice(lead).replace(/[.,'’]+$/, '');
+      const t = nameUntilStop(s.text.slice(lead)).replace(/[.,'’]+$/, '');
       if (t.length < 2) continue;
       // A word capitalised only because it starts the sentence ("Those", "Last", "Every") is no name.
       const first = t.split(/\s+/)[0]?.toLowerCase() ?? '';

@@ -1,5 +1,6 @@
 import type { DocumentRecord } from '../../store/format.ts';
 import type { Retrieved } from './retrieve.ts';
+import type { Passage } from '../../store/format.ts';
 import { contentSegments } from '../../ingest/clean.ts';
 import { foldTypography } from '../../store/lexical/words.ts';
 
@@ -56,7 +57,13 @@ const DEPENDENT =
  * A pair never crosses a line break, so a headline, dateline, caption, byline, list item or table row (a
  * line of its own) is quoted on its own, never glued to the sentence after it; a code block is one unit.
  */
-export function unitsOf(retrieved: Retrieved[], docs: Map<string, DocumentRecord>, read: number): Unit[] {
+export function unitsOf(
+  retrieved: Retrieved[],
+  docs: Map<string, DocumentRecord>,
+  read: number,
+  /** The index's passages: a pair may reach into the neighbouring passage of the same document. */
+  passages: readonly Passage[] = [],
+): Unit[] {
   const out: Unit[] = [];
   retrieved.slice(0, read).forEach((hit, rank) => {
     const doc = docs.get(hit.passage.docId);
@@ -74,13 +81,57 @@ export function unitsOf(retrieved: Retrieved[], docs: Map<string, DocumentRecord
       out.push({ hit, rank, start, end, text, pair: false, dependent, sentence: i, heading });
       const next = sentences[i + 1];
       const code = sentences !== hit.passage.sentences;
-      if (next && (code || !/[\r\n]/.test(doc.text.slice(end, next[0])))) {
+      if (next && (code || joins(doc.text, [start, end], next))) {
         const pairText = doc.text.slice(start, next[1]);
         out.push({ hit, rank, start, end: next[1], text: pairText, pair: true, dependent, sentence: i, heading });
       }
     });
+    if (sentences !== hit.passage.sentences) return;
+    // Passages are a few sentences long: the sentence that completes this passage's last one (or that its
+    // first one leans on) often opens the next passage (or closes the one before).
+    const pairAcross = (a: [number, number], b: [number, number], sentence: number) => {
+      if (!joins(doc.text, a, b)) return;
+      const text = doc.text.slice(a[0], b[1]);
+      const dependent = DEPENDENT.test(foldTypography(text));
+      out.push({ hit, rank, start: a[0], end: b[1], text, pair: true, dependent, sentence, heading: headingAt(doc, a[0]) });
+    };
+    const before = passages[hit.index - 1];
+    const after = passages[hit.index + 1];
+    const first = sentences[0];
+    const last = sentences[sentences.length - 1];
+    const beforeLast = before?.sentences[before.sentences.length - 1];
+    const afterFirst = after?.sentences[0];
+    if (first && beforeLast && before?.docId === hit.passage.docId && beforeLast[1] <= first[0]) {
+      if (DEPENDENT.test(foldTypography(doc.text.slice(first[0], first[1])))) pairAcross(beforeLast, first, 0);
+    }
+    if (last && afterFirst && after?.docId === hit.passage.docId && last[1] <= afterFirst[0]) {
+      pairAcross(last, afterFirst, sentences.length - 1);
+    }
   });
   return out;
+}
+
+/**
+ * Whether two neighbouring sentences may be quoted together: within a paragraph, or across one paragraph
+ * break when both are prose (news puts one sentence per paragraph: "The Burevestnik missile…" / "Should the
+ * missile be deployed, … 14,000 miles."). A headline, byline, list item or table row stays on its own.
+ */
+function joins(text: string, a: [number, number], b: [number, number]): boolean {
+  const gap = text.slice(a[1], b[0]);
+  if (!/[\r\n]/.test(gap)) return true;
+  return /^[ \t]*\r?\n[ \t]*\r?\n[ \t]*$/.test(gap) && proseLine(text, a) && proseLine(text, b);
+}
+
+/** A sentence that is a whole line of running prose: starts a line with a capital, ends with a full stop. */
+function proseLine(text: string, [start, end]: [number, number]): boolean {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const sentence = text.slice(start, end);
+  return (
+    text.slice(lineStart, start).trim() === '' &&
+    /^["'“‘(]*[A-Z]/.test(sentence) &&
+    /[.!?]["'”’)]*$/.test(sentence) &&
+    sentence.split(/\s+/).length >= 6
+  );
 }
 
 /** The non-blank lines of a span, trimmed, as [start, end] offsets. */

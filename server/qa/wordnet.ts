@@ -199,7 +199,10 @@ export class WordNet {
     if (targets.size === 0) return false;
     const seen = new Set<number>();
     let frontier = this.senses(word.replace(/ /g, '_'), 'noun', 3);
-    for (let depth = 0; depth < 6 && frontier.length; depth++) {
+    // A name's instance senses say what it names: "Turkey" the country, not the bird or a failed show.
+    const instances = frontier.filter((off) => this.synset('noun', off).pointers.some(([sym]) => sym === '@i'));
+    if (instances.length) frontier = instances;
+    for (let depth = 0; depth < 8 && frontier.length; depth++) {
       const next: number[] = [];
       for (const off of frontier) {
         if (targets.has(off)) return true;
@@ -212,6 +215,22 @@ export class WordNet {
       frontier = next;
     }
     return false;
+  }
+
+  /**
+   * Whether WordNet knows the word as a common noun, written in lower case ("guardsman"), rather than only
+   * as a name ("Gettysburg", "Wagner", "NAFTA").
+   */
+  commonNoun(word: string): boolean {
+    const data = this.data.get('noun') as string;
+    return this.lemmas(word, 'noun').some((lemma) =>
+      this.senses(lemma, 'noun', Number.POSITIVE_INFINITY).some((offset) => {
+        const f = data.slice(offset, data.indexOf('\n', offset)).split(' ');
+        const count = Number.parseInt(f[3] as string, 16);
+        for (let i = 0; i < count; i++) if ((f[4 + 2 * i] as string).replace(/\(.*\)$/, '') === lemma) return true;
+        return false;
+      }),
+    );
   }
 
   /** Whether WordNet knows the word at all (in any part of speech). */

@@ -75,13 +75,15 @@ describe('the seed articles as PDFs', () => {
       for (const c of fromPdf.citations) {
         const doc = pdfEngine.documents.get(c.docId);
         expect(doc?.text.slice(c.start, c.end)).toBe(c.text);
-        // The page the quote is printed on, as laid out when the PDF was made.
-        const paragraph = [...(printedOn.get(c.docId)?.entries() ?? [])].find(([p]) =>
-          oneLine(p).includes(oneLine(c.quote)),
-        );
-        expect(paragraph, `${question}: quote not in one paragraph`).toBeDefined();
-        expect({ question, page: c.page }).toEqual({ question, page: paragraph?.[1] });
-        expect(c.pageEnd).toBeUndefined();
+        // The page the quote is printed on, as laid out when the PDF was made: a quote of two one-sentence
+        // paragraphs starts on its first one's page and ends on its last one's.
+        const pages = c.quote.split(/\n\s*\n/).map((part) => {
+          const paragraph = [...(printedOn.get(c.docId)?.entries() ?? [])].find(([p]) => oneLine(p).includes(oneLine(part)));
+          expect(paragraph, `${question}: quote part not in one paragraph`).toBeDefined();
+          return paragraph?.[1];
+        });
+        const [first, last] = [pages[0], pages[pages.length - 1]];
+        expect({ question, page: c.page, pageEnd: c.pageEnd }).toEqual({ question, page: first, pageEnd: last === first ? undefined : last });
         if ((c.page ?? 0) > 1) paged++;
       }
     }
