@@ -93,11 +93,17 @@ export function scoreUnits(
   maxIdf: number,
   passages: readonly Passage[] = [],
 ): ScoredUnit[] {
-  const previous = foldTypography(oneLine(q.previousAnswer));
+  // The previous answer's quotes (between its markers, without the short answer leading it).
+  const previousQuotes = q.previousAnswer
+    .split(/\[\d+\]/)
+    .map((part, i) => foldTypography(oneLine(i === 0 ? part.replace(/^[^—]*? — /, '') : part)))
+    .filter((part) => part.length >= 20);
   const out: ScoredUnit[] = [];
   for (const unit of unitsOf(retrieved, docs, ANSWER_TUNING.passagesRead, passages)) {
-    // A follow-up is never answered with the answer it follows.
-    if (previous && previous.includes(foldTypography(oneLine(unit.text)))) continue;
+    // A follow-up is never answered with the answer it follows: not with a part of it, nor with it again
+    // inside a longer quote.
+    const text = foldTypography(oneLine(unit.text));
+    if (previousQuotes.some((quote) => quote.includes(text) || text.includes(quote))) continue;
     const { values, span } = unitFeatures(q, terms, unit, documentView(unit.hit.passage.docId), sim, maxIdf);
     out.push({ unit, values, span, probability: 0 });
   }

@@ -38,6 +38,14 @@ describe('short answer spans', () => {
     expect(span('Which city hosted the talks?', 'Talks took place in Belarus. After that, they moved to Doha.')).toBe('Doha');
   });
 
+  it('answers "who is <name>" with what the sentence says the one named is, never another name', () => {
+    const sentence = "Mikhail Podolyak, adviser to the head of the President's Office, reacted sharply to Lukashenka.";
+    expect(span('Who is Mikhail Podolyak?', sentence)).toBe("adviser to the head of the President's Office");
+    expect(span('Who is Hanna Liubakova?', 'Hanna Liubakova is a Belarusian journalist.')).toBe('a Belarusian journalist');
+    expect(span('Who is Hanna Liubakova?', 'Hanna Liubakova spoke to Alexander Lukashenko.')).toBeNull();
+    expect(span('Who reacted sharply?', sentence)).toBe('Mikhail Podolyak');
+  });
+
   it('gives offsets that index the sentence as written', () => {
     const sentence = 'Talks “resumed” on 12 March 2024 in Geneva.';
     const s = findSpan(analyseQuestion('When did talks resume?'), sentence);

@@ -36,7 +36,7 @@ export interface AnalysedQuestion {
   category: string[];
   /** The question asks what someone said, wrote, claimed or warned. */
   attribution: boolean;
-  /** Text of the previous answer in the conversation (a follow-up must not repeat it). */
+  /** The previous answer in the conversation, markers included (a follow-up must not repeat it). */
   previousAnswer: string;
 }
 
@@ -201,6 +201,6 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
     stems: new Set(words(question).map(stemWord)),
     category: nouns,
     attribution: ATTRIBUTION.test(question),
-    previousAnswer: lastAnswer ? answerText(lastAnswer.content) : '',
+    previousAnswer: lastAnswer?.content ?? '',
   };
 }

@@ -151,6 +151,10 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
       return !measure || measure.test(text.slice(s.start, s.end + 25));
     });
   }
+  // "Who is Mikhail Podolyak?" asks what he is, not for another name: the apposition after his name
+  // ("Mikhail Podolyak, adviser to the head of the President's Office, …") or what he "is".
+  const defined = q.type === 'who' ? DEFINITION.exec(q.question)?.[1] : undefined;
+  if (defined) return pick(appositions(text, defined));
   if (q.type === 'who' || q.type === 'where' || q.category.length) {
     const names: Span[] = [];
     for (const s of matches(NAME, text)) {
@@ -183,6 +187,20 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
     if (q.category.length) return pick(names, (s) => fitsCategory(s.text, q.category, q.type));
   }
   return null;
+}
+
+const DEFINITION = /^\s*[Ww]ho\s+(?:is|was|are|were)\s+((?:\p{Lu}[\p{L}'’.-]*\s*)+)\??\s*$/u;
+
+/** What a sentence says a named one is: "Name, <role>," or "Name is/was a <role>". */
+function* appositions(text: string, name: string): Generator<Span> {
+  const last = name.trim().split(/\s+/).pop() as string;
+  const escaped = last.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`\\b${escaped}(?:,\\s+|\\s+(?:is|was)\\s+(?=an?\\s|the\\s))((?:an?\\s+|the\\s+)?\\p{Ll}[^,.;:!?()“”"]{2,80}?)(?=[,.;:!?()]|$)`, 'gu');
+  for (const m of text.matchAll(re)) {
+    const role = m[1] as string;
+    const start = m.index + m[0].length - role.length;
+    yield { text: role, start, end: start + role.length };
+  }
 }
 
 /**
