@@ -46,9 +46,39 @@ function countsTheThing(
   });
 }
 
+const MEASURE_ASKED =
+  /\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+|its\s+|their\s+)?(?:(?!(?:does|do|did|can|could|should|will|would|has|have|had)\b)[a-z-]+\s+){0,2}?(rate|percentage|percent|share|proportion|range|distance|age|price|cost|salary|wage|budget|population|speed|temperature|number|amount)\b/i;
+const DISTANCE = /\b(?:miles?|kilomet(?:er|re)s?|km|feet|foot|yards?|met(?:er|re)s?|nautical)\b/i;
+const MONEY = /[$£€]|\b(?:dollars?|cents?|pounds?|euros?|billion|million|trillion)\b/i;
+const SHARE = /%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth)s?\b|\/\d/i;
+const MEASURE_UNITS: Record<string, RegExp | null> = {
+  range: DISTANCE,
+  distance: DISTANCE,
+  age: /\b\d+[- ]years?[- ]old\b|\baged? (?:of )?\d+|\b\d+ years of age\b/i,
+  price: MONEY,
+  cost: MONEY,
+  salary: MONEY,
+  wage: MONEY,
+  budget: MONEY,
+  rate: new RegExp(`${SHARE.source}|\\bper\\b`, 'i'),
+  percentage: SHARE,
+  percent: SHARE,
+  share: SHARE,
+  proportion: SHARE,
+};
+
+/**
+ * "What is the range of…", "What unemployment rate…": a measure asked for by name. Undefined when the
+ * question asks for none; otherwise what the amount must be measured in (null: any amount).
+ */
+export function measureAsked(question: string): RegExp | null | undefined {
+  const noun = MEASURE_ASKED.exec(question)?.[1]?.toLowerCase();
+  return noun === undefined ? undefined : (MEASURE_UNITS[noun] ?? null);
+}
+
 /** Questions whose answer must be a number or a date: without one in the sentence, there is no answer. */
 export function answerTypeRequired(q: AnalysedQuestion): boolean {
-  return q.type === 'how-many' || q.type === 'when';
+  return q.type === 'how-many' || q.type === 'when' || measureAsked(q.question) !== undefined;
 }
 
 /** Whether a sentence contains the kind of thing the question asks for (a number, a date, a name...). */
@@ -57,8 +87,9 @@ export function hasAnswerType(
   sentence: string,
   similar: (a: string, b: string) => number = () => 0,
 ): boolean {
-  if (q.type === 'what' || q.type === 'yes-no') return true;
   const text = foldTypography(sentence);
+  if (q.type === 'what' && measureAsked(q.question) !== undefined) return PATTERNS['how-many'].test(text);
+  if (q.type === 'what' || q.type === 'yes-no') return true;
   if (q.type === 'how-many' && q.counted.length) return countsTheThing(q.counted, text, similar, q.stems);
   const pattern = PATTERNS[q.type];
   if (q.type === 'why') return pattern.test(text);

@@ -38,6 +38,15 @@ describe('short answer spans', () => {
     expect(span('Which city hosted the talks?', 'Talks took place in Belarus. After that, they moved to Doha.')).toBe('Doha');
   });
 
+  it('reads "what is the range / what rate" as asking for an amount of that measure', () => {
+    const threat = 'Putin said the Satan-2 missile would be ready soon, touting its destructive ability.';
+    expect(span('What is the range of the Satan-2 missile?', threat)).toBeNull();
+    expect(span('What is the range of the missile?', 'It could strike with a range of 14,000 miles.')).toBe('14,000 miles');
+    expect(span('What interest rate would the bonds pay?', 'The bonds would pay 6 percent interest.')).toBe('6 percent interest');
+    expect(span('What interest rate would the bonds pay?', 'The bonds would be paid in 1900.')).toBeNull();
+    expect(span('What does the rate limiter do?', 'The rate limiter drops 5 requests.')).toBeNull();
+  });
+
   it('answers "who is <name>" with what the sentence says the one named is, never another name', () => {
     const sentence = "Mikhail Podolyak, adviser to the head of the President's Office, reacted sharply to Lukashenka.";
     expect(span('Who is Mikhail Podolyak?', sentence)).toBe("adviser to the head of the President's Office");

@@ -1,4 +1,5 @@
 import type { AnalysedQuestion } from './question.ts';
+import { measureAsked } from './answer-kinds.ts';
 import { isStopword, stemWord, words } from '../../store/lexical/words.ts';
 import { wordNet } from './wordnet.ts';
 
@@ -126,7 +127,8 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
   };
   // "In what year…" is answered by a year, not "the eve of the anniversary".
   if (q.type === 'when') return pick(matches(DATE, text), (s) => !ASKS_YEAR.test(q.question) || YEAR_IN.test(s.text));
-  if (q.type === 'how-many') {
+  const measureNamed = measureAsked(q.question);
+  if (q.type === 'how-many' || measureNamed !== undefined) {
     const asksTime = /\bhow long\b/i.test(q.question);
     const found: Span[] = [];
     for (const s of matches(QUANTITY, text)) {
@@ -143,7 +145,7 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
     // Prefer the amount followed by what the question counts ("how many troops" → "120,000 troops").
     const head = q.counted[q.counted.length - 1];
     const counted = head ? found.filter((s) => words(s.text).some((w) => stemWord(w) === stemWord(head))) : [];
-    const measure = MEASURES.find(([asks]) => asks.test(q.question))?.[1];
+    const measure = MEASURES.find(([asks]) => asks.test(q.question))?.[1] ?? measureNamed;
     return pick(counted.length ? counted : found, (s) => {
       if (!new RegExp(`\\d|\\b(?:${NUMBER_WORDS})\\b`, 'i').test(s.text)) return false;
       // "How old", "how far", "how much money"...: the amount must be of that measure ("67-year-old",
