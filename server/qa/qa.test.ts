@@ -38,6 +38,11 @@ describe('short answer spans', () => {
     expect(span('Which city hosted the talks?', 'Talks took place in Belarus. After that, they moved to Doha.')).toBe('Doha');
   });
 
+  it('finds an age written before its number ("at age 9")', () => {
+    expect(span('How old was he when he moved?', 'He moved to New York City at age 9. He later led a march.')).toBe('9');
+    expect(span('How old was he when he moved?', 'He moved to New York City with 9 friends.')).toBeNull();
+  });
+
   it('reads "what is the range / what rate" as asking for an amount of that measure', () => {
     const threat = 'Putin said the Satan-2 missile would be ready soon, touting its destructive ability.';
     expect(span('What is the range of the Satan-2 missile?', threat)).toBeNull();

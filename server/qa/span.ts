@@ -149,8 +149,8 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
     return pick(counted.length ? counted : found, (s) => {
       if (!new RegExp(`\\d|\\b(?:${NUMBER_WORDS})\\b`, 'i').test(s.text)) return false;
       // "How old", "how far", "how much money"...: the amount must be of that measure ("67-year-old",
-      // "14,000 miles", "$5 billion"), looked for in the span and the words right after it.
-      return !measure || measure.test(text.slice(s.start, s.end + 25));
+      // "14,000 miles", "$5 billion", "at age 9"), looked for in the span and the words around it.
+      return !measure || measure.test(text.slice(Math.max(0, s.start - 8), s.end + 25));
     });
   }
   // "Who is Mikhail Podolyak?" asks what he is, not for another name: the apposition after his name
