@@ -38,6 +38,11 @@ describe('short answer spans', () => {
     expect(span('Which city hosted the talks?', 'Talks took place in Belarus. After that, they moved to Doha.')).toBe('Doha');
   });
 
+  it('reads "February 2022" as a month and year, never as the 20th', () => {
+    expect(span('When did the invasion start?', 'The full-scale invasion began in February 2022.')).toBe('February 2022');
+    expect(span('When did the invasion start?', 'It began on February 24, 2022.')).toBe('February 24, 2022');
+  });
+
   it('finds an age written before its number ("at age 9")', () => {
     expect(span('How old was he when he moved?', 'He moved to New York City at age 9. He later led a march.')).toBe('9');
     expect(span('How old was he when he moved?', 'He moved to New York City with 9 friends.')).toBeNull();

@@ -13,7 +13,7 @@ export interface Span {
 const MONTHS = 'January|February|March|April|May|June|July|August|September|October|November|December|Jan\\.|Feb\\.|Aug\\.|Sept?\\.|Oct\\.|Nov\\.|Dec\\.';
 const DATE = new RegExp(
   [
-    `\\b(?:${MONTHS})\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?`,
+    `\\b(?:${MONTHS})\\s+\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?\\s+\\d{4})?`,
     `\\b\\d{1,2}\\s+(?:${MONTHS})(?:\\s+\\d{4})?`,
     `\\b(?:(?:early|late|mid)-?\\s?)?(?:${MONTHS})(?:\\s+(?:of\\s+)?\\d{4})?`,
     '\\b(?:1[5-9]|20)\\d\\d\\b',
