@@ -102,8 +102,10 @@ export function scoreUnits(
   for (const unit of unitsOf(retrieved, docs, ANSWER_TUNING.passagesRead, passages)) {
     // A follow-up is never answered with the answer it follows: not with a part of it, nor with it again
     // inside a longer quote.
-    const text = foldTypography(oneLine(unit.text));
-    if (previousQuotes.some((quote) => quote.includes(text) || text.includes(quote))) continue;
+    if (previousQuotes.length > 0) {
+      const text = foldTypography(oneLine(unit.text));
+      if (previousQuotes.some((quote) => quote.includes(text) || text.includes(quote))) continue;
+    }
     const { values, span } = unitFeatures(q, terms, unit, documentView(unit.hit.passage.docId), sim, maxIdf);
     out.push({ unit, values, span, probability: 0 });
   }

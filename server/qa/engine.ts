@@ -1,6 +1,6 @@
 import { createEmbedder, type Embedder } from '../../ingest/embedder.ts';
 import { IndexError, type LoadedIndex, loadIndex, readManifest } from '../../store/generations.ts';
-import type { DocumentRecord } from '../../store/format.ts';
+import type { DocumentRecord, Passage } from '../../store/format.ts';
 import type { AskResult, ChatTurn } from './contract.ts';
 import {
   ANSWER_TUNING,
@@ -121,10 +121,15 @@ export class Engine {
     const { analysed, terms, retrieved } = await this.search(input.question, input.history, 'hybrid', Math.max(k, 10));
     // Vectors of the question's words and of the words it will be compared with, before the (sync) composition.
     const read = retrieved.slice(0, ANSWER_TUNING.passagesRead);
+    // A unit may reach into the passage before or after a passage read (a pair across passages).
+    const passages = this.retriever.passages;
+    const neighbours = read.flatMap((r) =>
+      [passages[r.index - 1], passages[r.index + 1]].filter((p): p is Passage => p?.docId === r.passage.docId),
+    );
     await this.wordVectors.ensure([
       ...analysed.terms.map((t) => t.word),
       ...analysed.counted,
-      ...read.flatMap((r) => bagOf(r.passage.text).surface),
+      ...[...read.map((r) => r.passage), ...neighbours].flatMap((p) => bagOf(p.text).surface),
     ]);
     const t1 = performance.now();
     const composed = composeAnswer(
