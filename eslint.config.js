@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 // ESLint rather than Biome: Biome's platform binaries are not on this registry, so `npm ci` could not install it.
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'models/', 'bench/.cache/', 'bench/out/', 'evals/out/', 'test-results/', '.tmp*/'] },
+  { ignores: ['node_modules/', 'data/', 'models/', 'bench/.cache/', 'bench/out/', 'evals/out/', 'test-results/', 'dist/', '.tmp*/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -36,8 +36,16 @@ export function rssMb(pid: number): number {
   return kb / 1024;
 }
 
+let built = false;
+/** Bundles the server once per run, as `npm run serve` does before it starts (`server/build.mjs`). */
+function buildServer(): void {
+  if (built) return;
+  execFileSync(process.execPath, ['server/build.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  built = true;
+}
+
 /**
- * Starts the real server (`server/main.ts`, as `npm run serve` does) on a loopback port for the index at
+ * Starts the real server (the bundle of `server/main.ts`, as `npm run serve` does) on a loopback port for the index at
  * `indexDir` (with extra `env`), and returns once POST /ask has answered. The per-client rate limit is lifted: a benchmark is
  * one client asking as fast as it can.
  */
@@ -46,9 +54,10 @@ export async function startServer(
   timeoutMs = 300_000,
   env: Record<string, string> = {},
 ): Promise<BenchServer> {
+  buildServer();
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, ['dist/server/main.js'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

@@ -190,7 +190,7 @@ async function main() {
     crossValidation,
   };
   await writeFile(WEIGHTS_FILE, `${JSON.stringify(out, null, 2)}\n`);
-  console.log(`wrote ${WEIGHTS_FILE.pathname}`);
+  console.log(`wrote ${WEIGHTS_FILE}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,4 +1,6 @@
 import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import { REPO_ROOT } from './model/paths.ts';
 import type { Embedder } from './embedder.ts';
 import type { IndexChange, IndexDelta } from './incremental-update.ts';
 import { IndexError, withIndexLock } from '../store/generations.ts';
@@ -136,7 +138,7 @@ export class IngestThread {
   private start(): Worker {
     if (this.worker) return this.worker;
     // A JavaScript entry that registers tsx in the thread, then loads ingest-thread-worker.ts.
-    const worker = new Worker(new URL('./ingest-thread-boot.mjs', import.meta.url));
+    const worker = new Worker(join(REPO_ROOT, 'ingest', 'ingest-thread-boot.mjs'));
     worker.unref();
     worker.on('message', (msg: FromWorker) => {
       const job = this.jobs.get(msg.job);

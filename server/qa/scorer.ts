@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../ingest/model/paths.ts';
 import { z } from 'zod';
 
 /**
@@ -65,7 +67,7 @@ export function scorerFrom(w: ScorerWeights): Scorer {
   };
 }
 
-export const WEIGHTS_FILE = new URL('./weights.json', import.meta.url);
+export const WEIGHTS_FILE = join(REPO_ROOT, 'server', 'qa', 'weights.json');
 
 /** The committed weights; a feature list that no longer matches the code is a build error, not a guess. */
 export function loadScorer(candidate: readonly string[], decision: readonly string[]): Scorer {
