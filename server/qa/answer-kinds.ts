@@ -51,7 +51,8 @@ const MEASURE_ASKED =
 const DISTANCE = /\b(?:miles?|kilomet(?:er|re)s?|km|feet|foot|yards?|met(?:er|re)s?|nautical)\b/i;
 const MONEY = /[$£€]|\b(?:dollars?|cents?|pounds?|euros?|billion|million|trillion)\b/i;
 const SHARE = /%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth)s?\b|\/\d/i;
-const MEASURE_UNITS: Record<string, RegExp | null> = {
+/** What an amount of each measure is written in (the short-answer spans use them too). */
+export const MEASURE_UNITS = {
   range: DISTANCE,
   distance: DISTANCE,
   age: /\b\d+[- ]years?[- ]old\b|\baged? (?:of )?\d+|\b\d+ years of age\b/i,
@@ -65,7 +66,7 @@ const MEASURE_UNITS: Record<string, RegExp | null> = {
   percent: SHARE,
   share: SHARE,
   proportion: SHARE,
-};
+} satisfies Record<string, RegExp>;
 
 /**
  * "What is the range of…", "What unemployment rate…": a measure asked for by name. Undefined when the
@@ -73,7 +74,7 @@ const MEASURE_UNITS: Record<string, RegExp | null> = {
  */
 export function measureAsked(question: string): RegExp | null | undefined {
   const noun = MEASURE_ASKED.exec(question)?.[1]?.toLowerCase();
-  return noun === undefined ? undefined : (MEASURE_UNITS[noun] ?? null);
+  return noun === undefined ? undefined : ((MEASURE_UNITS as Record<string, RegExp>)[noun] ?? null);
 }
 
 /** Questions whose answer must be a number or a date: without one in the sentence, there is no answer. */

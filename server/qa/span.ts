@@ -1,5 +1,5 @@
 import type { AnalysedQuestion } from './question.ts';
-import { measureAsked } from './answer-kinds.ts';
+import { MEASURE_UNITS, measureAsked } from './answer-kinds.ts';
 import { isStopword, stemWord, words } from '../../store/lexical/words.ts';
 import { wordNet } from './wordnet.ts';
 
@@ -80,20 +80,17 @@ function* matches(re: RegExp, text: string): Generator<Span> {
 
 /** What "how old / how far / how long / how much money / what share" questions measure in. */
 const MEASURES: Array<[RegExp, RegExp]> = [
-  [/\bhow old\b/i, /\b\d+[- ]years?[- ]old\b|\baged? (?:of )?\d+|\b\d+ years of age\b/i],
-  [
-    /\bhow far\b|\bwhat (?:distance|range)\b/i,
-    /\b(?:miles?|kilomet(?:er|re)s?|km|feet|foot|yards?|met(?:er|re)s?|nautical)\b/i,
-  ],
+  [/\bhow old\b/i, MEASURE_UNITS.age],
+  [/\bhow far\b|\bwhat (?:distance|range)\b/i, MEASURE_UNITS.distance],
   [
     /\bhow long\b/i,
     /\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)|miles?|kilomet(?:er|re)s?|km|feet|met(?:er|re)s?)\b/i,
   ],
   [
     /\bhow much\b.*\b(?:money|cost|costs|spend|spent|budget|fund|funds|funding|pay|paid|price|worth|save|saved|tax|taxes|deficit|debt|revenue|wage)\b|\bhow much (?:money|did)\b/i,
-    /[$£€]|\b(?:dollars?|cents?|pounds?|euros?|billion|million|trillion)\b/i,
+    MEASURE_UNITS.price,
   ],
-  [/\bwhat (?:percentage|percent|share|fraction|proportion)\b/i, /%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth)s?\b|\/\d/i],
+  [/\bwhat (?:percentage|percent|share|fraction|proportion)\b/i, MEASURE_UNITS.share],
 ];
 
 /** Which named things a "who/where/which X" question accepts, checked in WordNet. */

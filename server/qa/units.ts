@@ -1,6 +1,5 @@
-import type { DocumentRecord } from '../../store/format.ts';
+import type { DocumentRecord, Passage } from '../../store/format.ts';
 import type { Retrieved } from './retrieve.ts';
-import type { Passage } from '../../store/format.ts';
 import { contentSegments } from '../../ingest/clean.ts';
 import { foldTypography } from '../../store/lexical/words.ts';
 
@@ -53,9 +52,10 @@ const DEPENDENT =
   /^["'“‘(]*(he|she|it|they|this|that|these|those|his|her|its|their|there|such|but|and|however|after that|then|also|meanwhile|still|yet|so|thus|therefore|moreover|instead|both)\b/i;
 
 /**
- * The units of the passages read: each sentence and each pair of neighbours in the same paragraph.
- * A pair never crosses a line break, so a headline, dateline, caption, byline, list item or table row (a
- * line of its own) is quoted on its own, never glued to the sentence after it; a code block is one unit.
+ * The units of the passages read: each sentence and each pair of neighbours (`joins`), a pair reaching into
+ * the passage after (or, for a sentence that leans on the one before, the passage before) when its other
+ * sentence is there. A headline, dateline, caption, byline, list item or table row (a line of its own) is
+ * quoted on its own, never glued to the sentence after it; a code block is one unit, read line by line too.
  */
 export function unitsOf(
   retrieved: Retrieved[],
@@ -128,7 +128,7 @@ function proseLine(text: string, [start, end]: [number, number]): boolean {
   const sentence = text.slice(start, end);
   return (
     text.slice(lineStart, start).trim() === '' &&
-    /^["'“‘(]*[A-Z]/.test(sentence) &&
+    /^["'“‘(]*\p{Lu}/u.test(sentence) &&
     /[.!?]["'”’)]*$/.test(sentence) &&
     sentence.split(/\s+/).length >= 6
   );
