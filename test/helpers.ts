@@ -126,10 +126,17 @@ export interface RunningServer extends Child {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-/** Starts the real server (`server/main.ts`) as a child process and waits until `/health` says ready. */
-export async function startServer(env: Record<string, string>, timeoutMs = 30_000): Promise<RunningServer> {
+/**
+ * Starts the real server (`server/main.ts`, or `entry`: the bundle `npm run serve` runs) as a child process
+ * and waits until `/health` says ready.
+ */
+export async function startServer(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+  entry = 'server/main.ts',
+): Promise<RunningServer> {
   const port = Number(env.PORT ?? (await freePort()));
-  const server = spawnNode(['server/main.ts'], { ...env, PORT: String(port), HOST: '127.0.0.1' });
+  const server = spawnNode([entry], { ...env, PORT: String(port), HOST: '127.0.0.1' });
   const { child } = server;
   let exited = false;
   void server.closed.then(() => {
