@@ -9,6 +9,34 @@ import type { Unit } from './units.ts';
 export interface Bag {
   stems: Set<string>;
   surface: string[];
+  /** The bags this one is the union of: a word's soft credit in it is the best of theirs, each memoised. */
+  parts?: Bag[];
+}
+
+const unionMemo = new WeakMap<Bag, WeakMap<Bag, Bag>>();
+
+/**
+ * The union of bags (a heading and the sentences of a pair): the same words as the bag of their joined
+ * text, but a paraphrase is looked for once per sentence, not again for every pair the sentence is in.
+ */
+export function unionOf(bags: Bag[]): Bag {
+  return bags.reduce((a, b) => {
+    let byB = unionMemo.get(a);
+    if (!byB) {
+      byB = new WeakMap();
+      unionMemo.set(a, byB);
+    }
+    let u = byB.get(b);
+    if (!u) {
+      u = {
+        stems: new Set([...a.stems, ...b.stems]),
+        surface: [...new Set([...a.surface, ...b.surface])],
+        parts: [...(a.parts ?? [a]), ...(b.parts ?? [b])],
+      };
+      byB.set(b, u);
+    }
+    return u;
+  });
 }
 
 const bagMemo = new Map<string, Bag>();
@@ -42,6 +70,7 @@ export function credit(t: ExpandedTerm, bag: Bag, sim?: WordSimilarity): number 
   if (t.matches.some((m) => bag.stems.has(m))) return 1;
   if (t.related.some((m) => bag.stems.has(m))) return RELATED_CREDIT;
   if (!sim || t.entity) return 0;
+  if (bag.parts) return Math.max(...bag.parts.map((part) => credit(t, part, sim)));
   // The same term meets the same sentence several times per question (as a unit, in a pair, in features).
   let memo = softMemo.get(bag);
   if (!memo) {
@@ -152,7 +181,8 @@ export function unitFeatures(
   const own = terms.filter((t) => t.own);
   const carried = terms.filter((t) => !t.own);
   // A unit under a Markdown heading is matched together with it ("## Install" + "Run npm i").
-  const bag = bagOf(unit.heading ? `${unit.heading}\n${unit.text}` : unit.text);
+  const sentences = unit.parts?.map(([a, b]) => bagOf(unit.text.slice(a - unit.start, b - unit.start))) ?? [bagOf(unit.text)];
+  const bag = unionOf(unit.heading ? [bagOf(unit.heading), ...sentences] : sentences);
   const passage = bagOf(unit.hit.passage.text);
   const whole = doc.whole;
   const inDocument = (t: ExpandedTerm) => Math.max(credit(t, bag, sim), credit(t, whole) * 0.8);

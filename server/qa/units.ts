@@ -13,6 +13,8 @@ export interface Unit {
   text: string;
   /** Two sentences quoted together. */
   pair: boolean;
+  /** The sentences a pair is made of, as document offsets (soft matching is done once per sentence). */
+  parts?: Array<[number, number]>;
   /** Starts with a pronoun or connective ("He warned…", "After that…"): leans on the sentence before. */
   dependent: boolean;
   /** Index of the (first) sentence in its passage. */
@@ -83,7 +85,8 @@ export function unitsOf(
       const code = sentences !== hit.passage.sentences;
       if (next && (code || joins(doc.text, [start, end], next))) {
         const pairText = doc.text.slice(start, next[1]);
-        out.push({ hit, rank, start, end: next[1], text: pairText, pair: true, dependent, sentence: i, heading });
+        const parts: Array<[number, number]> = [[start, end], [next[0], next[1]]];
+        out.push({ hit, rank, start, end: next[1], text: pairText, pair: true, parts, dependent, sentence: i, heading });
       }
     });
     if (sentences !== hit.passage.sentences) return;
@@ -93,7 +96,8 @@ export function unitsOf(
       if (!joins(doc.text, a, b)) return;
       const text = doc.text.slice(a[0], b[1]);
       const dependent = DEPENDENT.test(foldTypography(text));
-      out.push({ hit, rank, start: a[0], end: b[1], text, pair: true, dependent, sentence, heading: headingAt(doc, a[0]) });
+      const parts: Array<[number, number]> = [a, b];
+      out.push({ hit, rank, start: a[0], end: b[1], text, pair: true, parts, dependent, sentence, heading: headingAt(doc, a[0]) });
     };
     const before = passages[hit.index - 1];
     const after = passages[hit.index + 1];
