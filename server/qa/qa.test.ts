@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyseQuestion } from './question.ts';
 import { documentContext } from '../../store/lexical/document-context.ts';
 import { initialismsOf } from '../../store/lexical/initialisms.ts';
+import { bagOf, credit, unionOf } from './features.ts';
 import { fitLogistic, linear } from './scorer.ts';
 import { findSpan } from './span.ts';
 import { unitsOf } from './units.ts';
@@ -144,6 +145,24 @@ describe('candidate units', () => {
     // Neither the headline before nor the list item after joins a pair.
     expect(unitsOf([hit(0), hit(3)], new Map([['n', doc]]), 2, passages).filter((u) => u.pair)).toEqual([]);
     expect(unitsOf([hit(2)], new Map([['n', doc]]), 1, passages).filter((u) => u.pair)).toEqual([]);
+  });
+});
+
+describe('soft matching of a pair', () => {
+  it('credits a word in a pair exactly as in the joined text of the pair: exact, related or paraphrased', () => {
+    const a = 'The Burevestnik missile is known for staying airborne.';
+    const b = 'It could strike with a range of 14,000 miles.';
+    // Word similarities as a table (the real ones come from the embedding model's vectors).
+    const table: Record<string, number> = { 'flight|airborne': 0.6, 'flight|strike': 0.4, 'distance|range': 0.8 };
+    const sim = { similarity: (x: string, y: string) => (x === y ? 1 : (table[`${x}|${y}`] ?? 0)) };
+    const term = (word: string, related: string[] = []) =>
+      ({ word, stem: word, weight: 1, own: true, matches: [word], related, idf: 1 }) as Parameters<typeof credit>[0];
+    const union = unionOf([bagOf(a), bagOf(b)]);
+    const joined = bagOf(`${a}\n\n${b}`);
+    for (const t of [term('missil'), term('rocket', ['missil']), term('flight'), term('distance'), term('harbour')]) {
+      expect(credit(t, union, sim)).toBe(credit(t, joined, sim));
+    }
+    expect(credit(term('distance'), union, sim)).toBeGreaterThan(0);
   });
 });
 
