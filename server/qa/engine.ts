@@ -14,6 +14,7 @@ import { contextWords } from '../../store/lexical/document-context.ts';
 import { DECISION_FEATURES, type DocumentView, FEATURES } from './features.ts';
 import { loadScorer, type Scorer } from './scorer.ts';
 import { wordNet } from './wordnet.ts';
+import { neighboursOf } from './units.ts';
 import { analyseQuestion } from './question.ts';
 import { type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
 import { WordVectors } from './word-vectors.ts';
@@ -122,10 +123,10 @@ export class Engine {
     // Vectors of the question's words and of the words it will be compared with, before the (sync) composition.
     const read = retrieved.slice(0, ANSWER_TUNING.passagesRead);
     // A unit may reach into the passage before or after a passage read (a pair across passages).
-    const passages = this.retriever.passages;
-    const neighbours = read.flatMap((r) =>
-      [passages[r.index - 1], passages[r.index + 1]].filter((p): p is Passage => p?.docId === r.passage.docId),
-    );
+    const neighbours = read.flatMap((r) => {
+      const { before, after } = neighboursOf(r, this.retriever.passages);
+      return [before, after].filter((p): p is Passage => p !== undefined);
+    });
     await this.wordVectors.ensure([
       ...analysed.terms.map((t) => t.word),
       ...analysed.counted,

@@ -46,6 +46,12 @@ describe('reading a question', () => {
     expect(carried?.weight).toBeLessThan(1);
   });
 
+  it('does not take a semi-modal ("supposed to", "going to") for a key word', () => {
+    const words = analyseQuestion('Where were the ceasefire talks supposed to be held?').terms.map((t) => t.word);
+    expect(words).toEqual(['ceasefire', 'talks', 'held']);
+    expect(analyseQuestion('What is the supposed cause of the fire?').terms.map((t) => t.word)).toContain('supposed');
+  });
+
   it('leaves a self-contained question alone', () => {
     const q = analyseQuestion('How many troops did Ukraine deploy along the border with Belarus?', [
       { role: 'user', content: 'Who is Hanna Liubakova?' },

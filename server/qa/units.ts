@@ -99,20 +99,25 @@ export function unitsOf(
       const parts: Array<[number, number]> = [a, b];
       out.push({ hit, rank, start: a[0], end: b[1], text, pair: true, parts, dependent, sentence, heading: headingAt(doc, a[0]) });
     };
-    const before = passages[hit.index - 1];
-    const after = passages[hit.index + 1];
+    const { before, after } = neighboursOf(hit, passages);
     const first = sentences[0];
     const last = sentences[sentences.length - 1];
     const beforeLast = before?.sentences[before.sentences.length - 1];
     const afterFirst = after?.sentences[0];
-    if (first && beforeLast && before?.docId === hit.passage.docId && beforeLast[1] <= first[0]) {
+    if (first && beforeLast && beforeLast[1] <= first[0]) {
       if (DEPENDENT.test(foldTypography(doc.text.slice(first[0], first[1])))) pairAcross(beforeLast, first, 0);
     }
-    if (last && afterFirst && after?.docId === hit.passage.docId && last[1] <= afterFirst[0]) {
+    if (last && afterFirst && last[1] <= afterFirst[0]) {
       pairAcross(last, afterFirst, sentences.length - 1);
     }
   });
   return out;
+}
+
+/** The passages just before and after a retrieved one in the same document: where a pair may reach. */
+export function neighboursOf(hit: Retrieved, passages: readonly Passage[]): { before?: Passage; after?: Passage } {
+  const same = (p: Passage | undefined) => (p?.docId === hit.passage.docId ? p : undefined);
+  return { before: same(passages[hit.index - 1]), after: same(passages[hit.index + 1]) };
 }
 
 /**
