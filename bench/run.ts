@@ -257,21 +257,33 @@ async function writesOnly(scales: number[]): Promise<number> {
     const corpus = await ensureCorpus(scale, CACHE_DIR);
     const indexDir = path.join(CACHE_DIR, `index-${scale}`);
     if (!(await readManifest(indexDir))) await runIngestChild(corpus.dir, indexDir, 1);
-    results.push(await benchWrites(scale, corpus.dir, indexDir, path.join(CACHE_DIR, 'writes'), 8, log));
+    results.push(await benchWrites(scale, corpus.dir, indexDir, path.join(CACHE_DIR, 'writes'), 16, log));
   }
   await mkdir(OUT_DIR, { recursive: true });
   await writeFile(path.join(OUT_DIR, 'writes.json'), `${JSON.stringify({ commit: gitCommit(), results }, null, 2)}\n`);
-  for (const r of results) {
-    console.log(
-      `${r.scale} passages: in process add ${Math.round(r.inProcess.addMs)} ms, delete ${Math.round(r.inProcess.deleteMs)} ms, ` +
-        `longest event-loop stall ${r.inProcess.maxStallMs.toFixed(1)} ms; ` +
-        `HTTP add ${Math.round(r.addMs)} ms, delete ${Math.round(r.deleteMs)} ms (median after the first); ` +
-        `during writes /health alone max ${r.healthAloneMax.toFixed(1)} ms; ` +
-        `under /ask traffic /ask p99 ≤ ${r.askP99.toFixed(1)} ms, /health max ${r.healthMax.toFixed(1)} ms; ` +
-        `between writes /ask p99 ${r.askIdle.p99.toFixed(1)} ms, /health max ${r.healthIdle.max.toFixed(1)} ms; ` +
-        `failed: ${r.failed.ask} /ask, ${r.failed.health} /health ${r.failed.reasons.join('; ')}`,
-    );
-  }
+  const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
+  const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
+  const lines = [
+    '| scale | add ms | delete ms | in process add / delete ms | event-loop stall, median / max ms | /health max, writes alone | /ask p50 / p99 / max during writes (n) | /ask p50 / p99 / max between (n) | /health p99 / max during | /health p99 / max between | failed |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...results.map((r) =>
+      row([
+        r.scale,
+        Math.round(r.addMs),
+        Math.round(r.deleteMs),
+        `${Math.round(r.inProcess.addMs)} / ${Math.round(r.inProcess.deleteMs)}`,
+        `${ms(r.inProcess.medianStallMs)} / ${ms(r.inProcess.maxStallMs)}`,
+        ms(r.healthAloneMax),
+        `${ms(r.askDuring.p50)} / ${ms(r.askDuring.p99)} / ${ms(r.askDuring.max)} (${r.askDuring.n})`,
+        `${ms(r.askIdle.p50)} / ${ms(r.askIdle.p99)} / ${ms(r.askIdle.max)} (${r.askIdle.n})`,
+        `${ms(r.healthDuring.p99)} / ${ms(r.healthDuring.max)}`,
+        `${ms(r.healthIdle.p99)} / ${ms(r.healthIdle.max)}`,
+        `${r.failed.ask + r.failed.health}${r.failed.reasons.length ? ` (${r.failed.reasons.join('; ')})` : ''}`,
+      ]),
+    ),
+  ];
+  // Medians after the first write; "during" pools every request that overlapped a write under /ask traffic.
+  console.log(lines.join('\n'));
   return 0;
 }
 

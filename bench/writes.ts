@@ -32,6 +32,9 @@ export interface WritesResult {
   /** Worst round's /ask p99 and /health max during a write under /ask traffic. */
   askP99: number;
   healthMax: number;
+  /** Every /ask and /health request that overlapped a write under /ask traffic (after the first), pooled. */
+  askDuring: { n: number; p50: number; p99: number; max: number };
+  healthDuring: { n: number; p50: number; p99: number; max: number };
   /** The same readers while no write ran (between writes): what the machine gives without them. */
   askIdle: { n: number; p50: number; p99: number; max: number };
   healthIdle: { n: number; p50: number; p99: number; max: number };
@@ -39,7 +42,7 @@ export interface WritesResult {
    * The same writes through the documents API's code in this process, without HTTP or other traffic: their
    * time and the event loop's longest stall during each (what a write itself costs the serving thread).
    */
-  inProcess: { addMs: number; deleteMs: number; maxStallMs: number };
+  inProcess: { addMs: number; deleteMs: number; maxStallMs: number; medianStallMs: number };
   /** /ask and /health requests that failed during the whole run (each distinct reason once). */
   failed: { ask: number; health: number; reasons: string[] };
 }
@@ -124,7 +127,7 @@ async function writesInProcess(corpusDir: string, indexDir: string, workDir: str
   await corpus.prepare();
   const delay = monitorEventLoopDelay({ resolution: 1 });
   const times: Record<'add' | 'delete', number[]> = { add: [], delete: [] };
-  let maxStallMs = 0;
+  const stalls: number[] = [];
   const timed = async (kind: 'add' | 'delete', write: () => Promise<unknown>) => {
     delay.reset();
     delay.enable();
@@ -132,7 +135,7 @@ async function writesInProcess(corpusDir: string, indexDir: string, workDir: str
     await write();
     times[kind].push(performance.now() - t0);
     delay.disable();
-    maxStallMs = Math.max(maxStallMs, delay.max / 1e6);
+    stalls.push(delay.max / 1e6);
     log(`  in process: ${kind} ${Math.round(performance.now() - t0)} ms, longest event-loop stall ${(delay.max / 1e6).toFixed(1)} ms`);
   };
   try {
@@ -144,7 +147,13 @@ async function writesInProcess(corpusDir: string, indexDir: string, workDir: str
   } finally {
     await corpus.close();
   }
-  return { addMs: median(times.add), deleteMs: median(times.delete), maxStallMs };
+  // The first write also warms up the code it runs: the median is over the writes after it.
+  return {
+    addMs: median(times.add),
+    deleteMs: median(times.delete),
+    maxStallMs: Math.max(...stalls),
+    medianStallMs: median(stalls.slice(1)),
+  };
 }
 
 /**
@@ -241,6 +250,13 @@ export async function benchWrites(
     return of.length > 1 ? of.slice(1) : of;
   };
   const all = [...steady('add'), ...steady('delete')].filter((s) => s.underAsk);
+  const underAsk = windows.filter((_, i) => samples[i]?.underAsk);
+  const overlapping = (probes: Probe[]) =>
+    stats(
+      probes
+        .filter((p) => underAsk.some(([from, to]) => p.end >= from && p.start <= to))
+        .map((p) => p.end - p.start),
+    );
   const alone = [...steady('add'), ...steady('delete')].filter((s) => !s.underAsk);
   // After the first write (which may wait for the writer's first read of the index), outside every write.
   const idle = (probes: Probe[]) =>
@@ -258,6 +274,8 @@ export async function benchWrites(
     askP99: Math.max(...all.map((s) => s.askDuring.p99)),
     healthMax: Math.max(...all.map((s) => s.healthDuring.max)),
     healthAloneMax: Math.max(...alone.map((s) => s.healthDuring.max)),
+    askDuring: overlapping(ask?.probes ?? []),
+    healthDuring: overlapping(health.probes),
     inProcess,
     askIdle: idle(ask?.probes ?? []),
     healthIdle: idle(health.probes),

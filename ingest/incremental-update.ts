@@ -10,6 +10,7 @@ import {
   registerLexical,
 } from '../store/lexical/lexical-index.ts';
 import { initialismsOf } from '../store/lexical/initialisms.ts';
+import { compactLexical, LayeredPostings } from '../store/lexical/live-postings.ts';
 import type { Embedder } from './embedder.ts';
 import {
   applyChange,
@@ -18,7 +19,6 @@ import {
   identityLabels,
   type IndexRows,
   type LoggedChange,
-  spliceLexical,
 } from '../store/index-changes.ts';
 import { FILES, type LoadedIndex, loadIndex, readManifest, writeChangedIndex, writeIndex } from '../store/generations.ts';
 import { DEFAULT_CHUNKING, toPassages } from './passages.ts';
@@ -29,15 +29,14 @@ export type IndexChange = { add: DocumentRecord } | { remove: string };
 
 /**
  * Changes a generation may carry before the next one is written whole: each is replayed by every load of
- * the index (about 0.1 s at 100k passages, most of it splicing BM25 postings), while writing a whole
- * generation takes seconds there.
+ * the index, while writing a whole generation takes seconds at 100k passages.
  */
 const MAX_CHANGES = 16;
 
 /**
  * What an incremental change published, for the serving thread to apply to the index it serves without
- * reading the generation: the change itself, where the writer applied it, the initialisms it changed, the
- * new BM25 index.
+ * reading the generation: the change itself, where the writer applied it, the initialisms it changed and,
+ * when asked for, the new BM25 index.
  */
 export interface IndexDelta {
   generation: string;
@@ -49,10 +48,16 @@ export interface IndexDelta {
   initialisms: Array<[string, string[] | null]>;
   /**
    * The BM25 index after the change, as lexical.bin's bytes (`lexicalBytes`), transferred by the worker
-   * thread: splicing it again on the serving thread moves every posting after the change (0.1–0.2 s of
-   * its time at 100k passages), decoding is views and a term map.
+   * thread, when the serving side asked for it (`wholeLexical`) to replace a layer grown large; else null.
    */
-  lexical: Uint8Array<ArrayBuffer>;
+  lexical: Uint8Array<ArrayBuffer> | null;
+}
+
+/** What the serving side asks of a change besides applying it. */
+export interface ChangeRequest {
+  change: IndexChange;
+  /** Send the whole BM25 index (`IndexDelta.lexical`): the served one is a layer due for compaction. */
+  wholeLexical: boolean;
 }
 
 /**
@@ -75,9 +80,9 @@ export class IncrementalIndex {
    * written) when the change can't be incremental: the index was built with other settings or is unreadable.
    * The caller holds the index lock.
    */
-  async apply(indexDir: string, change: IndexChange, embedder: Embedder): Promise<IndexDelta | null> {
+  async apply(indexDir: string, request: ChangeRequest, embedder: Embedder): Promise<IndexDelta | null> {
     try {
-      return await this.applyTo(indexDir, change, embedder);
+      return await this.applyTo(indexDir, request, embedder);
     } catch (err) {
       // The graph may hold part of the change: read the published index again next time.
       this.index = null;
@@ -85,7 +90,11 @@ export class IncrementalIndex {
     }
   }
 
-  private async applyTo(indexDir: string, request: IndexChange, embedder: Embedder): Promise<IndexDelta | null> {
+  private async applyTo(
+    indexDir: string,
+    { change: request, wholeLexical }: ChangeRequest,
+    embedder: Embedder,
+  ): Promise<IndexDelta | null> {
     const current = await this.current(indexDir);
     if (!current || current.manifest.model.id !== embedder.id) return null;
     if (JSON.stringify(current.manifest.chunking) !== JSON.stringify(DEFAULT_CHUNKING)) return null;
@@ -105,7 +114,10 @@ export class IncrementalIndex {
     const applied = applyChange(rows, change, current.hnsw);
     if (!applied) return null;
     const next = applied.rows;
-    const lexical = spliceLexical(current.lexical ?? buildLexical(lexicalTexts(current.passages, current.documents)), applied.site);
+    let lexical = LayeredPostings.over(
+      current.lexical ?? buildLexical(lexicalTexts(current.passages, current.documents)),
+      applied.site,
+    );
     // The document's own initialisms are the only ones whose full names can change.
     let own: Map<string, string[]>;
     if ('remove' in change) {
@@ -124,7 +136,10 @@ export class IncrementalIndex {
       : [];
     const stamped = { ...next.manifest, createdAt: new Date().toISOString() };
     let generation: string;
-    if (logged.length + 1 > MAX_CHANGES) {
+    const whole = logged.length + 1 > MAX_CHANGES;
+    // Written whole or sent whole: the layer is merged into flat postings, which this thread keeps too.
+    if (whole || wholeLexical) lexical = compactLexical(lexical);
+    if (whole) {
       generation = await writeIndex(
         indexDir,
         { ...next, manifest: stamped, lexical, initialisms },
@@ -149,7 +164,7 @@ export class IncrementalIndex {
       change,
       site: applied.site,
       initialisms: changedInitialisms,
-      lexical: lexicalBytes(lexical),
+      lexical: wholeLexical ? lexicalBytes(lexical) : null,
     };
   }
 
@@ -200,23 +215,36 @@ function unionOf(perDoc: Map<string, string[]>[]): Map<string, string[]> {
 }
 
 /**
+ * Whether the served BM25 index is a layer with more than `limit` passages added and removed since it was
+ * read whole: then the serving side asks the writer for its whole index (`wholeLexical`) rather than
+ * layering on, since a layer's per-write copies (document frequencies) and searches grow with it. The
+ * default limit keeps that to about one write in 500 at 100k passages.
+ */
+export function lexicalDueForCompaction(index: LoadedIndex, limit = 2000 + index.passages.length / 20): boolean {
+  const postings = index.lexical?.postings;
+  return postings instanceof LayeredPostings && postings.changed > limit;
+}
+
+/**
  * The serving thread's side: the index it serves with `delta` applied in memory, without reading the new
  * generation. Its HNSW graph is changed in place (as the writer changed its own): an engine still answering
- * on the previous index skips points it does not know. BM25 is the writer's, its term map filled a slice at
- * a time, so requests are answered meanwhile. Throws if the served index was not the writer's (it must then
- * be read again).
+ * on the previous index skips points it does not know. BM25 gets a layer (`LayeredPostings`), or is the
+ * writer's when it sent it, its term map filled a slice at a time, so requests are answered meanwhile.
+ * Throws if the served index was not the writer's (it must then be read again).
  */
 export async function applyDelta(index: LoadedIndex, delta: IndexDelta): Promise<LoadedIndex> {
   const same = (a: ChangeSite, b: ChangeSite) =>
     a.document === b.document && a.passage === b.passage && a.removed === b.removed && a.labels?.[0] === b.labels?.[0];
   const known = persistedInitialisms(index.passages);
-  if (!known) throw new Error('the served index has no initialisms of its own to change');
+  if (!known || !index.lexical) throw new Error('the served index has no BM25 index of its own to change');
   const rows: IndexRows = { ...index, labels: index.labels ?? identityLabels(index.passages.length) };
   const applied = applyChange(rows, delta.change, index.hnsw);
   if (!applied || !same(applied.site, delta.site)) throw new Error('the served index is not the one the writer changed');
   // Requests waiting since the row splices and graph changes above go first.
   await nextTurn();
-  const lexical = await decodeLexicalYielding(delta.lexical, index.lexical?.postings.keys());
+  const lexical = delta.lexical
+    ? await decodeLexicalYielding(delta.lexical, index.lexical.postings.keys())
+    : LayeredPostings.over(index.lexical, applied.site);
   if (lexical.count !== applied.rows.passages.length) throw new Error('the writer’s BM25 index has other passages');
   const initialisms = new Map(known);
   for (const [initials, stems] of delta.initialisms) {

@@ -5,15 +5,35 @@
  * caller's thread (onnxruntime-node must not run in two threads of one process at once), which is also what
  * lets the two overlap. The caller holds the index lock for each job.
  */
-import { parentPort } from 'node:worker_threads';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { Embedder } from './embedder.ts';
 import type { FromWorker, IngestJob, ProgressEvent, ReadOptions, ToWorker } from './ingest-thread.ts';
 import { IncrementalIndex } from './incremental-update.ts';
 import { IndexError } from '../store/generations.ts';
 import { type IngestOptions, type IngestSummary, ingestLocked, readCorpus } from './pipeline.ts';
 
+/** Nice value of a background writer: CFS then gives the serving thread about 10× its CPU share. */
+const BACKGROUND_NICE = 10;
+
 const port = parentPort;
 if (!port) throw new Error('ingest-thread-worker.ts runs only as a worker thread');
+
+/**
+ * A background writer (the server's) lowers its own thread's scheduling priority: on two cores, a
+ * whole-generation write (seconds of CPU at 100k passages) otherwise takes CPU time from the thread
+ * answering /ask and /health, whose tail latency doubled meanwhile. Linux threads have their own nice value
+ * (`/proc/thread-self` names this one); elsewhere the thread keeps the process's priority.
+ */
+if ((workerData as { background?: boolean } | null)?.background) {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid)) setPriority(tid, BACKGROUND_NICE);
+  } catch {
+    // Not Linux, or not permitted: the write still happens, at the same priority as serving.
+  }
+}
 
 /** The published index as of the last change, kept for the next one. */
 const incremental = new IncrementalIndex();
@@ -71,8 +91,8 @@ async function runJob(job: IngestJob): Promise<void> {
         ? await readAndIngest(job, where, work.read)
         : await ingestLocked(where, work.corpus);
     reply = { type: 'done', job: job.id, ok: true, result };
-    // An incremental change's BM25 index (tens of MB at 100k passages) is moved to the caller, not copied.
-    if (result && 'lexical' in result) transfer.push(result.lexical.buffer);
+    // An incremental change's BM25 index, when asked for (tens of MB at 100k passages), is moved, not copied.
+    if (result && 'lexical' in result && result.lexical) transfer.push(result.lexical.buffer);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     reply = {

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { REPO_ROOT } from './model/paths.ts';
 import type { Embedder } from './embedder.ts';
-import type { IndexChange, IndexDelta } from './incremental-update.ts';
+import type { ChangeRequest, IndexDelta } from './incremental-update.ts';
 import { IndexError, withIndexLock } from '../store/generations.ts';
 import { type CorpusSnapshot, EmptyCorpusError, type IngestOptions, type IngestSummary } from './pipeline.ts';
 
@@ -17,7 +17,7 @@ export interface IngestJob {
    * Index this whole corpus, read the corpus folder and index it (the CLI), apply one change to the published
    * index (`IncrementalIndex`), or read that index.
    */
-  work: { corpus: CorpusSnapshot } | { read: ReadOptions } | { change: IndexChange } | { prepare: true };
+  work: { corpus: CorpusSnapshot } | { read: ReadOptions } | { change: ChangeRequest } | { prepare: true };
 }
 
 /** The options of an ingest that can cross to the thread (not the embedder or the callbacks). */
@@ -72,6 +72,12 @@ interface Running {
  * caller must hold the index lock, as for `ingestLocked`.
  */
 export class IngestThread {
+  /**
+   * `background`: run the thread at a lower OS priority (the server's writer), so on a busy machine the
+   * thread answering requests gets the CPU first; the CLI's ingest runs at normal priority.
+   */
+  constructor(private readonly opts: { background?: boolean } = {}) {}
+
   private worker: Worker | null = null;
   private readonly jobs = new Map<number, Running>();
   private nextId = 0;
@@ -99,7 +105,7 @@ export class IngestThread {
    * Applies one add or delete to the published index and publishes the result (see `IncrementalIndex`,
    * whose state the thread keeps between changes). Null: nothing was written, the caller must ingest in full.
    */
-  update(job: Omit<IngestJob, 'id' | 'modelId' | 'dimensions' | 'work'>, change: IndexChange, embedder: Embedder): Promise<IndexDelta | null> {
+  update(job: Omit<IngestJob, 'id' | 'modelId' | 'dimensions' | 'work'>, change: ChangeRequest, embedder: Embedder): Promise<IndexDelta | null> {
     return this.post({ ...job, work: { change } }, embedder) as Promise<IndexDelta | null>;
   }
 
@@ -138,7 +144,9 @@ export class IngestThread {
   private start(): Worker {
     if (this.worker) return this.worker;
     // A JavaScript entry that registers tsx in the thread, then loads ingest-thread-worker.ts.
-    const worker = new Worker(join(REPO_ROOT, 'ingest', 'ingest-thread-boot.mjs'));
+    const worker = new Worker(join(REPO_ROOT, 'ingest', 'ingest-thread-boot.mjs'), {
+      workerData: { background: this.opts.background ?? false },
+    });
     worker.unref();
     worker.on('message', (msg: FromWorker) => {
       const job = this.jobs.get(msg.job);

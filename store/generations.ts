@@ -16,7 +16,8 @@ import {
 import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { Bm25Index } from './lexical/bm25.ts';
-import { applyChange, decodeChange, identityLabels, type IndexRows, spliceLexical } from './index-changes.ts';
+import { applyChange, decodeChange, identityLabels, type IndexRows } from './index-changes.ts';
+import { compactLexical, LayeredPostings } from './lexical/live-postings.ts';
 import { initialismsOf } from './lexical/initialisms.ts';
 import {
   buildLexical,
@@ -204,7 +205,7 @@ export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIn
     vectorChunks(data.vectors, data.manifest.model.dimensions),
   );
   await hnsw.writeIndex(path.join(partial, FILES.hnsw));
-  const lexical = data.lexical ?? buildLexical(lexicalTexts(data.passages, data.documents));
+  const lexical = data.lexical ? compactLexical(data.lexical) : buildLexical(lexicalTexts(data.passages, data.documents));
   await writeDurableChunks(
     path.join(partial, FILES.lexical),
     encodeLexical(lexical, data.initialisms ?? initialismsOf(data.documents)),
@@ -650,7 +651,7 @@ function replayChanges(
     const applied = applyChange(rows, decodeChange(line), index.hnsw);
     if (!applied) throw new Error('a change does not apply');
     rows = applied.rows;
-    if (lexical) lexical = spliceLexical(lexical, applied.site);
+    if (lexical) lexical = LayeredPostings.over(lexical, applied.site);
   }
   const { manifest } = index;
   if (JSON.stringify(rows.manifest.documents) !== JSON.stringify(manifest.documents)) {

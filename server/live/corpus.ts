@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { docIdFor, formatBytes, loadFile, type Skipped, sha256 } from '../../ingest/documents.ts';
-import { applyDelta, IncrementalIndex, type IndexChange, type IndexDelta } from '../../ingest/incremental-update.ts';
+import {
+  applyDelta,
+  IncrementalIndex,
+  type IndexChange,
+  type IndexDelta,
+  lexicalDueForCompaction,
+} from '../../ingest/incremental-update.ts';
 import { type LoadedIndex, readManifest, withIndexLock, writeDurable } from '../../store/generations.ts';
 import { IngestThread } from '../../ingest/ingest-thread.ts';
 import {
@@ -44,6 +50,11 @@ export interface CorpusOptions {
   live: LiveEngine;
   /** Index on the event loop instead of the worker thread (slower to start; for tools, not servers). */
   inProcess?: boolean;
+  /**
+   * Passages added and removed in memory before the served BM25 index is replaced by the writer's whole one
+   * (default: 2,000 plus 5% of the corpus; see `lexicalDueForCompaction`).
+   */
+  lexicalLayerLimit?: number;
 }
 
 const escapeHtml = (s: string) =>
@@ -131,7 +142,7 @@ async function syncDir(dir: string): Promise<void> {
  * settles by the published index: the old state or the new one, never half of each.
  */
 export class Corpus {
-  private readonly thread = new IngestThread();
+  private readonly thread = new IngestThread({ background: true });
   /** The in-process writer's index between changes (`inProcess` only; else the worker thread keeps it). */
   private incremental: IncrementalIndex | null = null;
 
@@ -335,9 +346,10 @@ export class Corpus {
     try {
       let delta: IndexDelta | null = null;
       if (change && 'indexed' in snapshot) {
+        const request = { change, wholeLexical: lexicalDueForCompaction(engine.index, this.opts.lexicalLayerLimit) };
         delta = this.opts.inProcess
-          ? await (this.incremental ??= new IncrementalIndex()).apply(this.opts.indexDir, change, engine.embedder)
-          : await this.thread.update(where, change, engine.embedder);
+          ? await (this.incremental ??= new IncrementalIndex()).apply(this.opts.indexDir, request, engine.embedder)
+          : await this.thread.update(where, request, engine.embedder);
       }
       if (delta) {
         try {

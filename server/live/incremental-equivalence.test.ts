@@ -8,6 +8,8 @@ import { ingest } from '../../ingest/pipeline.ts';
 import { seedsWorkspace, type Workspace } from '../../test/helpers.ts';
 import type { Bm25Index } from '../../store/lexical/bm25.ts';
 import { persistedInitialisms } from '../../store/lexical/lexical-index.ts';
+import { LayeredPostings } from '../../store/lexical/live-postings.ts';
+import { FlatPostings } from '../../store/lexical/bm25.ts';
 import { Corpus } from './corpus.ts';
 import { type Engine, loadEngine } from '../qa/index.ts';
 import { LiveEngine } from './live-engine.ts';
@@ -104,6 +106,8 @@ describe('documents API changes give the index a full rebuild would', () => {
     // "001b-…" sorts between 001_… and 002_…: later passages move, as in a rebuild.
     await corpus.add({ id: '001b-varrow', title: 'Varrow canal', body: text, format: 'text' });
     expect(reread).not.toHaveBeenCalled();
+    // BM25 changed by a layer over the postings the server loaded, not copied whole.
+    expect(live.state().engine?.retriever.bm25.postings).toBeInstanceOf(LayeredPostings);
     await expectSameAsFullRebuild();
     const { answer } = await (live.state().engine as Engine).ask({ question: 'Who inspected the Varrow canal for Lukashenko?' });
     expect(answer).toContain('Olga Brenn');
@@ -146,6 +150,36 @@ describe('documents API changes give the index a full rebuild would', () => {
     const manifest = await readManifest(ws.indexDir);
     expect(manifest?.changes?.count ?? 0).toBeLessThanOrEqual(16);
     await expectSameAsFullRebuild();
+  });
+});
+
+describe('a served BM25 layer past its limit', () => {
+  it('is replaced by the writer’s whole index, the same a rebuild gives', async () => {
+    const ws2 = await seedsWorkspace(inject('seedsIndexDir'));
+    const served = new LiveEngine({ ...ws2, modelsDir: MODELS_DIR, modelId: DEFAULT_MODEL_ID, logger: silentLogger });
+    await served.reload();
+    // Past one passage changed in memory (each of these documents is one), the writer sends its whole index.
+    const writer = new Corpus({ ...ws2, maxDocBytes: 1 << 20, live: served, lexicalLayerLimit: 1 });
+    const postings = () => served.state().engine?.retriever.bm25.postings;
+    try {
+      const body = (i: number) => `Pier ${i} at Port Tarrow reopened in May.\n\nThe ferry to pier ${i} runs daily.`;
+      await writer.add({ id: 'zz-pier-1', title: 'Pier', body: body(1), format: 'text' });
+      expect(postings()).toBeInstanceOf(LayeredPostings);
+      await writer.add({ id: 'zz-pier-2', title: 'Pier', body: body(2), format: 'text' });
+      expect(postings()).toBeInstanceOf(LayeredPostings);
+      await writer.add({ id: 'zz-pier-3', title: 'Pier', body: body(3), format: 'text' });
+      expect(postings()).toBeInstanceOf(FlatPostings);
+      const engine = served.state().engine as Engine;
+      const rebuiltDir = path.join(await mkdtemp(path.join(tmpdir(), 'footnote-rebuilt-')), 'index');
+      await ingest({ corpusDir: ws2.corpusDir, indexDir: rebuiltDir, embedder: engine.embedder, maxBytes: 1 << 20, full: true });
+      const rebuilt = await loadEngine({ indexDir: rebuiltDir, embedder: engine.embedder });
+      expect(lexicalStats(engine.retriever.bm25, engine.index.passages)).toEqual(
+        lexicalStats(rebuilt.retriever.bm25, rebuilt.index.passages),
+      );
+      expect(await answers(engine)).toEqual(await answers(rebuilt));
+    } finally {
+      await writer.close();
+    }
   });
 });
 

@@ -63,9 +63,7 @@ export class Retriever {
     labels?: Uint32Array,
   ) {
     this.positionOf = labels ? new Int32Array(hnsw.getCurrentCount()).fill(-1) : null;
-    labels?.forEach((label, position) => {
-      (this.positionOf as Int32Array)[label] = position;
-    });
+    if (labels && this.positionOf) for (let i = 0; i < labels.length; i++) this.positionOf[labels[i] as number] = i;
     // A passage is indexed with its document's title and file-name words, so "Kennedy 1962" finds the
     // speech whose text never names its speaker.
     // The index persisted at ingest when the loaded generation has one for this tokenizer, else rebuilt.

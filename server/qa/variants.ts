@@ -1,3 +1,4 @@
+import { LayeredPostings } from '../../store/lexical/live-postings.ts';
 import { stemWord } from '../../store/lexical/words.ts';
 
 /**
@@ -58,24 +59,48 @@ export function editDistance(a: string, b: string, max: number): number {
   return Math.min(prev[b.length] as number, max + 1);
 }
 
+/** Terms of 6 letters or more by first letter: the only ones a fuzzy lookup compares against. */
+function bucketsOf(terms: Iterable<string>): Map<string, string[]> {
+  const byInitial = new Map<string, string[]>();
+  for (const t of terms) {
+    if (t.length < 6) continue;
+    const key = t[0] as string;
+    let list = byInitial.get(key);
+    if (!list) {
+      list = [];
+      byInitial.set(key, list);
+    }
+    list.push(t);
+  }
+  return byInitial;
+}
+
+/**
+ * The buckets of a loaded index's terms, built once and shared by every index layered over it (an add or
+ * delete through the documents API): bucketing its tens of thousands of terms again took milliseconds of
+ * the serving thread per write.
+ */
+const sharedBuckets = new WeakMap<object, Map<string, string[]>>();
+
 /** Vocabulary bucketed by first letter, so fuzzy lookups compare against a small slice of it. */
 export class Vocabulary {
-  private readonly byInitial = new Map<string, string[]>();
+  /** The loaded index's buckets, then (for a layer) its added terms': they may hold terms since gone. */
+  private readonly buckets: Array<Map<string, string[]>>;
   /** Lookups repeat across questions; each costs hundreds of edit distances. */
   private readonly memo = new Map<string, string[]>();
 
   /** `terms`: a set of them, or anything keyed by them (BM25's postings, without copying its keys). */
   constructor(private readonly terms: { keys(): Iterable<string>; has(term: string): boolean }) {
-    for (const t of terms.keys()) {
-      if (t.length < 6) continue;
-      const key = t[0] as string;
-      let list = this.byInitial.get(key);
-      if (!list) {
-        list = [];
-        this.byInitial.set(key, list);
-      }
-      list.push(t);
+    if (!(terms instanceof LayeredPostings)) {
+      this.buckets = [bucketsOf(terms.keys())];
+      return;
     }
+    let buckets = sharedBuckets.get(terms.base);
+    if (!buckets) {
+      buckets = bucketsOf(terms.base.keys());
+      sharedBuckets.set(terms.base, buckets);
+    }
+    this.buckets = [buckets, bucketsOf(terms.addedTerms())];
   }
 
   has(term: string): boolean {
@@ -101,8 +126,10 @@ export class Vocabulary {
     for (const v of VARIANTS.get(term) ?? []) if (v !== term && this.terms.has(v)) out.add(v);
     if (term.length >= 6 && !/^\d/.test(term)) {
       const max = term.length >= 9 ? 2 : 1;
-      for (const cand of this.byInitial.get(term[0] as string) ?? []) {
-        if (cand !== term && editDistance(term, cand, max) <= max) out.add(cand);
+      for (const buckets of this.buckets) {
+        for (const cand of buckets.get(term[0] as string) ?? []) {
+          if (cand !== term && editDistance(term, cand, max) <= max && this.terms.has(cand)) out.add(cand);
+        }
       }
     }
     return [...out];

@@ -15,13 +15,53 @@ export interface Bm25Index {
   norms: Float64Array;
 }
 
-/** term → [passage index, term frequency] pairs, flattened: a Map, or `FlatPostings` over one buffer. */
+/**
+ * term → [passage index, term frequency] pairs, flattened: `ListPostings` (one list per term),
+ * `FlatPostings` over one buffer, or `LayeredPostings` (an index changed in place, live-postings.ts).
+ */
 export interface Postings {
   readonly size: number;
+  /** The term's pairs, passages ascending. */
   get(term: string): Uint32Array | undefined;
   has(term: string): boolean;
   keys(): Iterable<string>;
   entries(): Iterable<[string, Uint32Array]>;
+  /** Passages containing the term (its document frequency), without making its list. */
+  count(term: string): number;
+  /**
+   * What a search reads: the term's [id, tf] lists, in any order. Ids are passage indexes unless
+   * `positionOf` is set: then a passage is `positionOf[id]`, not in the index when that is -1 or missing.
+   */
+  lists(term: string): Array<ArrayLike<number>>;
+  readonly positionOf: Int32Array | null;
+}
+
+/** Postings as one list per term in a Map (what `buildBm25`, the reference implementation, builds). */
+class ListPostings implements Postings {
+  readonly positionOf = null;
+  constructor(private readonly map: Map<string, Uint32Array>) {}
+  get size(): number {
+    return this.map.size;
+  }
+  get(term: string): Uint32Array | undefined {
+    return this.map.get(term);
+  }
+  has(term: string): boolean {
+    return this.map.has(term);
+  }
+  keys(): Iterable<string> {
+    return this.map.keys();
+  }
+  entries(): Iterable<[string, Uint32Array]> {
+    return this.map.entries();
+  }
+  count(term: string): number {
+    return (this.map.get(term)?.length ?? 0) / 2;
+  }
+  lists(term: string): Array<ArrayLike<number>> {
+    const list = this.map.get(term);
+    return list ? [list] : [];
+  }
 }
 
 /**
@@ -30,6 +70,8 @@ export interface Postings {
  * made again on the serving thread by every write and copied by its garbage collector.
  */
 export class FlatPostings implements Postings {
+  readonly positionOf = null;
+
   constructor(
     private readonly ids: Map<string, number>,
     private readonly offsets: Uint32Array,
@@ -55,6 +97,16 @@ export class FlatPostings implements Postings {
 
   *entries(): Generator<[string, Uint32Array]> {
     for (const [term, i] of this.ids) yield [term, this.list(i)];
+  }
+
+  count(term: string): number {
+    const i = this.ids.get(term);
+    return i === undefined ? 0 : (this.offsets[i + 1] as number) - (this.offsets[i] as number);
+  }
+
+  lists(term: string): Array<ArrayLike<number>> {
+    const i = this.ids.get(term);
+    return i === undefined ? [] : [this.list(i)];
   }
 
   private list(i: number): Uint32Array {
@@ -87,11 +139,11 @@ export function buildBm25(texts: string[]): Bm25Index {
   const total = lengths.reduce((a, b) => a + b, 0);
   const avgLength = texts.length ? total / texts.length : 0;
   const norms = Float64Array.from(lengths, (len) => BM25_K1 * (1 - BM25_B + (BM25_B * len) / avgLength));
-  return { postings, lengths, avgLength, count: texts.length, norms };
+  return { postings: new ListPostings(postings), lengths, avgLength, count: texts.length, norms };
 }
 
 export function documentFrequency(index: Bm25Index, term: string): number {
-  return (index.postings.get(term)?.length ?? 0) / 2;
+  return index.postings.count(term);
 }
 
 /** Robertson–Spärck Jones IDF, floored at a small positive value so very common terms still count a little. */
@@ -157,16 +209,24 @@ export function searchBm25(index: Bm25Index, query: Map<string, number>, k: numb
     scratch.set(index, buffers);
   }
   const { scores, touched } = buffers;
+  const { postings, norms } = index;
+  const { positionOf } = postings;
   let n = 0;
   for (const [term, weight] of query) {
-    const list = index.postings.get(term);
-    if (!list) continue;
+    if (!postings.count(term)) continue;
     const w = weight * idf(index, term);
-    for (let j = 0; j < list.length; j += 2) {
-      const doc = list[j] as number;
-      const tf = list[j + 1] as number;
-      if (scores[doc] === 0) touched[n++] = doc;
-      scores[doc] = (scores[doc] as number) + (w * tf * (BM25_K1 + 1)) / (tf + (index.norms[doc] as number));
+    for (const list of postings.lists(term)) {
+      for (let j = 0; j < list.length; j += 2) {
+        let doc = list[j] as number;
+        if (positionOf) {
+          const at = positionOf[doc];
+          if (at === undefined || at < 0) continue;
+          doc = at;
+        }
+        const tf = list[j + 1] as number;
+        if (scores[doc] === 0) touched[n++] = doc;
+        scores[doc] = (scores[doc] as number) + (w * tf * (BM25_K1 + 1)) / (tf + (norms[doc] as number));
+      }
     }
   }
   const top = topK(scores, touched, n, k);
