@@ -264,8 +264,8 @@ async function writesOnly(scales: number[]): Promise<number> {
   const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
   const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
   const lines = [
-    '| scale | add ms | delete ms | in process add / delete ms | event-loop stall, median / max ms | /health max, writes alone | /ask p50 / p99 / max during writes (n) | /ask p50 / p99 / max between (n) | /health p99 / max during | /health p99 / max between | failed |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scale | add ms | delete ms | in process add / delete ms | event-loop stall, median / max ms | /health max, writes alone | /ask p50 / p99 / max during writes (n) | /ask p50 / p99 / max between (n) | /health p99 / max during | /health p99 / max between | merge s | /ask p99 / max, /health p99 / max during the merge | failed |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...results.map((r) =>
       row([
         r.scale,
@@ -278,6 +278,8 @@ async function writesOnly(scales: number[]): Promise<number> {
         `${ms(r.askIdle.p50)} / ${ms(r.askIdle.p99)} / ${ms(r.askIdle.max)} (${r.askIdle.n})`,
         `${ms(r.healthDuring.p99)} / ${ms(r.healthDuring.max)}`,
         `${ms(r.healthIdle.p99)} / ${ms(r.healthIdle.max)}`,
+        (r.merge.ms / 1000).toFixed(1),
+        `${ms(r.merge.askDuring.p99)} / ${ms(r.merge.askDuring.max)}, ${ms(r.merge.healthDuring.p99)} / ${ms(r.merge.healthDuring.max)}`,
         `${r.failed.ask + r.failed.health}${r.failed.reasons.length ? ` (${r.failed.reasons.join('; ')})` : ''}`,
       ]),
     ),

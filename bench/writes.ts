@@ -2,7 +2,8 @@ import { cp, mkdir, readlink, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../ingest/model/paths.ts';
-import { Corpus } from '../server/live/corpus.ts';
+import { Corpus, MERGE_AFTER_MS } from '../server/live/corpus.ts';
+import { readManifest } from '../store/generations.ts';
 import { LiveEngine } from '../server/live/live-engine.ts';
 import { silentLogger } from '../server/logger.ts';
 import { QUESTIONS } from './questions.ts';
@@ -43,6 +44,15 @@ export interface WritesResult {
    * time and the event loop's longest stall during each (what a write itself costs the serving thread).
    */
   inProcess: { addMs: number; deleteMs: number; maxStallMs: number; medianStallMs: number };
+  /**
+   * The merge of the writes' changes into a whole generation, which starts once writes have paused for
+   * MERGE_AFTER_MS: from then until it is published, and what readers saw meanwhile.
+   */
+  merge: {
+    ms: number;
+    askDuring: { n: number; p50: number; p99: number; max: number };
+    healthDuring: { n: number; p50: number; p99: number; max: number };
+  };
   /** /ask and /health requests that failed during the whole run (each distinct reason once). */
   failed: { ask: number; health: number; reasons: string[] };
 }
@@ -199,6 +209,7 @@ export async function benchWrites(
   }, 10);
   const samples: WriteSample[] = [];
   const windows: Array<[number, number]> = [];
+  let merge: WritesResult['merge'] | undefined;
   try {
     for (let round = 0; round < rounds; round++) {
       const id = `bench-write-${round}`;
@@ -238,6 +249,19 @@ export async function benchWrites(
       );
       await write('delete', () => fetch(`${server.url}/documents/${id}`, { method: 'DELETE', headers }));
     }
+    const from = (windows.at(-1)?.[1] ?? performance.now()) + MERGE_AFTER_MS;
+    for (;;) {
+      if (!(await readManifest(indexCopy))?.changes) break;
+      if (performance.now() - from > 300_000) throw new Error('the changes were not merged within 5 minutes');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const to = performance.now();
+    merge = {
+      ms: to - from,
+      askDuring: during(ask?.probes ?? [], from, to),
+      healthDuring: during(health.probes, from, to),
+    };
+    log(`  merge ${Math.round(merge.ms)} ms; during it /ask p99 ${merge.askDuring.p99.toFixed(1)} ms (n ${merge.askDuring.n})`);
   } finally {
     await ask?.stop();
     await health.stop();
@@ -258,11 +282,13 @@ export async function benchWrites(
         .map((p) => p.end - p.start),
     );
   const alone = [...steady('add'), ...steady('delete')].filter((s) => !s.underAsk);
-  // After the first write (which may wait for the writer's first read of the index), outside every write.
+  // After the first write (which may wait for the writer's first read of the index), outside every write,
+  // before the merge that follows the last one.
+  const lastWrite = windows.at(-1)?.[1] ?? 0;
   const idle = (probes: Probe[]) =>
     stats(
       probes
-        .filter((p) => p.start > askFrom && windows.every(([from, to]) => p.end < from || p.start > to))
+        .filter((p) => p.start > askFrom && p.end < lastWrite && windows.every(([from, to]) => p.end < from || p.start > to))
         .map((p) => p.end - p.start),
     );
   return {
@@ -276,6 +302,7 @@ export async function benchWrites(
     healthAloneMax: Math.max(...alone.map((s) => s.healthDuring.max)),
     askDuring: overlapping(ask?.probes ?? []),
     healthDuring: overlapping(health.probes),
+    merge: merge as WritesResult['merge'],
     inProcess,
     askIdle: idle(ask?.probes ?? []),
     healthIdle: idle(health.probes),

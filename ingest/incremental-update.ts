@@ -20,7 +20,15 @@ import {
   type IndexRows,
   type LoggedChange,
 } from '../store/index-changes.ts';
-import { FILES, type LoadedIndex, loadIndex, readManifest, writeChangedIndex, writeIndex } from '../store/generations.ts';
+import {
+  FILES,
+  type LoadedIndex,
+  loadIndex,
+  readManifest,
+  writeChangedIndex,
+  writeIndex,
+  WriteStopped,
+} from '../store/generations.ts';
 import { DEFAULT_CHUNKING, toPassages } from './passages.ts';
 import type { DocumentRecord, Manifest } from '../store/format.ts';
 
@@ -28,10 +36,14 @@ import type { DocumentRecord, Manifest } from '../store/format.ts';
 export type IndexChange = { add: DocumentRecord } | { remove: string };
 
 /**
- * Changes a generation may carry before the next one is written whole: each is replayed by every load of
- * the index, while writing a whole generation takes seconds at 100k passages.
+ * Changes a generation may carry before a merge into a whole generation is due: each is replayed by every
+ * load of the index. The merge (seconds at 100k passages) runs when writes pause (`merge`), so no add or
+ * delete waits for it.
  */
-const MAX_CHANGES = 16;
+export const MERGE_DUE = 16;
+
+/** Changes past which a change is itself written as a whole generation: for a writer that never pauses. */
+const MAX_CHANGES = 64;
 
 /**
  * What an incremental change published, for the serving thread to apply to the index it serves without
@@ -51,6 +63,14 @@ export interface IndexDelta {
    * thread, when the serving side asked for it (`wholeLexical`) to replace a layer grown large; else null.
    */
   lexical: Uint8Array<ArrayBuffer> | null;
+  /** The new generation carries MERGE_DUE changes or more: merge it when writes pause. */
+  mergeDue: boolean;
+}
+
+/** A merge's outcome: the whole generation now published, the same index as before. */
+export interface Merged {
+  generation: string;
+  manifest: Manifest;
 }
 
 /** What the serving side asks of a change besides applying it. */
@@ -165,7 +185,33 @@ export class IncrementalIndex {
       site: applied.site,
       initialisms: changedInitialisms,
       lexical: wholeLexical ? lexicalBytes(lexical) : null,
+      mergeDue: (written.changes?.count ?? 0) >= MERGE_DUE,
     };
+  }
+
+  /**
+   * Writes the published index, which carries changes, as a whole generation and publishes it: the same
+   * documents and passages, loaded without replaying anything. Null when there is nothing to merge (another
+   * writer published a whole one) or `stop` asked to give way (nothing published then). Hold the index lock.
+   */
+  async merge(indexDir: string, stop: () => boolean): Promise<Merged | null> {
+    const current = await this.current(indexDir);
+    if (!current?.manifest.changes) return null;
+    const lexical = compactLexical(current.lexical ?? buildLexical(lexicalTexts(current.passages, current.documents)));
+    const initialisms = unionOf(current.documents.map((d) => this.initialismsByDoc.get(d.docId) ?? new Map()));
+    let generation: string;
+    try {
+      const manifest = { ...current.manifest, createdAt: new Date().toISOString() };
+      generation = await writeIndex(indexDir, { ...current, manifest, lexical, initialisms }, current.hnsw, stop);
+    } catch (err) {
+      if (err instanceof WriteStopped) return null;
+      this.index = null;
+      throw err;
+    }
+    const written = await readManifest(generation);
+    if (!written) throw new Error(`the generation just written has no readable manifest: ${generation}`);
+    this.index = { ...current, lexical, manifest: written, dir: generation };
+    return { generation, manifest: written };
   }
 
   /** Reads the published index now, so that the next change need not. */

@@ -9,7 +9,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Embedder } from './embedder.ts';
-import type { FromWorker, IngestJob, ProgressEvent, ReadOptions, ToWorker } from './ingest-thread.ts';
+import type { FromWorker, IngestJob, ProgressEvent, ReadOptions, ThreadData, ToWorker } from './ingest-thread.ts';
 import { IncrementalIndex } from './incremental-update.ts';
 import { IndexError } from '../store/generations.ts';
 import { type IngestOptions, type IngestSummary, ingestLocked, readCorpus } from './pipeline.ts';
@@ -26,7 +26,9 @@ if (!port) throw new Error('ingest-thread-worker.ts runs only as a worker thread
  * answering /ask and /health, whose tail latency doubled meanwhile. Linux threads have their own nice value
  * (`/proc/thread-self` names this one); elsewhere the thread keeps the process's priority.
  */
-if ((workerData as { background?: boolean } | null)?.background) {
+const { background, stopMerge } = workerData as ThreadData;
+const stopFlag = new Int32Array(stopMerge);
+if (background) {
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
     if (Number.isInteger(tid)) setPriority(tid, BACKGROUND_NICE);
@@ -87,6 +89,8 @@ async function runJob(job: IngestJob): Promise<void> {
         ? await incremental.prepare(job.indexDir)
         : 'change' in work
         ? await incremental.apply(job.indexDir, work.change, embedder)
+        : 'merge' in work
+        ? await incremental.merge(job.indexDir, () => Atomics.load(stopFlag, 0) === 1)
         : 'read' in work
         ? await readAndIngest(job, where, work.read)
         : await ingestLocked(where, work.corpus);

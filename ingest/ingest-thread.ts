@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { REPO_ROOT } from './model/paths.ts';
 import type { Embedder } from './embedder.ts';
-import type { ChangeRequest, IndexDelta } from './incremental-update.ts';
+import type { ChangeRequest, IndexDelta, Merged } from './incremental-update.ts';
 import { IndexError, withIndexLock } from '../store/generations.ts';
 import { type CorpusSnapshot, EmptyCorpusError, type IngestOptions, type IngestSummary } from './pipeline.ts';
 
@@ -17,7 +17,19 @@ export interface IngestJob {
    * Index this whole corpus, read the corpus folder and index it (the CLI), apply one change to the published
    * index (`IncrementalIndex`), or read that index.
    */
-  work: { corpus: CorpusSnapshot } | { read: ReadOptions } | { change: ChangeRequest } | { prepare: true };
+  work:
+    | { corpus: CorpusSnapshot }
+    | { read: ReadOptions }
+    | { change: ChangeRequest }
+    | { prepare: true }
+    | { merge: true };
+}
+
+/** What the thread is started with. */
+export interface ThreadData {
+  background: boolean;
+  /** Int32 flag the caller sets to 1 to stop a merge in progress (`IngestThread.stopMerge`). */
+  stopMerge: SharedArrayBuffer;
 }
 
 /** The options of an ingest that can cross to the thread (not the embedder or the callbacks). */
@@ -31,8 +43,8 @@ export type ProgressEvent =
   | { kind: 'pdfPage'; file: string; done: number; total: number }
   | { kind: 'plan'; fullRebuildReason: string | null };
 
-/** A job's outcome: a full ingest's summary, or an incremental change's delta (null: it can't be one). */
-export type JobResult = IngestSummary | IndexDelta | null;
+/** A job's outcome: a full ingest's summary, an incremental change's delta (null: it can't be one), a merge's. */
+export type JobResult = IngestSummary | IndexDelta | Merged | null;
 
 type Failure = { name: string; message: string; hint?: string };
 
@@ -48,6 +60,14 @@ export type FromWorker =
   | { type: 'event'; job: number; event: ProgressEvent }
   | { type: 'done'; job: number; ok: true; result: JobResult }
   | { type: 'done'; job: number; ok: false; error: Failure };
+
+/** For jobs that embed nothing. */
+const NO_EMBEDDER: Embedder = {
+  id: '',
+  dimensions: 0,
+  embed: () => Promise.reject(new Error('nothing to embed')),
+  embedQuery: () => Promise.reject(new Error('nothing to embed')),
+};
 
 /** The error the worker threw, as the class callers check for. */
 function revive(e: Failure): Error {
@@ -79,6 +99,7 @@ export class IngestThread {
   constructor(private readonly opts: { background?: boolean } = {}) {}
 
   private worker: Worker | null = null;
+  private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
   private readonly jobs = new Map<number, Running>();
   private nextId = 0;
   /** Embedding requests run one after the other, in the order asked. */
@@ -111,13 +132,21 @@ export class IngestThread {
 
   /** Reads the published index into the thread, for the next change (no lock needed: it only reads). */
   async prepare(indexDir: string): Promise<void> {
-    const idle: Embedder = {
-      id: '',
-      dimensions: 0,
-      embed: () => Promise.reject(new Error('nothing to embed')),
-      embedQuery: () => Promise.reject(new Error('nothing to embed')),
-    };
-    await this.post({ corpusDir: '', indexDir, maxBytes: 0, work: { prepare: true } }, idle);
+    await this.post({ corpusDir: '', indexDir, maxBytes: 0, work: { prepare: true } }, NO_EMBEDDER);
+  }
+
+  /**
+   * Merges the published index's changes into a whole generation (`IncrementalIndex.merge`); `stopMerge`
+   * ends it unpublished. Hold the index lock.
+   */
+  merge(indexDir: string): Promise<Merged | null> {
+    Atomics.store(this.stopFlag, 0, 0);
+    return this.post({ corpusDir: '', indexDir, maxBytes: 0, work: { merge: true } }, NO_EMBEDDER) as Promise<Merged | null>;
+  }
+
+  /** Asks a merge in progress to stop at its next file or chunk, publishing nothing. */
+  stopMerge(): void {
+    Atomics.store(this.stopFlag, 0, 1);
   }
 
   private post(
@@ -145,7 +174,7 @@ export class IngestThread {
     if (this.worker) return this.worker;
     // A JavaScript entry that registers tsx in the thread, then loads ingest-thread-worker.ts.
     const worker = new Worker(join(REPO_ROOT, 'ingest', 'ingest-thread-boot.mjs'), {
-      workerData: { background: this.opts.background ?? false },
+      workerData: { background: this.opts.background ?? false, stopMerge: this.stopFlag.buffer } satisfies ThreadData,
     });
     worker.unref();
     worker.on('message', (msg: FromWorker) => {

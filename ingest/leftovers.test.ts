@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedsWorkspace, type Workspace } from '../test/helpers.ts';
 import { createEmbedder, type Embedder } from './embedder.ts';
-import { loadIndex } from '../store/generations.ts';
+import { loadIndex, writeIndex, WriteStopped } from '../store/generations.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from './model/paths.ts';
 import { ingest } from './pipeline.ts';
 
@@ -54,6 +54,27 @@ describe('what killed ingests leave behind', () => {
     expect(existsSync(summary.generation)).toBe(true);
     expect(existsSync(served)).toBe(false);
     expect(path.basename(await readlink(ws.indexDir))).toBe(path.basename(second.generation));
+  });
+});
+
+describe('a whole-generation write that is stopped (a merge giving way to a change)', () => {
+  it('at any of its steps publishes nothing and leaves nothing behind', async () => {
+    const ws = await seedsWorkspace(inject('seedsIndexDir'));
+    const served = await realpath(ws.indexDir);
+    const index = await loadIndex(ws.indexDir);
+    let steps = 0;
+    // Count the places it may stop, then stop at each one in turn.
+    await writeIndex(ws.indexDir, index, index.hnsw, () => (steps++, false));
+    const published = await realpath(ws.indexDir);
+    expect(published).not.toBe(served);
+    expect(steps).toBeGreaterThan(5);
+    for (let at = 0; at < steps; at++) {
+      let asked = 0;
+      await expect(writeIndex(ws.indexDir, index, index.hnsw, () => asked++ === at)).rejects.toBeInstanceOf(WriteStopped);
+      expect(await realpath(ws.indexDir)).toBe(published);
+      expect((await readdir(generations(ws))).filter((e) => e.endsWith('.partial'))).toEqual([]);
+    }
+    expect((await loadIndex(ws.indexDir)).passages).toEqual(index.passages);
   });
 });
 

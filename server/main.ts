@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   // The documents API writes the corpus folder and the files index, or, with Postgres, the shared database.
   const corpus = pool
     ? new (await import('./live/pg-corpus.ts')).PgCorpus({ pool, live, maxDocBytes: env.MAX_DOC_BYTES, folder: path.basename(path.resolve(env.CORPUS_DIR)) })
-    : new Corpus({ corpusDir: env.CORPUS_DIR, indexDir: env.INDEX_DIR, maxDocBytes: env.MAX_DOC_BYTES, live });
+    : new Corpus({ corpusDir: env.CORPUS_DIR, indexDir: env.INDEX_DIR, maxDocBytes: env.MAX_DOC_BYTES, live, logger });
   // With the documents API on, the server is a writer of the corpus: it finishes or undoes changes a
   // crash left half-done and indexes what differs between the folder and the index before it serves.
   // (A Postgres write is one transaction: nothing is left half-done.)

@@ -195,41 +195,71 @@ async function writeDurableChunks(file: string, chunks: Iterable<Uint8Array>): P
   }
 }
 
-/** Writes a complete index as a new generation and publishes it atomically (call inside withIndexLock). */
-export async function writeIndex(indexDir: string, data: IndexData, hnsw: HnswIndex): Promise<string> {
+/** Thrown by `writeIndex` when its `stop` said so: nothing was published, the partial generation removed. */
+export class WriteStopped extends Error {
+  constructor() {
+    super('the index write was stopped before it was published');
+    this.name = 'WriteStopped';
+  }
+}
+
+/**
+ * Writes a complete index as a new generation and publishes it atomically (call inside withIndexLock).
+ * `stop`, asked between files and chunks, ends the write unpublished (`WriteStopped`): a background merge
+ * gives way to a change waiting for the lock.
+ */
+export async function writeIndex(
+  indexDir: string,
+  data: IndexData,
+  hnsw: HnswIndex,
+  stop: () => boolean = () => false,
+): Promise<string> {
   const { dir, partial } = await newGeneration(indexDir);
-  await writeDurableChunks(path.join(partial, FILES.documents), jsonl(data.documents));
-  await writeDurableChunks(path.join(partial, FILES.passages), jsonl(data.passages));
-  await writeDurableChunks(
-    path.join(partial, FILES.vectors),
-    vectorChunks(data.vectors, data.manifest.model.dimensions),
-  );
-  await hnsw.writeIndex(path.join(partial, FILES.hnsw));
-  const lexical = data.lexical ? compactLexical(data.lexical) : buildLexical(lexicalTexts(data.passages, data.documents));
-  await writeDurableChunks(
-    path.join(partial, FILES.lexical),
-    encodeLexical(lexical, data.initialisms ?? initialismsOf(data.documents)),
-  );
-  const table = encodePassageTable(data.passages, data.documents);
-  if (table) await writeDurableChunks(path.join(partial, FILES.passageTable), table);
-  const names: string[] = [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw, FILES.lexical];
-  if (table) names.push(FILES.passageTable);
-  if (data.labels) {
-    const { labels } = data;
-    await writeDurable(path.join(partial, FILES.labels), new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength));
-    names.push(FILES.labels);
-  }
-  const files: NonNullable<Manifest['files']> = {};
-  for (const name of names) {
-    files[name] = await checksumFile(path.join(partial, name));
-  }
-  const { changes: _, ...whole } = data.manifest;
-  const manifest: Manifest = {
-    ...whole,
-    files,
-    lexical: { file: FILES.lexical, tokenizer: tokenizerVersion() },
+  const check = () => {
+    if (stop()) throw new WriteStopped();
   };
-  return finishGeneration(indexDir, partial, dir, manifest);
+  const write = (name: string, chunks: Iterable<Uint8Array>) =>
+    writeDurableChunks(path.join(partial, name), (function* () {
+      for (const c of chunks) {
+        check();
+        yield c;
+      }
+    })());
+  try {
+    await write(FILES.documents, jsonl(data.documents));
+    await write(FILES.passages, jsonl(data.passages));
+    await write(FILES.vectors, vectorChunks(data.vectors, data.manifest.model.dimensions));
+    check();
+    await hnsw.writeIndex(path.join(partial, FILES.hnsw));
+    check();
+    const lexical = data.lexical ? compactLexical(data.lexical) : buildLexical(lexicalTexts(data.passages, data.documents));
+    await write(FILES.lexical, encodeLexical(lexical, data.initialisms ?? initialismsOf(data.documents)));
+    const table = encodePassageTable(data.passages, data.documents);
+    if (table) await write(FILES.passageTable, table);
+    const names: string[] = [FILES.documents, FILES.passages, FILES.vectors, FILES.hnsw, FILES.lexical];
+    if (table) names.push(FILES.passageTable);
+    if (data.labels) {
+      const { labels } = data;
+      await writeDurable(path.join(partial, FILES.labels), new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength));
+      names.push(FILES.labels);
+    }
+    const files: NonNullable<Manifest['files']> = {};
+    for (const name of names) {
+      check();
+      files[name] = await checksumFile(path.join(partial, name));
+    }
+    check();
+    const { changes: _, ...whole } = data.manifest;
+    const manifest: Manifest = {
+      ...whole,
+      files,
+      lexical: { file: FILES.lexical, tokenizer: tokenizerVersion() },
+    };
+    return await finishGeneration(indexDir, partial, dir, manifest);
+  } catch (err) {
+    if (err instanceof WriteStopped) await rm(partial, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** Writes the manifest into the complete `partial` generation, renames it to `dir` and publishes it. */

@@ -21,6 +21,7 @@ import type { DocumentRecord, Manifest } from '../../store/format.ts';
 import { Engine } from '../qa/index.ts';
 import { FootnoteError } from '../errors.ts';
 import type { LiveEngine } from './live-engine.ts';
+import type { Logger } from '../logger.ts';
 
 export interface NewDocument {
   id?: string;
@@ -55,7 +56,13 @@ export interface CorpusOptions {
    * (default: 2,000 plus 5% of the corpus; see `lexicalDueForCompaction`).
    */
   lexicalLayerLimit?: number;
+  /** How long writes must pause before a due merge of the index's changes starts (default 3 s). */
+  mergeAfterMs?: number;
+  /** Where merges are reported (they happen after the request that made them due has been answered). */
+  logger?: Logger;
 }
+
+export const MERGE_AFTER_MS = 3000;
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] as string);
@@ -145,8 +152,27 @@ export class Corpus {
   private readonly thread = new IngestThread({ background: true });
   /** The in-process writer's index between changes (`inProcess` only; else the worker thread keeps it). */
   private incremental: IncrementalIndex | null = null;
+  /**
+   * The published generation carries enough changes (MERGE_DUE) to be merged into a whole one. A merge
+   * takes seconds at 100k passages, so no add or delete waits for it: it starts once writes have paused
+   * (`mergeAfterMs`), and a write arriving meanwhile stops it (nothing published) and goes first.
+   */
+  private mergeDue = false;
+  /** The merge waiting for writes to pause: its timer, and what resolves `merging` if it is called off. */
+  private scheduled: { timer: NodeJS.Timeout; callOff: () => void } | null = null;
+  /** Writes asked for and not yet started: a merge about to start gives way to them. */
+  private writesWaiting = 0;
+  /** The in-process writer's stop flag (the worker thread's is shared memory). */
+  private stopInProcessMerge = false;
+  /** The merge scheduled or running, if any (tests and shutdown wait for it). */
+  private merging: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: CorpusOptions) {}
+
+  /** Resolves once the merge scheduled or running now, if any, has ended (published, stopped or failed). */
+  merged(): Promise<void> {
+    return this.merging;
+  }
 
   /** Has the ingest worker thread read the published index, which adds and deletes then change in place. */
   prepare(): Promise<void> {
@@ -155,6 +181,7 @@ export class Corpus {
 
   /** Stops the ingest worker thread (it never keeps the process alive, but tests may end it). */
   close(): Promise<void> {
+    this.callOffMerge();
     return this.thread.close();
   }
 
@@ -289,7 +316,64 @@ export class Corpus {
 
   /** Runs `fn` after queued changes and reloads, holding the index lock. */
   private writing<T>(fn: () => Promise<T>): Promise<T> {
-    return this.opts.live.exclusive(() => withIndexLock(this.opts.indexDir, fn));
+    this.writesWaiting++;
+    this.callOffMerge();
+    return this.opts.live.exclusive(async () => {
+      this.writesWaiting--;
+      try {
+        return await withIndexLock(this.opts.indexDir, fn);
+      } finally {
+        if (this.mergeDue && this.writesWaiting === 0) this.scheduleMerge();
+      }
+    });
+  }
+
+  /** Cancels a scheduled merge and stops a running one (it publishes nothing). */
+  private callOffMerge(): void {
+    if (this.scheduled) {
+      clearTimeout(this.scheduled.timer);
+      this.scheduled.callOff();
+      this.scheduled = null;
+    }
+    this.stopInProcessMerge = true;
+    this.thread.stopMerge();
+  }
+
+  private scheduleMerge(): void {
+    this.merging = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.scheduled = null;
+        void this.opts.live.exclusive(() => this.mergeNow()).finally(resolve);
+      }, this.opts.mergeAfterMs ?? MERGE_AFTER_MS);
+      timer.unref();
+      this.scheduled = { timer, callOff: resolve };
+    });
+  }
+
+  /** Merges the published generation's changes and serves the same index under the whole generation. */
+  private async mergeNow(): Promise<void> {
+    if (this.writesWaiting > 0) return;
+    const t0 = performance.now();
+    try {
+      await withIndexLock(this.opts.indexDir, async () => {
+        const engine = this.currentEngine();
+        const published = await realpath(this.opts.indexDir).catch(() => null);
+        this.stopInProcessMerge = false;
+        const merged = this.opts.inProcess
+          ? await (this.incremental ??= new IncrementalIndex()).merge(this.opts.indexDir, () => this.stopInProcessMerge)
+          : await this.thread.merge(this.opts.indexDir);
+        if (!merged) return;
+        this.mergeDue = false;
+        // The served index is the one merged when it was the one published: serve it under its new name.
+        if (published && published === (await realpath(engine.index.dir).catch(() => null))) {
+          const index = { ...engine.index, manifest: merged.manifest, dir: merged.generation };
+          this.opts.live.serve(new Engine(index, engine.embedder), Math.round(performance.now() - t0));
+        } else await this.opts.live.reloadNow();
+        this.opts.logger?.info({ generation: path.basename(merged.generation), ms: Math.round(performance.now() - t0) }, 'index changes merged');
+      });
+    } catch (err) {
+      this.opts.logger?.warn({ error: String(err) }, 'merging the index changes failed; the next write retries');
+    }
   }
 
   /**
@@ -352,6 +436,7 @@ export class Corpus {
           : await this.thread.update(where, request, engine.embedder);
       }
       if (delta) {
+        this.mergeDue = delta.mergeDue;
         try {
           return await applyDelta(engine.index, delta);
         } catch {

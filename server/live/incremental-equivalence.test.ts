@@ -1,4 +1,4 @@
-import { mkdtemp, symlink } from 'node:fs/promises';
+import { mkdtemp, realpath, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -86,7 +86,8 @@ beforeAll(async () => {
   ws = await seedsWorkspace(inject('seedsIndexDir'));
   live = new LiveEngine({ indexDir: ws.indexDir, modelsDir: MODELS_DIR, modelId: DEFAULT_MODEL_ID, logger: silentLogger });
   await live.reload();
-  corpus = new Corpus({ corpusDir: ws.corpusDir, indexDir: ws.indexDir, maxDocBytes: 1 << 20, live });
+  // Merges start as soon as writes pause, so some run between the writes below and some are stopped by them.
+  corpus = new Corpus({ corpusDir: ws.corpusDir, indexDir: ws.indexDir, maxDocBytes: 1 << 20, live, mergeAfterMs: 0 });
 });
 
 afterAll(() => corpus.close());
@@ -132,7 +133,8 @@ describe('documents API changes give the index a full rebuild would', () => {
     await expectSameAsFullRebuild();
   });
 
-  it('past the changes a generation may carry, one is written whole (deleted points kept in its graph)', async () => {
+  it('past the changes a generation should carry, they are merged into a whole one when writes pause', async () => {
+    const reread = vi.spyOn(live, 'reloadNow');
     const cities = ['Minsk', 'Kyiv', 'Warsaw', 'Vilnius', 'Riga', 'Tallinn', 'Prague', 'Vienna', 'Berlin'];
     for (const [i, city] of cities.entries()) {
       await corpus.add({
@@ -146,9 +148,28 @@ describe('documents API changes give the index a full rebuild would', () => {
         await corpus.add({ id: 'zz-harbour', title: 'Harbour works', body: `Port Tarrow, pier ${i}.`, format: 'text' });
       }
     }
-    // 27 changes so far; a load replays at most 16 of them.
+    // 27 changes so far. Once the merge after the last one has run, the published generation is whole
+    // (deleted points kept in its graph) and served as it was, without reading it again.
+    await corpus.merged();
     const manifest = await readManifest(ws.indexDir);
-    expect(manifest?.changes?.count ?? 0).toBeLessThanOrEqual(16);
+    expect(manifest?.changes).toBeUndefined();
+    expect(path.basename(live.state().engine?.index.dir ?? '')).toBe(path.basename(await realpath(ws.indexDir)));
+    expect(reread).not.toHaveBeenCalled();
+    await expectSameAsFullRebuild();
+  });
+
+  it('a write during a merge goes first; nothing is lost and the merge follows', async () => {
+    // The log is whole again: 16 changes make a merge due, the 17th arrives as it starts.
+    for (let i = 0; i < 8; i++) {
+      await corpus.add({ id: `race-${i}`, title: 'Race', body: `Grain barge ${i} left Pinsk on day ${i + 3}.`, format: 'text' });
+      await corpus.remove(`race-${i}`);
+    }
+    const merging = corpus.merged();
+    await corpus.add({ id: 'race-last', title: 'Race', body: 'The last grain barge left Pinsk at dawn.', format: 'text' });
+    await merging;
+    await corpus.merged();
+    expect((await readManifest(ws.indexDir))?.changes).toBeUndefined();
+    expect(live.state().engine?.documents.has('race-last')).toBe(true);
     await expectSameAsFullRebuild();
   });
 });
