@@ -8,6 +8,7 @@ import {
   type IndexChange,
   type IndexDelta,
   lexicalDueForCompaction,
+  MERGE_DUE,
 } from '../../ingest/incremental-update.ts';
 import { type LoadedIndex, readManifest, withIndexLock, writeDurable } from '../../store/generations.ts';
 import { IngestThread } from '../../ingest/ingest-thread.ts';
@@ -174,9 +175,16 @@ export class Corpus {
     return this.merging;
   }
 
-  /** Has the ingest worker thread read the published index, which adds and deletes then change in place. */
-  prepare(): Promise<void> {
-    return this.opts.inProcess ? Promise.resolve() : this.thread.prepare(this.opts.indexDir);
+  /**
+   * Has the ingest worker thread read the published index, which adds and deletes then change in place;
+   * schedules the merge a previous run left due.
+   */
+  async prepare(): Promise<void> {
+    if (!this.opts.inProcess) await this.thread.prepare(this.opts.indexDir);
+    if (((await readManifest(this.opts.indexDir))?.changes?.count ?? 0) >= MERGE_DUE) {
+      this.mergeDue = true;
+      if (this.writesWaiting === 0) this.scheduleMerge();
+    }
   }
 
   /** Stops the ingest worker thread (it never keeps the process alive, but tests may end it). */
@@ -340,6 +348,10 @@ export class Corpus {
   }
 
   private scheduleMerge(): void {
+    if (this.scheduled) {
+      clearTimeout(this.scheduled.timer);
+      this.scheduled.callOff();
+    }
     this.merging = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.scheduled = null;

@@ -204,6 +204,29 @@ describe('a served BM25 layer past its limit', () => {
   });
 });
 
+describe('a merge left due by a previous run', () => {
+  it('is scheduled when the next run prepares its writer', async () => {
+    const ws2 = await seedsWorkspace(inject('seedsIndexDir'));
+    const served = new LiveEngine({ ...ws2, modelsDir: MODELS_DIR, modelId: DEFAULT_MODEL_ID, logger: silentLogger });
+    await served.reload();
+    const first = new Corpus({ ...ws2, maxDocBytes: 1 << 20, live: served, mergeAfterMs: 3_600_000 });
+    for (let i = 0; i < 8; i++) {
+      await first.add({ id: `pier-${i}`, title: 'Pier', body: `Pier ${i} at Port Tarrow reopened.`, format: 'text' });
+      await first.remove(`pier-${i}`);
+    }
+    await first.close();
+    expect((await readManifest(ws2.indexDir))?.changes?.count).toBe(16);
+    const next = new Corpus({ ...ws2, maxDocBytes: 1 << 20, live: served, mergeAfterMs: 0 });
+    try {
+      await next.prepare();
+      await next.merged();
+      expect((await readManifest(ws2.indexDir))?.changes).toBeUndefined();
+    } finally {
+      await next.close();
+    }
+  });
+});
+
 describe('an index reached through a symlinked folder', () => {
   it('keeps adds and deletes incremental (a delete after an add once re-indexed the whole corpus)', async () => {
     const real = await seedsWorkspace(inject('seedsIndexDir'));
