@@ -165,7 +165,7 @@ export class Corpus {
   private writesWaiting = 0;
   /** The in-process writer's stop flag (the worker thread's is shared memory). */
   private stopInProcessMerge = false;
-  /** The merge scheduled or running, if any (tests and shutdown wait for it). */
+  /** The merge scheduled or running, if any (`merged`). */
   private merging: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: CorpusOptions) {}
@@ -368,6 +368,11 @@ export class Corpus {
     const t0 = performance.now();
     try {
       await withIndexLock(this.opts.indexDir, async () => {
+        // A full ingest (the CLI, or a change that could not be incremental) published a whole one meanwhile.
+        if (!(await readManifest(this.opts.indexDir))?.changes) {
+          this.mergeDue = false;
+          return;
+        }
         const engine = this.currentEngine();
         const published = await realpath(this.opts.indexDir).catch(() => null);
         this.stopInProcessMerge = false;
