@@ -14,8 +14,8 @@ import { IncrementalIndex } from './incremental-update.ts';
 import { IndexError } from '../store/generations.ts';
 import { type IngestOptions, type IngestSummary, ingestLocked, readCorpus } from './pipeline.ts';
 
-/** Nice value of a background writer: CFS then gives the serving thread about 10× its CPU share. */
-const BACKGROUND_NICE = 10;
+/** Nice value of a background writer (the lowest priority): CFS gives it ~1.5% of a contended core. */
+const BACKGROUND_NICE = 19;
 
 const port = parentPort;
 if (!port) throw new Error('ingest-thread-worker.ts runs only as a worker thread');

@@ -69,6 +69,33 @@ const escapeHtml = (s: string) =>
   s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] as string);
 
 /**
+ * Per served engine, computed once: every write asked again, each a pass over its thousands of documents
+ * on the serving thread.
+ */
+const fileNames = new WeakMap<Engine, Set<string>>();
+const folders = new WeakMap<Engine, { prefix: string; all: boolean }>();
+
+/** The file names of the engine's documents in the corpus folder. */
+function fileNamesOf(engine: Engine): Set<string> {
+  let names = fileNames.get(engine);
+  if (!names) {
+    names = new Set(engine.index.documents.map((d) => path.basename(d.source)));
+    fileNames.set(engine, names);
+  }
+  return names;
+}
+
+/** Whether every document of the engine's index comes from the folder named `prefix` ("seeds/"). */
+function fromFolder(engine: Engine, prefix: string): boolean {
+  let known = folders.get(engine);
+  if (known?.prefix !== prefix) {
+    known = { prefix, all: engine.index.manifest.documents.every((d) => d.source.startsWith(prefix)) };
+    folders.set(engine, known);
+  }
+  return known.all;
+}
+
+/**
  * What is written to the corpus folder. The folder stays the single source of truth (`npm run ingest`
  * rebuilds the same index from it), so a title and a source are written into the document itself: a
  * markdown heading and a `Source:` line, or a `<title>` for HTML.
@@ -491,7 +518,7 @@ export class Corpus {
    */
   private async view(engine: Engine): Promise<CorpusSnapshot | IndexedView> {
     const names = (await readdir(this.opts.corpusDir).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
-    const indexed = new Set(engine.index.documents.map((d) => path.basename(d.source)));
+    const indexed = fileNamesOf(engine);
     const published = await realpath(this.opts.indexDir).catch(() => null);
     // Both resolved: a change applied in memory names its generation by the path the writer was given.
     const served = await realpath(engine.index.dir).catch(() => engine.index.dir);
@@ -514,7 +541,7 @@ export class Corpus {
     const engine = this.opts.live.state().engine;
     if (!engine) throw new FootnoteError('not_ready', 'the index is not loaded yet');
     const prefix = `${path.basename(path.resolve(this.opts.corpusDir))}/`;
-    if (!engine.index.manifest.documents.every((d) => d.source.startsWith(prefix))) {
+    if (!fromFolder(engine, prefix)) {
       // Ingesting CORPUS_DIR would replace the whole index with another corpus.
       throw new FootnoteError('corpus_mismatch',
         `the index was not built from CORPUS_DIR (${this.opts.corpusDir}); point CORPUS_DIR at its corpus folder`,
@@ -524,7 +551,9 @@ export class Corpus {
   }
 
   /** Ids of the published index's documents and of every file in the corpus folder (indexed or not). */
-  private async idsInUse(snapshot: CorpusSnapshot | IndexedView): Promise<Set<string>> {
+  private async idsInUse(snapshot: CorpusSnapshot | IndexedView): Promise<ReadonlySet<string>> {
+    // Every file of the folder is an indexed document, named by its id: the served index's ids are all.
+    if ('indexed' in snapshot) return new Set(snapshot.documents.map((d) => d.docId));
     const names = await readdir(this.opts.corpusDir).catch(() => [] as string[]);
     const indexed =
       'indexed' in snapshot
@@ -535,7 +564,7 @@ export class Corpus {
 }
 
 /** The id of a document added without one: its file name or title, made unique by its content hash. */
-export function defaultId(doc: NewDocument, content: string | Uint8Array, taken: Set<string>): string {
+export function defaultId(doc: NewDocument, content: string | Uint8Array, taken: ReadonlySet<string>): string {
   const name = doc.fileName ?? (doc.title ? `${doc.title}.txt` : '');
   const base = (name ? docIdFor(name) : '').slice(0, 80).replace(/[-.]+$/, '') || 'doc';
   return taken.has(base) || !name ? `${base}-${sha256(content).slice(0, 12)}` : base;
