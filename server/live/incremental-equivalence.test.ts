@@ -60,12 +60,12 @@ async function answers(engine: Engine) {
 }
 
 /** The served engine, and the published index read back, against a full rebuild of the corpus folder. */
-async function expectSameAsFullRebuild(): Promise<void> {
-  const served = live.state().engine as Engine;
+async function expectSameAsFullRebuild(on: { ws: Workspace; live: LiveEngine } = { ws, live }): Promise<void> {
+  const served = on.live.state().engine as Engine;
   const rebuiltDir = path.join(await mkdtemp(path.join(tmpdir(), 'footnote-rebuilt-')), 'index');
-  await ingest({ corpusDir: ws.corpusDir, indexDir: rebuiltDir, embedder: served.embedder, maxBytes: 1 << 20, full: true });
+  await ingest({ corpusDir: on.ws.corpusDir, indexDir: rebuiltDir, embedder: served.embedder, maxBytes: 1 << 20, full: true });
   const rebuilt = await loadEngine({ indexDir: rebuiltDir, embedder: served.embedder });
-  const published = await loadEngine({ indexDir: ws.indexDir, embedder: served.embedder });
+  const published = await loadEngine({ indexDir: on.ws.indexDir, embedder: served.embedder });
   const expected = {
     documents: rebuilt.index.documents,
     passages: rebuilt.index.passages,
@@ -80,6 +80,14 @@ async function expectSameAsFullRebuild(): Promise<void> {
       answers: await answers(engine),
     }).toEqual(expected);
   }
+}
+
+/** A copy of the seeds workspace and a server's engine on it, for a writer of a test's own. */
+async function servedWorkspace(): Promise<{ ws: Workspace; live: LiveEngine }> {
+  const copy = await seedsWorkspace(inject('seedsIndexDir'));
+  const served = new LiveEngine({ ...copy, modelsDir: MODELS_DIR, modelId: DEFAULT_MODEL_ID, logger: silentLogger });
+  await served.reload();
+  return { ws: copy, live: served };
 }
 
 beforeAll(async () => {
@@ -176,11 +184,10 @@ describe('documents API changes give the index a full rebuild would', () => {
 
 describe('a served BM25 layer past its limit', () => {
   it('is replaced by the writer’s whole index, the same a rebuild gives', async () => {
-    const ws2 = await seedsWorkspace(inject('seedsIndexDir'));
-    const served = new LiveEngine({ ...ws2, modelsDir: MODELS_DIR, modelId: DEFAULT_MODEL_ID, logger: silentLogger });
-    await served.reload();
+    const on = await servedWorkspace();
+    const served = on.live;
     // Past one passage changed in memory (each of these documents is one), the writer sends its whole index.
-    const writer = new Corpus({ ...ws2, maxDocBytes: 1 << 20, live: served, lexicalLayerLimit: 1 });
+    const writer = new Corpus({ ...on.ws, maxDocBytes: 1 << 20, live: served, lexicalLayerLimit: 1 });
     const postings = () => served.state().engine?.retriever.bm25.postings;
     try {
       const body = (i: number) => `Pier ${i} at Port Tarrow reopened in May.\n\nThe ferry to pier ${i} runs daily.`;
@@ -190,14 +197,7 @@ describe('a served BM25 layer past its limit', () => {
       expect(postings()).toBeInstanceOf(LayeredPostings);
       await writer.add({ id: 'zz-pier-3', title: 'Pier', body: body(3), format: 'text' });
       expect(postings()).toBeInstanceOf(FlatPostings);
-      const engine = served.state().engine as Engine;
-      const rebuiltDir = path.join(await mkdtemp(path.join(tmpdir(), 'footnote-rebuilt-')), 'index');
-      await ingest({ corpusDir: ws2.corpusDir, indexDir: rebuiltDir, embedder: engine.embedder, maxBytes: 1 << 20, full: true });
-      const rebuilt = await loadEngine({ indexDir: rebuiltDir, embedder: engine.embedder });
-      expect(lexicalStats(engine.retriever.bm25, engine.index.passages)).toEqual(
-        lexicalStats(rebuilt.retriever.bm25, rebuilt.index.passages),
-      );
-      expect(await answers(engine)).toEqual(await answers(rebuilt));
+      await expectSameAsFullRebuild(on);
     } finally {
       await writer.close();
     }
@@ -206,9 +206,7 @@ describe('a served BM25 layer past its limit', () => {
 
 describe('a merge left due by a previous run', () => {
   it('is scheduled when the next run prepares its writer', async () => {
-    const ws2 = await seedsWorkspace(inject('seedsIndexDir'));
-    const served = new LiveEngine({ ...ws2, modelsDir: MODELS_DIR, modelId: DEFAULT_MODEL_ID, logger: silentLogger });
-    await served.reload();
+    const { ws: ws2, live: served } = await servedWorkspace();
     const first = new Corpus({ ...ws2, maxDocBytes: 1 << 20, live: served, mergeAfterMs: 3_600_000 });
     for (let i = 0; i < 8; i++) {
       await first.add({ id: `pier-${i}`, title: 'Pier', body: `Pier ${i} at Port Tarrow reopened.`, format: 'text' });
