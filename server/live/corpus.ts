@@ -208,7 +208,8 @@ export class Corpus {
    */
   async prepare(): Promise<void> {
     if (!this.opts.inProcess) await this.thread.prepare(this.opts.indexDir);
-    if (((await readManifest(this.opts.indexDir))?.changes?.count ?? 0) >= MERGE_DUE) {
+    // The served index's manifest (the merge reads the published one again before it starts).
+    if ((this.opts.live.state().engine?.index.manifest.changes?.count ?? 0) >= MERGE_DUE) {
       this.mergeDue = true;
       if (this.writesWaiting === 0) this.scheduleMerge();
     }
