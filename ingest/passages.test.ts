@@ -104,6 +104,13 @@ describe('passages of the seed articles', () => {
     expect(sentences).toEqual(['`stream` (type:stream) - output stream to use (default: `process.stderr`).', 'Next one.']);
   });
 
+  it('ends no sentence at a dot inside a link or a file name, but still at one missing its space', () => {
+    const text = '* [Pino with Koa](docs/web.md#koa) shows the setup. He left.She came.';
+    const doc = makeDocument({ docId: 'link', source: 'link.md', text });
+    const sentences = toPassages(doc).flatMap((p) => p.sentences.map(([s, e]) => text.slice(s, e)));
+    expect(sentences).toEqual(['[Pino with Koa](docs/web.md#koa) shows the setup.', 'He left.', 'She came.']);
+  });
+
   it('cuts a gigantic line without sentence ends into bounded passages', () => {
     const text = 'word '.repeat(20_000);
     const passages = toPassages(makeDocument({ docId: 'big', source: 'big.txt', text }));

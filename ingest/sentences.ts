@@ -77,18 +77,23 @@ function proseSentences(text: string, segment: Span): Span[] {
 }
 
 /**
- * `spans` with the boundaries wink found inside inline code joined: the dot of `process.stderr` or
- * `builder.metadata` ends no sentence. A boundary is inside code when an odd number of backticks precede it
- * (on its line) and one follows.
+ * `spans` with the boundaries wink found inside inline code or inside a word joined: the dot of
+ * `process.stderr` or of a link's `docs/web.md#koa` ends no sentence. A boundary is inside code when an odd
+ * number of backticks precede it (on its line) and one follows; inside a word when no space separates the
+ * two sentences and the second goes on in lower case, a digit or a path ("said.The" is still two).
  */
 function withinCode(text: string, spans: Span[]): Span[] {
   const out: Span[] = [];
   for (const span of spans) {
     const last = out[out.length - 1];
-    if (last && insideCode(text, last.end)) last.end = span.end;
+    if (last && (insideCode(text, last.end) || insideWord(text, last.end, span.start))) last.end = span.end;
     else out.push({ ...span });
   }
   return out;
+}
+
+function insideWord(text: string, end: number, next: number): boolean {
+  return next === end && /\S/.test(text[end - 1] ?? ' ') && /[\p{Ll}\p{N}#/_-]/u.test(text[next] ?? ' ');
 }
 
 function insideCode(text: string, at: number): boolean {

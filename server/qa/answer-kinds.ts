@@ -17,7 +17,8 @@ const PATTERNS: Record<Exclude<AnalysedQuestion['type'], 'what' | 'yes-no'>, Reg
   why: /\b(because|due to|as a result|in order to|so that|in response|reason|since|amid|after|caused|to ensure|thwarted|blamed|instigated)\b/i,
 };
 
-const NUMBER = new RegExp(`^(\\d[\\d,./]*|${NUMBER_WORDS})$`, 'i');
+// "5x faster", "2× the memory": a multiple is a number too.
+const NUMBER = new RegExp(`^(\\d[\\d,./]*[x×]?|${NUMBER_WORDS})$`, 'i');
 const YEAR = /^(1[6-9]|20)\d\d$/;
 const MONTH = new RegExp(`^(${MONTHS})$`);
 /** How far (in words) a number may stand before the thing counted: "more than 120,000 Ukrainian troops". */

@@ -45,6 +45,8 @@ export interface ScoredUnit {
 export const ANSWER_TUNING = {
   /** Passages whose sentences are considered. */
   passagesRead: 8,
+  /** BM25's first passages are read even when the fusion ranks them lower: a rare exact term beats a paraphrase. */
+  lexicalHeadRead: 3,
   /** For a two-part question, a unit from another document joins if it scores this share of the best. */
   multiPartRatio: 0.3,
 };
@@ -99,7 +101,7 @@ export function scoreUnits(
     .map((part, i) => foldTypography(oneLine(i === 0 ? part.replace(/^[^—]*? — /, '') : part)))
     .filter((part) => part.length >= 20);
   const out: ScoredUnit[] = [];
-  for (const unit of unitsOf(retrieved, docs, ANSWER_TUNING.passagesRead, passages)) {
+  for (const unit of unitsOf(retrieved, docs, retrieved.length, passages)) {
     // A follow-up is never answered with the answer it follows: not with a part of it, nor with it again
     // inside a longer quote.
     if (previousQuotes.length > 0) {

@@ -16,7 +16,7 @@ import { loadScorer, type Scorer } from './scorer.ts';
 import { wordNet } from './wordnet.ts';
 import { neighboursOf } from './units.ts';
 import { analyseQuestion } from './question.ts';
-import { type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
+import { FUSED_READ_DEPTH, passagesToRead, type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
 import { WordVectors } from './word-vectors.ts';
 
 export interface AskInput {
@@ -119,9 +119,10 @@ export class Engine {
   ): Promise<AskResult & { abstainReason: string | null; candidates: ScoredUnit[] }> {
     const t0 = performance.now();
     const k = input.k ?? DEFAULT_K;
-    const { analysed, terms, retrieved } = await this.search(input.question, input.history, 'hybrid', Math.max(k, 10));
+    const found = await this.search(input.question, input.history, 'hybrid', Math.max(k, FUSED_READ_DEPTH));
+    const { analysed, terms } = found;
+    const read = passagesToRead(found.retrieved, ANSWER_TUNING.passagesRead, ANSWER_TUNING.lexicalHeadRead);
     // Vectors of the question's words and of the words it will be compared with, before the (sync) composition.
-    const read = retrieved.slice(0, ANSWER_TUNING.passagesRead);
     // A unit may reach into the passage before or after a passage read (a pair across passages).
     const neighbours = read.flatMap((r) => {
       const { before, after } = neighboursOf(r, this.retriever.passages);
@@ -136,7 +137,7 @@ export class Engine {
     const composed = composeAnswer(
       analysed,
       terms,
-      retrieved,
+      read,
       this.documents,
       k,
       this.wordVectors,

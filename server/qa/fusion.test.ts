@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildBm25 } from '../../store/lexical/bm25.ts';
-import { bm25Weights, denseWeightFor, fuse } from './retrieve.ts';
+import { bm25Weights, denseWeightFor, fuse, passagesToRead, type Retrieved } from './retrieve.ts';
 
 const list = (ids: number[], top: number, step: number): Array<[number, number]> =>
   ids.map((id, i) => [id, top - i * step]);
@@ -35,6 +35,14 @@ describe('adaptive fusion', () => {
         .map(([id]) => id)
         .sort((a, b) => a - b),
     ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it("reads BM25's first passages even when the fusion ranks them below the passages read", () => {
+    const hit = (index: number, bm25Rank: number) =>
+      ({ passage: { id: `p${index}` }, index, score: 1, similarity: 0, bm25Rank, denseRank: -1 }) as unknown as Retrieved;
+    const fused = [hit(1, 0), hit(2, -1), hit(3, 5), hit(4, 1), hit(5, 9), hit(6, 2)];
+    expect(passagesToRead(fused, 2, 3).map((r) => r.index)).toEqual([1, 2, 4, 6]);
+    expect(passagesToRead(fused, 6, 3).map((r) => r.index)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('scores stay in (0, 1], the best possible being 1', () => {

@@ -24,6 +24,23 @@ describe('short answer spans', () => {
     );
   });
 
+  it('reads a multiple as an amount: "5x faster"', () => {
+    expect(span('How much faster is the logger than others?', 'In many cases, it is over 5x faster than alternatives.')).toBe(
+      'over 5x faster',
+    );
+  });
+
+  it('answers "which option / what flag" with inline code or a command-line flag, "which city" never', () => {
+    expect(
+      span(
+        'Which option makes the bar stop by itself once the value hits the total?',
+        '`stopOnComplete` (type:boolean) - automatically call `stop()` when the value reaches the total',
+      ),
+    ).toBe('stopOnComplete');
+    expect(span('What flag prints JSON?', '-j/--json  Print the output as newline delimited JSON.')).toBe('-j/--json');
+    expect(span('Which city hosted the talks?', 'The talks were held at `venue-7`.')).toBeNull();
+  });
+
   it('does not take a day of a date, a year or a digit inside a name for an amount', () => {
     expect(span('How many soldiers died?', 'On February 24, 2022, troops crossed from Satan-2 country.')).toBeNull();
   });
@@ -200,6 +217,19 @@ describe('Markdown structure', () => {
     const units = unitsOf(hits, new Map([['w', doc]]), hits.length);
     expect(units.find((u) => u.text === 'Run the installer first.')?.heading).toBe('Install');
     expect(units.find((u) => u.text.startsWith('Fast'))?.heading).toBe('Install');
+  });
+});
+
+describe('Markdown tables', () => {
+  const text = '## Options\n\nOption | Default | Description\n--- | --- | ---\n`colSpacing` | `3` | Spaces between columns.\n`itemPrefix` | `\' * \'` | Prefix of a list item.\n\nAfter the table.\n';
+  const doc = { docId: 't', source: 't.md', title: 'T', text, hash: '' };
+  it('matches a row with its header row, and never quotes the header or delimiter row as an answer', async () => {
+    const { toPassages } = await import('../../ingest/passages.ts');
+    const hits = toPassages(doc).map((passage, i) => ({ passage, index: i, score: 1, similarity: 0, bm25Rank: i, denseRank: -1 }));
+    const units = unitsOf(hits, new Map([['t', doc]]), hits.length);
+    expect(units.find((u) => u.text.startsWith('`colSpacing`'))?.heading).toBe('Options Option | Default | Description');
+    expect(units.some((u) => u.text.startsWith('Option |') || u.text.startsWith('---'))).toBe(false);
+    expect(units.find((u) => u.text === 'After the table.')?.heading).toBe('Options');
   });
 });
 

@@ -221,6 +221,20 @@ export function fuse(
   return ranked;
 }
 
+/** How deep the fused list is searched for BM25's head when choosing the passages to read. */
+export const FUSED_READ_DEPTH = 20;
+
+/**
+ * The passages an answer is read from: the fused list's first `read`, then any of BM25's first
+ * `lexicalHead` the fusion ranked lower (in fused order). The dense list's say in the fusion lifts
+ * paraphrases, but must not push out the passages that contain the question's rarest words.
+ */
+export function passagesToRead(fused: Retrieved[], read: number, lexicalHead: number): Retrieved[] {
+  const head = fused.slice(0, read);
+  const extra = fused.slice(read).filter((r) => r.bm25Rank >= 0 && r.bm25Rank < lexicalHead);
+  return [...head, ...extra];
+}
+
 export function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);

@@ -30,7 +30,7 @@ const NUMBER_WORDS =
 const QUANTITY = new RegExp(
   `(?:\\b(?:about|around|nearly|almost|over|under|more than|less than|fewer than|up to|some|roughly|at least)\\s+)?` +
     `(?:[$£€]\\s?)?(?:\\d[\\d,]*(?:\\.\\d+)?|\\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten)\\s+(?:${NUMBER_WORDS})\\b|\\b(?:${NUMBER_WORDS})\\b)` +
-    `(?:[\\s-]+(?:${NUMBER_WORDS}|percent|per cent))*%?` +
+    `(?:[\\s-]+(?:${NUMBER_WORDS}|percent|per cent))*(?:%|[x×]\\b)?` +
     `(?:[\\s-]+(?:[a-z]+)){0,2}`,
   'gi',
 );
@@ -45,6 +45,8 @@ function nameUntilStop(name: string): string {
   const stop = tokens.findIndex((t, i) => i < tokens.length - 1 && /\p{L}{2,}\.$/u.test(t) && !TITLE_ABBREVIATION.test(t.slice(0, -1)));
   return stop < 0 ? name : name.slice(0, name.indexOf(tokens[stop] as string) + (tokens[stop] as string).length);
 }
+/** Inline code (the text between backticks) and command-line flags ("-c", "--json", "-j/--json"). */
+const CODE = /`([^`\n]{1,80})`|(?<![\w-])--?[a-z][\w-]*(?:\/--?[a-z][\w-]*)?/gi;
 const LEADING_NOISE = /^(?:The|A|An|In|On|At|But|And|This|That|He|She|It|They|We|I|Mr|Mrs|Ms|Dr)\b\.?\s*/;
 
 /** Words of the unit a quantity may name after its number ("14,000 miles"): never a function word. */
@@ -116,7 +118,7 @@ function fitsCategory(name: string, category: string[], type: AnalysedQuestion['
 export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
   // Offsets must index the unit as written (folding would shift them), so the raw text is searched.
   const text = unit;
-  const pick = (candidates: Iterable<Span>, ok: (s: Span) => boolean = () => true): Span | null => {
+  const pick = <S extends Span>(candidates: Iterable<S>, ok: (s: S) => boolean = () => true): Span | null => {
     for (const s of candidates) {
       if (isNew(s.text, q) && ok(s)) return { text: unit.slice(s.start, s.end), start: s.start, end: s.end };
     }
@@ -155,7 +157,7 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
   const defined = q.type === 'who' ? DEFINITION.exec(q.question)?.[1] : undefined;
   if (defined) return pick(appositions(text, defined));
   if (q.type === 'who' || q.type === 'where' || q.category.length) {
-    const names: Span[] = [];
+    const names: Array<Span & { code?: boolean }> = [];
     for (const s of matches(NAME, text)) {
       const lead = s.text.match(LEADING_NOISE)?.[0].length ?? 0;
       const t = nameUntilStop(s.text.slice(lead)).replace(/[.,'’]+$/, '');
@@ -165,6 +167,15 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
       const atStart = /^\W*$/.test(text.slice(0, s.start + lead)) || /[.!?:]["'”’]?\s+["'“‘]?$/.test(text.slice(0, s.start + lead));
       if (atStart && !t.includes(' ') && (isStopword(first) || startsAsWord(first))) continue;
       names.push({ text: t, start: s.start + lead, end: s.start + lead + t.length });
+    }
+    // In technical text the options, functions and commands asked for ("which option…", "what flag…") are
+    // inline code or command-line flags, not capitalised words; never the answer to "which city".
+    if (q.type !== 'who' && q.type !== 'where' && q.category.length && !asksForNamedKind(q)) {
+      for (const m of text.matchAll(CODE)) {
+        const inner = m[1] === undefined ? 0 : 1;
+        const t = (m[1] ?? m[0]).trim();
+        if (t) names.push({ text: t, start: m.index + inner, end: m.index + inner + t.length, code: true });
+      }
     }
     // Of several names, the one nearest the words the question shares with the sentence is the answer:
     // "Who reacted sharply…" → the name beside "reacted sharply", not the first name of the sentence.
@@ -183,7 +194,7 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
       return pick([...placed, ...names], (s) => fitsCategory(s.text, q.category, q.type));
     }
     if (q.type === 'who') return pick(names, (s) => fitsCategory(s.text, q.category, q.type));
-    if (q.category.length) return pick(names, (s) => fitsCategory(s.text, q.category, q.type));
+    if (q.category.length) return pick(names, (s) => s.code === true || fitsCategory(s.text, q.category, q.type));
   }
   return null;
 }

@@ -19,7 +19,7 @@ export interface Unit {
   dependent: boolean;
   /** Index of the (first) sentence in its passage. */
   sentence: number;
-  /** The Markdown heading the unit sits under ('' if none): context it is matched together with. */
+  /** The Markdown heading the unit sits under and its table's header row ('' if none): context it is matched together with. */
   heading: string;
 }
 
@@ -47,6 +47,46 @@ function headingAt(doc: DocumentRecord, offset: number): string {
     found = h.text;
   }
   return found;
+}
+
+/** A Markdown table's delimiter row: `--- | :---: | ---`. */
+const TABLE_DELIMITER = /^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$/;
+const tableMemo = new WeakMap<DocumentRecord, Array<{ start: number; bodyStart: number; end: number; header: string }>>();
+
+/** The document's Markdown tables: where each starts, where its body (after the delimiter row) starts and ends. */
+function tablesOf(doc: DocumentRecord): Array<{ start: number; bodyStart: number; end: number; header: string }> {
+  let ts = tableMemo.get(doc);
+  if (!ts) {
+    ts = [];
+    const lines = [...doc.text.matchAll(/[^\n]*(?:\n|$)/g)].filter((m) => m[0] !== '');
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i] as RegExpMatchArray;
+      const head = lines[i - 1] as RegExpMatchArray;
+      if (!TABLE_DELIMITER.test(line[0].trimEnd()) || !head[0].includes('|')) continue;
+      let j = i + 1;
+      while (j < lines.length && (lines[j] as RegExpMatchArray)[0].includes('|') && (lines[j] as RegExpMatchArray)[0].trim()) j++;
+      const last = lines[j - 1] as RegExpMatchArray;
+      ts.push({ start: head.index as number, bodyStart: (line.index as number) + line[0].length, end: (last.index as number) + last[0].length, header: head[0].trim() });
+      i = j;
+    }
+    tableMemo.set(doc, ts);
+  }
+  return ts;
+}
+
+/**
+ * A unit's context: the Markdown heading it sits under and, in a table's body, the table's header row
+ * ("Option | Default | Description" is what "what does it default to" matches in a row of values).
+ */
+function contextAt(doc: DocumentRecord, offset: number): string {
+  const table = tablesOf(doc).find((t) => t.bodyStart <= offset && offset < t.end);
+  const heading = headingAt(doc, offset);
+  return table ? `${heading} ${table.header}`.trim() : heading;
+}
+
+/** A table's header or delimiter row: context for its rows, never an answer of its own. */
+function tableHead(doc: DocumentRecord, offset: number): boolean {
+  return tablesOf(doc).some((t) => t.start <= offset && offset < t.bodyStart);
 }
 
 /** Openings that refer back: a sentence starting so is quoted with the one before it. */
@@ -77,9 +117,10 @@ export function unitsOf(
         ? [...linesOf(doc.text, hit.passage.sentences[0] as [number, number])]
         : hit.passage.sentences;
     sentences.forEach(([start, end], i) => {
+      if (tableHead(doc, start)) return;
       const text = doc.text.slice(start, end);
       const dependent = DEPENDENT.test(foldTypography(text));
-      const heading = headingAt(doc, start);
+      const heading = contextAt(doc, start);
       out.push({ hit, rank, start, end, text, pair: false, dependent, sentence: i, heading });
       const next = sentences[i + 1];
       const code = sentences !== hit.passage.sentences;
@@ -97,7 +138,7 @@ export function unitsOf(
       const text = doc.text.slice(a[0], b[1]);
       const dependent = DEPENDENT.test(foldTypography(text));
       const parts: Array<[number, number]> = [a, b];
-      out.push({ hit, rank, start: a[0], end: b[1], text, pair: true, parts, dependent, sentence, heading: headingAt(doc, a[0]) });
+      out.push({ hit, rank, start: a[0], end: b[1], text, pair: true, parts, dependent, sentence, heading: contextAt(doc, a[0]) });
     };
     const { before, after } = neighboursOf(hit, passages);
     const first = sentences[0];
