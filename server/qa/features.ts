@@ -2,7 +2,7 @@ import { hasAnswerType, answerTypeRequired } from './answer-kinds.ts';
 import type { AnalysedQuestion } from './question.ts';
 import type { ExpandedTerm } from './retrieve.ts';
 import { foldTypography, isStopword, stemWord, words } from '../../store/lexical/words.ts';
-import { asksForNamedKind, findSpan, type Span } from './span.ts';
+import { asksForName, asksForNamedKind, findSpan, type Span } from './span.ts';
 import type { Unit } from './units.ts';
 
 /** The words of a span of text, as stems (for exact matching) and lower-cased surface forms (for similarity). */
@@ -234,7 +234,7 @@ export function unitFeatures(
     entityInPassage: entities.length
       ? entities.filter((t) => t.matches.some((m) => passage.stems.has(m))).length / entities.length
       : 1,
-    spanMissing: !span && (q.type === 'who' || q.type === 'when' || q.type === 'where' || q.type === 'how-many' || q.category.length > 0) ? 1 : 0,
+    spanMissing: !span && (q.type === 'when' || q.type === 'how-many' || asksForName(q)) ? 1 : 0,
     detailMissing: !span && (answerTypeRequired(q) || asksForNamedKind(q)) ? 1 : 0,
     // "How many zones…" answered by "a million hearts": the amount must count what was asked about.
     spanCounted: span && q.counted.length ? (countsHead(span.text, q.counted, sim) ? 1 : -1) : 0,

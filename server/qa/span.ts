@@ -219,6 +219,19 @@ function* appositions(text: string, name: string): Generator<Span> {
  */
 const ENTITY_KINDS = ['location'];
 
+/** Kinds of things a name answers. */
+const NAMED_KINDS = ['person', 'location', 'organization'];
+
+/**
+ * Whether the answer is a name: "who", "where", or a category whose first WordNet sense is a person, a
+ * place or an organisation ("which journalist / city / agency"). "What version / project / goal" is not:
+ * its answer is a phrase, and no name in the sentence is a sign that it is missing.
+ */
+export function asksForName(q: AnalysedQuestion): boolean {
+  const wn = wordNet();
+  return q.type === 'who' || q.type === 'where' || q.category.some((c) => NAMED_KINDS.some((k) => wn.isA(c, k, 1)));
+}
+
 /** The question asks for a named thing of a kind (city, country, journalist...), so the answer must name one. */
 export function asksForNamedKind(q: AnalysedQuestion): boolean {
   const wn = wordNet();

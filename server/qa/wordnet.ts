@@ -181,24 +181,24 @@ export class WordNet {
 
   /**
    * Whether a (capitalised) word names an instance of `category` or of a kind below it: "Doha" is a city,
-   * "Belarus" a country. Walks instance and class hypernyms a few levels up.
+   * "Belarus" a country. Walks instance and class hypernyms a few levels up from the word's first `senses`.
    */
-  isA(word: string, category: string): boolean {
-    const key = `${word}\u0000${category}`;
+  isA(word: string, category: string, senses = 3): boolean {
+    const key = `${word}\u0000${category}\u0000${senses}`;
     let known = this.isAMemo.get(key);
     if (known === undefined) {
-      known = this.walkIsA(word, category);
+      known = this.walkIsA(word, category, senses);
       if (this.isAMemo.size > 100_000) this.isAMemo.clear();
       this.isAMemo.set(key, known);
     }
     return known;
   }
 
-  private walkIsA(word: string, category: string): boolean {
+  private walkIsA(word: string, category: string, senses: number): boolean {
     const targets = new Set(this.senses(category, 'noun', 2));
     if (targets.size === 0) return false;
     const seen = new Set<number>();
-    let frontier = this.senses(word.replace(/ /g, '_'), 'noun', 3);
+    let frontier = this.senses(word.replace(/ /g, '_'), 'noun', senses);
     // A name's instance senses say what it names: "Turkey" the country, not the bird or a failed show.
     const instances = frontier.filter((off) => this.synset('noun', off).pointers.some(([sym]) => sym === '@i'));
     if (instances.length) frontier = instances;
