@@ -111,6 +111,22 @@ describe('passages of the seed articles', () => {
     expect(sentences).toEqual(['[Pino with Koa](docs/web.md#koa) shows the setup.', 'He left.', 'She came.']);
   });
 
+  it('cuts a long CLI help between its items, never between an option and its description', () => {
+    const option = (i: number) =>
+      `  -${String.fromCharCode(97 + i)}/--option-${i} NUM\n        What option ${i} does, described at some length here.\n        default: ${i}.\n`;
+    const help = Array.from({ length: 20 }, (_, i) => option(i)).join('');
+    const text = `Usage:\n\n\`\`\`\n${help}\`\`\`\n`;
+    const passages = toPassages(makeDocument({ docId: 'cli', source: 'cli.md', text }));
+    const code = passages.filter((p) => p.text.includes('--option-'));
+    expect(code.length).toBeGreaterThan(2);
+    for (const p of code) {
+      expect(p.text.length).toBeLessThanOrEqual(DEFAULT_CHUNKING.maxChars);
+      expect(p.text).toBe(text.slice(p.start, p.end));
+      expect(p.text.trimStart()).toMatch(/^-[a-t]\/--option-\d+ NUM/);
+      expect(p.text).toMatch(/default: \d+\.$/);
+    }
+  });
+
   it('cuts a gigantic line without sentence ends into bounded passages', () => {
     const text = 'word '.repeat(20_000);
     const passages = toPassages(makeDocument({ docId: 'big', source: 'big.txt', text }));

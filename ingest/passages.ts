@@ -89,21 +89,39 @@ function length(spans: Span[]): number {
   return first && last ? last.end - first.start : 0;
 }
 
-/** A code block cut at line ends into pieces of at most `max` characters (a longer line is kept whole). */
+/**
+ * A code block cut at line ends into pieces of at most `max` characters (a longer line is kept whole). A
+ * piece ends before its least indented line past its first third, so an item of a CLI help or a config
+ * ("  -c NUM" and its indented description, "default: 10") stays in one piece.
+ */
 function codePieces(text: string, block: Span, max: number): Span[] {
+  const lines = [...text.slice(block.start, block.end).matchAll(/[^\n]*(?:\n|$)/g)]
+    .filter((m) => m[0] !== '')
+    .map((m) => {
+      const body = m[0].replace(/\r?\n$/, '');
+      const start = block.start + m.index;
+      return { start, end: start + body.length, indent: /\S/.test(body) ? body.length - body.trimStart().length : Infinity };
+    });
   const out: Span[] = [];
-  let start = block.start;
-  let end = block.start;
-  for (const m of text.slice(block.start, block.end).matchAll(/[^\n]*(?:\n|$)/g)) {
-    if (m[0] === '') break;
-    const lineEnd = block.start + m.index + m[0].replace(/\r?\n$/, '').length;
-    if (end > start && lineEnd - start > max) {
-      out.push({ start, end });
-      start = block.start + m.index;
+  let i = 0;
+  while (i < lines.length) {
+    const first = lines[i] as (typeof lines)[number];
+    let j = i;
+    while (j + 1 < lines.length && (lines[j + 1] as (typeof lines)[number]).end - first.start <= max) j++;
+    let cut = j + 1;
+    if (cut < lines.length) {
+      let least = Number.POSITIVE_INFINITY;
+      for (let k = i + 1; k <= j + 1; k++) {
+        const line = lines[k] as (typeof lines)[number];
+        if (line.start - first.start >= ((lines[j] as (typeof lines)[number]).end - first.start) / 3 && line.indent <= least) {
+          least = line.indent;
+          cut = k;
+        }
+      }
     }
-    end = lineEnd;
+    out.push({ start: first.start, end: (lines[cut - 1] as (typeof lines)[number]).end });
+    i = cut;
   }
-  if (end > start) out.push({ start, end });
   return out.filter((s) => /\S/.test(text.slice(s.start, s.end)));
 }
 
