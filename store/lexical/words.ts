@@ -12,6 +12,8 @@ now of off on once only or other our ours ourselves out over own same she should
 their theirs them themselves then there these they this those through to too under until up very was we were
 what when where which while who whom why will with would you your yours yourself yourselves
 s t don doesn didn isn wasn aren weren won wouldn shouldn couldn ll ve re d m o
+dont doesnt didnt isnt wasnt arent werent wouldnt shouldnt couldnt hasnt havent hadnt cannot im ive youre
+theyre weve
 according tell told say says said saying ask asked mention mentioned article articles
 much many one did does do get got make made give gave way thing things
 describe described think thought refer refers mean means meant view exactly exact actually really still
