@@ -24,6 +24,12 @@ describe('short answer spans', () => {
     );
   });
 
+  it('takes "the anniversary of …" for a date, hyphens and possessives included', () => {
+    expect(span('When did they talk?', "They talked on the anniversary of Russia's full-scale invasion, he said.")).toBe(
+      "on the anniversary of Russia's full-scale invasion",
+    );
+  });
+
   it('reads a multiple as an amount: "5x faster"', () => {
     expect(span('How much faster is the logger than others?', 'In many cases, it is over 5x faster than alternatives.')).toBe(
       'over 5x faster',

@@ -19,7 +19,7 @@ const DATE = new RegExp(
     '\\b(?:1[5-9]|20)\\d\\d\\b',
     '\\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\b',
     '\\b(?:yesterday|today|tonight|tomorrow|last (?:night|week|month|year)|next (?:week|month|year))\\b',
-    '\\b(?:on )?the (?:eve of the )?anniversary of [\\w ]{3,40}?(?=[,.;:]|$)',
+    "\\b(?:on )?the (?:eve of the )?anniversary of [\\w '’-]{3,60}?(?=[,.;:]|$)",
   ].join('|'),
   'g',
 );
