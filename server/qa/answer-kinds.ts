@@ -48,7 +48,7 @@ function countsTheThing(
 }
 
 const MEASURE_ASKED =
-  /\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+|its\s+|their\s+)?(?:(?!(?:does|do|did|can|could|should|will|would|has|have|had)\b)[a-z-]+\s+){0,2}?(rate|percentage|percent|share|proportion|range|distance|age|price|cost|salary|wage|budget|population|speed|temperature|number|amount)\b/i;
+  /\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+|its\s+|their\s+)?(?:(?!(?:does|do|did|can|could|should|will|would|has|have|had)\b)[a-z-]+\s+){0,2}?(rate|percentage|percent|share|proportion|fraction|range|distance|age|price|cost|salary|wage|budget|population|speed|temperature|number|amount)\b/i;
 const DISTANCE = /\b(?:miles?|kilomet(?:er|re)s?|km|feet|foot|yards?|met(?:er|re)s?|nautical)\b/i;
 const MONEY = /[$£€]|\b(?:dollars?|cents?|pounds?|euros?|billion|million|trillion)\b/i;
 const SHARE = /%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth)s?\b|\/\d/i;
@@ -67,6 +67,7 @@ export const MEASURE_UNITS = {
   percent: SHARE,
   share: SHARE,
   proportion: SHARE,
+  fraction: SHARE,
 } satisfies Record<string, RegExp>;
 
 /**

@@ -30,6 +30,10 @@ describe('short answer spans', () => {
     );
   });
 
+  it('answers "what fraction" with a fraction, not with a name', () => {
+    expect(span('What fraction of the land would they give up?', "Putin's terms: it gives up 1/5 of its territories.")).toBe('1/5');
+  });
+
   it('reads a multiple as an amount: "5x faster"', () => {
     expect(span('How much faster is the logger than others?', 'In many cases, it is over 5x faster than alternatives.')).toBe(
       'over 5x faster',

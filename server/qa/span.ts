@@ -29,7 +29,7 @@ const NUMBER_WORDS =
   'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|billions|half|third|quarter|fifth|tenth';
 const QUANTITY = new RegExp(
   `(?:\\b(?:about|around|nearly|almost|over|under|more than|less than|fewer than|up to|some|roughly|at least)\\s+)?` +
-    `(?:[$£€]\\s?)?(?:\\d[\\d,]*(?:\\.\\d+)?|\\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten)\\s+(?:${NUMBER_WORDS})\\b|\\b(?:${NUMBER_WORDS})\\b)` +
+    `(?:[$£€]\\s?)?(?:\\d+\\/\\d+|\\d[\\d,]*(?:\\.\\d+)?|\\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten)\\s+(?:${NUMBER_WORDS})\\b|\\b(?:${NUMBER_WORDS})\\b)` +
     `(?:[\\s-]+(?:${NUMBER_WORDS}|percent|per cent))*(?:%|[x×]\\b)?` +
     `(?:[\\s-]+(?:[a-z]+)){0,2}`,
   'gi',
