@@ -613,7 +613,7 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
     );
   }
   hnsw.setEf(manifest.hnsw.efSearch);
-  // The persisted BM25 index, if built with this tokenizer (else the Retriever rebuilds it).
+  // The persisted BM25 index, if built with this tokenizer (else built below).
   let lexical: Bm25Index | undefined;
   let initialisms = new Map<string, string[]>();
   if (manifest.lexical && lexicalBytes) {
@@ -650,7 +650,13 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
       throw new IndexError(`${FILES.changes} in ${indexDir} is inconsistent`, 'run npm run ingest to rebuild the index');
     }
   }
-  if (loaded.lexical) registerLexical(loaded.passages, loaded.lexical, initialisms);
+  if (!loaded.lexical) {
+    // Written by another tokenizer (an older version): built here once, so the index is changed in place by
+    // writes like any other instead of being rebuilt at each; the next whole generation persists it again.
+    loaded = { ...loaded, lexical: buildLexical(lexicalTexts(loaded.passages, loaded.documents)) };
+    initialisms = initialismsOf(loaded.documents);
+  }
+  registerLexical(loaded.passages, loaded.lexical as Bm25Index, initialisms);
   return loaded;
 }
 
