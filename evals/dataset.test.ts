@@ -53,6 +53,19 @@ const SETS: SetSpec[] = [
       expect(answerableTagged('paraphrase')).toBeGreaterThanOrEqual(5);
     },
   },
+  // The other corpora's dev sets: the scorer is trained on all of them.
+  ...['evals/sotu-dev.jsonl', 'evals/readmes-dev.jsonl', 'evals/sotu2-dev.jsonl', 'evals/readmes2-dev.jsonl'].map(
+    (file): SetSpec => ({
+      file,
+      counts: (questions, tagged) => {
+        expect(questions.length).toBeGreaterThanOrEqual(60);
+        expect(tagged('unanswerable')).toBeGreaterThanOrEqual(15);
+        expect(tagged('multi-doc')).toBeGreaterThanOrEqual(3);
+        expect(tagged('follow-up')).toBeGreaterThanOrEqual(6);
+        expect(tagged('paraphrase')).toBeGreaterThanOrEqual(8);
+      },
+    }),
+  ),
 ];
 
 const loaded = SETS.map((spec) => {

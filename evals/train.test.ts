@@ -23,4 +23,13 @@ describe('the abstention threshold', () => {
     expect(t).toBeGreaterThan(0.25);
     expect(t).toBeLessThanOrEqual(0.45);
   });
+
+  it('takes the lowest point of a flat plateau: answering where the utility cannot tell the difference', () => {
+    const outcomes = [...many(10, 0.2, false, false), ...many(10, 0.7, true, true), ...many(2, 0.8, true, false)];
+    // Every threshold between 0.2 and 0.7 scores the same: abstains on the unanswerable, answers the rest.
+    expect(utility(outcomes, 0.3)).toBe(utility(outcomes, 0.6));
+    const t = chooseThreshold(outcomes);
+    expect(t).toBeGreaterThan(0.2);
+    expect(t).toBeLessThan(0.3);
+  });
 });

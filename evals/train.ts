@@ -113,17 +113,15 @@ export function chooseThreshold(outcomes: Outcome[]): number {
   const sets = [...new Set(outcomes.map((o) => o.set))];
   const grid = Array.from({ length: 97 }, (_, i) => (i + 2) / 100);
   const at = grid.map((t) => sets.reduce((s, set) => s + utility(outcomes.filter((o) => o.set === set), t), 0) / sets.length);
-  let best = 0.5;
-  let bestScore = Number.NEGATIVE_INFINITY;
-  grid.forEach((t, i) => {
+  const smoothed = grid.map((_, i) => {
     const window = at.slice(Math.max(0, i - 4), i + 5);
-    const score = window.reduce((a, b) => a + b, 0) / window.length;
-    if (score > bestScore + 1e-9) {
-      bestScore = score;
-      best = t;
-    }
+    return window.reduce((a, b) => a + b, 0) / window.length;
   });
-  return best;
+  const best = Math.max(...smoothed);
+  // The lowest threshold within a question's worth of the best: where the curve is flat, the utility cannot
+  // tell the points apart, and refusing answerable questions is what users of a new corpus notice first.
+  const tolerance = 1 / Math.max(1, outcomes.length);
+  return grid[smoothed.findIndex((u) => u >= best - tolerance)] as number;
 }
 
 /** Out-of-fold outcomes: each question judged by a model trained without its fold. */

@@ -48,7 +48,7 @@ function countsTheThing(
 }
 
 const MEASURE_ASKED =
-  /\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+|its\s+|their\s+)?(?:(?!(?:does|do|did|can|could|should|will|would|has|have|had)\b)[a-z-]+\s+){0,2}?(rate|percentage|percent|share|proportion|fraction|range|distance|age|price|cost|salary|wage|budget|population|speed|temperature|number|amount)\b/i;
+  /\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+|its\s+|their\s+)?(?:(?!(?:does|do|did|can|could|should|will|would|has|have|had)\b)[a-z-]+\s+){0,2}?(rate|percentage|percent|share|proportion|fraction|range|distance|age|price|cost|salary|wage|budget|population|speed|temperature|number|amount|figure|estimate|total|sum)\b/i;
 const DISTANCE = /\b(?:miles?|kilomet(?:er|re)s?|km|feet|foot|yards?|met(?:er|re)s?|nautical)\b/i;
 const MONEY = /[$£€]|\b(?:dollars?|cents?|pounds?|euros?|billion|million|trillion)\b/i;
 const SHARE = /%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth)s?\b|\/\d/i;
@@ -76,7 +76,9 @@ export const MEASURE_UNITS = {
  */
 export function measureAsked(question: string): RegExp | null | undefined {
   const noun = MEASURE_ASKED.exec(question)?.[1]?.toLowerCase();
-  return noun === undefined ? undefined : ((MEASURE_UNITS as Record<string, RegExp>)[noun] ?? null);
+  if (noun === undefined) return undefined;
+  // "What dollar estimate…", "what figure in dollars…": a sum of money, whatever the noun.
+  return (MEASURE_UNITS as Record<string, RegExp>)[noun] ?? (/\bdollars?\b/i.test(question) ? MONEY : null);
 }
 
 /** Questions whose answer must be a number or a date: without one in the sentence, there is no answer. */

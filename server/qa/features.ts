@@ -278,6 +278,7 @@ export const DECISION_FEATURES = [
   'spanMissing',
   'coveragePassage',
   'spanCounted',
+  'carriedCoverage',
 ] as const;
 
 export function decisionFeatures(probabilities: number[], top: number[] | undefined): number[] {
@@ -299,6 +300,7 @@ export function decisionFeatures(probabilities: number[], top: number[] | undefi
     f('spanMissing'),
     f('coveragePassage'),
     f('spanCounted'),
+    f('carriedCoverage'),
   ];
 }
 

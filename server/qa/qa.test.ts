@@ -34,6 +34,19 @@ describe('short answer spans', () => {
     expect(span('What fraction of the land would they give up?', "Putin's terms: it gives up 1/5 of its territories.")).toBe('1/5');
   });
 
+  it('takes a lone "one" or "quarter" for a word, unless it counts the thing asked about or is a fraction of it', () => {
+    expect(span('How many miles of railway did he propose?', 'One key to it is a system of railways.')).toBeNull();
+    expect(span('How many soldiers were sent?', 'The tribes in that quarter were hostile.')).toBeNull();
+    expect(span('How many votes did it win by?', 'It won by one vote.')).toBe('one vote');
+    expect(span('What fraction of the land would they give up?', 'It gives up a third of its land.')).toBe('a third');
+  });
+
+  it('needs a sum of money for "what dollar estimate" and "how much is his raise"', () => {
+    expect(span('What dollar estimate did he give for the canal?', 'The canal, begun in 1823, was 120 miles long.')).toBeNull();
+    expect(span('What dollar estimate did he give for the canal?', 'It would cost about $2 million.')).toBe('about $2 million');
+    expect(span('How much is his raise?', 'They had the best year in their 20-year history.')).toBeNull();
+  });
+
   it('reads a multiple as an amount: "5x faster"', () => {
     expect(span('How much faster is the logger than others?', 'In many cases, it is over 5x faster than alternatives.')).toBe(
       'over 5x faster',

@@ -80,6 +80,9 @@ function* matches(re: RegExp, text: string): Generator<Span> {
   }
 }
 
+/** An amount that is only one of these words (with a qualifier at most): too often not an amount at all. */
+const WEAK_NUMBER = /^(?:(?:about|around|nearly|almost|over|under|some|roughly|at least)\s+)?(?:a|an|one|half|third|quarter|fifth|tenth|dozen)(?:\s+[a-z]+)?$/i;
+
 /** What "how old / how far / how long / how much money / what share" questions measure in. */
 const MEASURES: Array<[RegExp, RegExp]> = [
   [/\bhow old\b/i, MEASURE_UNITS.age],
@@ -89,7 +92,7 @@ const MEASURES: Array<[RegExp, RegExp]> = [
     /\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)|miles?|kilomet(?:er|re)s?|km|feet|met(?:er|re)s?)\b/i,
   ],
   [
-    /\bhow much\b.*\b(?:money|cost|costs|spend|spent|budget|fund|funds|funding|pay|paid|price|worth|save|saved|tax|taxes|deficit|debt|revenue|wage)\b|\bhow much (?:money|did)\b/i,
+    /\bhow much\b.*\b(?:money|cost|costs|spend|spent|budget|fund|funds|funding|pay|paid|price|worth|save|saved|tax|taxes|deficit|debt|revenue|wage|wages|salary|income|raise|bonus|fee|fine|pension|loan|grant|aid|subsidy|tariff|dollars?)\b|\bhow much (?:money|did)\b/i,
     MEASURE_UNITS.price,
   ],
   [/\bwhat (?:percentage|percent|share|fraction|proportion)\b/i, MEASURE_UNITS.share],
@@ -147,6 +150,10 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
     const measure = MEASURES.find(([asks]) => asks.test(q.question))?.[1] ?? measureNamed;
     return pick(counted.length ? counted : found, (s) => {
       if (!new RegExp(`\\d|\\b(?:${NUMBER_WORDS})\\b`, 'i').test(s.text)) return false;
+      // A lone "one", "half" or "quarter" ("One key to it…", "in that quarter") is a word, not an amount,
+      // unless it counts what was asked about or is a fraction of something ("a third of its land").
+      const fractionOf = /\b(?:half|third|quarter|fifth|tenth)$/i.test(s.text) && /^\s+of\b/.test(text.slice(s.end, s.end + 4));
+      if (!counted.length && WEAK_NUMBER.test(s.text) && !fractionOf) return false;
       // "How old", "how far", "how much money"...: the amount must be of that measure ("67-year-old",
       // "14,000 miles", "$5 billion", "at age 9"), looked for in the span and the words around it.
       return !measure || measure.test(text.slice(Math.max(0, s.start - 8), s.end + 25));
