@@ -118,9 +118,10 @@ export function chooseThreshold(outcomes: Outcome[]): number {
     return window.reduce((a, b) => a + b, 0) / window.length;
   });
   const best = Math.max(...smoothed);
-  // The lowest threshold within a question's worth of the best: where the curve is flat, the utility cannot
-  // tell the points apart, and refusing answerable questions is what users of a new corpus notice first.
-  const tolerance = 1 / Math.max(1, outcomes.length);
+  // The lowest threshold within three questions' worth of the best (one question moves the mean by about
+  // 1/outcomes): where the curve is that flat, which point is best changes from one retraining to the next,
+  // and refusing answerable questions is what users of a new corpus notice first.
+  const tolerance = 3 / Math.max(1, outcomes.length);
   return grid[smoothed.findIndex((u) => u >= best - tolerance)] as number;
 }
 

@@ -243,6 +243,19 @@ describe('Markdown structure', () => {
   });
 });
 
+describe('Markdown headings and lead-ins', () => {
+  const text = '## Comments\n\nTo include comments, add a style mapping.\n\nAs a command-line utility:\n\n    mammoth input.docx\n\n* `idPrefix`:\n  Defaults to an empty string.\n';
+  const doc = { docId: 'h', source: 'h.md', title: 'H', text, hash: '' };
+  it('never offers a heading line as an answer, and quotes a lead-in ending with a colon with what follows', async () => {
+    const { toPassages } = await import('../../ingest/passages.ts');
+    const hits = toPassages(doc).map((passage, i) => ({ passage, index: i, score: 1, similarity: 0, bm25Rank: i, denseRank: -1 }));
+    const units = unitsOf(hits, new Map([['h', doc]]), hits.length, toPassages(doc));
+    expect(units.some((u) => u.text === 'Comments')).toBe(false);
+    expect(units.find((u) => u.text.startsWith('To include'))?.heading).toBe('Comments');
+    expect(units.some((u) => u.pair && u.text.startsWith('`idPrefix`:') && u.text.endsWith('Defaults to an empty string.'))).toBe(true);
+  });
+});
+
 describe('Markdown tables', () => {
   const text = '## Options\n\nOption | Default | Description\n--- | --- | ---\n`colSpacing` | `3` | Spaces between columns.\n`itemPrefix` | `\' * \'` | Prefix of a list item.\n\nAfter the table.\n';
   const doc = { docId: 't', source: 't.md', title: 'T', text, hash: '' };

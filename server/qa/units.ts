@@ -89,6 +89,12 @@ function tableHead(doc: DocumentRecord, offset: number): boolean {
   return tablesOf(doc).some((t) => t.start <= offset && offset < t.bodyStart);
 }
 
+/** A Markdown heading's own line ("## Comments"): context for the units under it, never an answer itself. */
+function headingLine(text: string, start: number): boolean {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  return /^ {0,3}#{1,6}[ \t]+$/.test(text.slice(lineStart, start));
+}
+
 /** Openings that refer back: a sentence starting so is quoted with the one before it. */
 const DEPENDENT =
   /^["'“‘(]*(he|she|it|they|this|that|these|those|his|her|its|their|there|such|but|and|however|after that|then|also|meanwhile|still|yet|so|thus|therefore|moreover|instead|both)\b/i;
@@ -117,7 +123,7 @@ export function unitsOf(
         ? [...linesOf(doc.text, hit.passage.sentences[0] as [number, number])]
         : hit.passage.sentences;
     sentences.forEach(([start, end], i) => {
-      if (tableHead(doc, start)) return;
+      if (tableHead(doc, start) || headingLine(doc.text, start)) return;
       const text = doc.text.slice(start, end);
       const dependent = DEPENDENT.test(foldTypography(text));
       const heading = contextAt(doc, start);
@@ -164,11 +170,14 @@ export function neighboursOf(hit: Retrieved, passages: readonly Passage[]): { be
 /**
  * Whether two neighbouring sentences may be quoted together: within a paragraph, or across one paragraph
  * break when both are prose (news puts one sentence per paragraph: "The Burevestnik missile…" / "Should the
- * missile be deployed, … 14,000 miles."). A headline, byline, list item or table row stays on its own.
+ * missile be deployed, … 14,000 miles."), or after a lead-in ending with a colon. A headline, byline, list item
+ * or table row stays on its own.
  */
 function joins(text: string, a: [number, number], b: [number, number]): boolean {
   const gap = text.slice(a[1], b[0]);
   if (!/[\r\n]/.test(gap)) return true;
+  // A lead-in or a label ("As a command-line utility:", "`idPrefix`:") says nothing without what follows it.
+  if (/:[*_`]*$/.test(text.slice(a[0], a[1])) && /^\s*$/.test(gap) && !headingLine(text, b[0])) return true;
   return /^[ \t]*\r?\n[ \t]*\r?\n[ \t]*$/.test(gap) && proseLine(text, a) && proseLine(text, b);
 }
 
