@@ -89,6 +89,17 @@ export function properNouns(text: string): string[] {
   return out;
 }
 
+/**
+ * What a conversation turn is about: its proper nouns and, as technical text names things in code, its
+ * identifiers (`colSpacing`, hideCursor, --coerce): "that option" is one of them.
+ */
+function subjectsOf(text: string): string[] {
+  return [...properNouns(text), ...[...text.matchAll(IDENTIFIER)].map((m) => (m[1] ?? m[0]).replace(/^-+/, ''))];
+}
+
+/** Inline code, camelCase words and command-line flags. */
+const IDENTIFIER = /`([^`\n]{2,60})`|\b[a-z]+[A-Z][\p{L}\d]*\b|(?<![\w-])--[a-z][\w-]+/gu;
+
 const nlp = winkNLP(model, ['sbd', 'pos']);
 const its = nlp.its;
 
@@ -181,11 +192,11 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
     const ownStems = new Set(own.map((t) => t.stem));
     // The subject of the previous question: its names, or all its key words if it had none. The names of
     // the previous answer weigh less: "he" is usually the person asked about, sometimes one answered with.
-    const names = properNouns(lastUser.content);
+    const names = subjectsOf(lastUser.content);
     const source = names.length ? names.join(' ') : lastUser.content;
     carried = termsOf(source, 0.6).filter((t) => !ownStems.has(t.stem));
     if (lastAnswer && names.length === 0) {
-      const answerNames = properNouns(answerText(lastAnswer.content)).slice(0, 4).join(' ');
+      const answerNames = subjectsOf(answerText(lastAnswer.content)).slice(0, 4).join(' ');
       const have = new Set([...ownStems, ...carried.map((t) => t.stem)]);
       carried.push(...termsOf(answerNames, 0.3).filter((t) => !have.has(t.stem)));
     }
