@@ -51,10 +51,17 @@ function headingAt(doc: DocumentRecord, offset: number): string {
 
 /** A Markdown table's delimiter row: `--- | :---: | ---`. */
 const TABLE_DELIMITER = /^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$/;
-const tableMemo = new WeakMap<DocumentRecord, Array<{ start: number; bodyStart: number; end: number; header: string }>>();
+/** A Markdown table: where it starts, where its body (after the delimiter row) starts and ends, its header row. */
+interface Table {
+  start: number;
+  bodyStart: number;
+  end: number;
+  header: string;
+}
+const tableMemo = new WeakMap<DocumentRecord, Table[]>();
 
-/** The document's Markdown tables: where each starts, where its body (after the delimiter row) starts and ends. */
-function tablesOf(doc: DocumentRecord): Array<{ start: number; bodyStart: number; end: number; header: string }> {
+/** The document's Markdown tables. */
+function tablesOf(doc: DocumentRecord): Table[] {
   let ts = tableMemo.get(doc);
   if (!ts) {
     ts = [];
