@@ -198,11 +198,17 @@ export function composeAnswer(
     return { ...abstain(reason, unmentioned, retrieved, docs, maxCitations, ranked), confidence };
   }
   const chosen = [best];
-  if (q.multiPart && maxCitations > 1) {
+  if (maxCitations > 1) {
+    // Names the best unit's document lacks ("… Clinton in 1996 and Obama in 2014"): another document that has
+    // them answers that part of the question.
+    const entities = terms.filter((t) => t.own && t.entity);
+    const has = (docId: string, t: ExpandedTerm) => t.matches.some((m) => documentView(docId).whole.stems.has(m));
+    const lacking = entities.filter((t) => !has(best.unit.hit.passage.docId, t));
     const other = ranked.find(
       (c) =>
         c.unit.hit.passage.docId !== best.unit.hit.passage.docId &&
-        c.probability >= best.probability * ANSWER_TUNING.multiPartRatio,
+        c.probability >= best.probability * ANSWER_TUNING.multiPartRatio &&
+        (q.multiPart || (lacking.length > 0 && lacking.every((t) => has(c.unit.hit.passage.docId, t)))),
     );
     if (other) chosen.push(other);
   }

@@ -115,3 +115,32 @@ describe('answers from the seed articles', () => {
   });
 });
 
+
+describe('a question about two documents', () => {
+  it('cites each named one: "Carter in 1979 and Trump in 2018" quotes both speeches, "Trump" alone one', async () => {
+    const { mkdtemp, mkdir, copyFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { ingest } = await import('../../ingest/pipeline.ts');
+    const { createEmbedder, DEFAULT_MODEL_ID } = await import('../../ingest/embedder.ts');
+    const { MODELS_DIR } = await import('../../ingest/model/paths.ts');
+    const work = await mkdtemp(path.join(tmpdir(), 'footnote-two-docs-'));
+    const corpusDir = path.join(work, 'sotu');
+    await mkdir(corpusDir);
+    for (const f of ['1979_jimmy_carter_d.txt', '2018_donald_j_trump_r.txt']) {
+      await copyFile(path.join('evals/corpora/sotu2', f), path.join(corpusDir, f));
+    }
+    const embedder = await createEmbedder({ modelId: DEFAULT_MODEL_ID, modelsDir: MODELS_DIR });
+    await ingest({ corpusDir, indexDir: path.join(work, 'index'), embedder, maxBytes: 5 * 1024 * 1024 });
+    const speeches = await loadEngine({ indexDir: path.join(work, 'index'), embedder });
+
+    const both = await speeches.ask({ question: 'How many new jobs did Carter in 1979 and Trump in 2018 each claim had been created?' });
+    expect(both.abstained).toBe(false);
+    expect(new Set(both.citations.map((c) => c.docId)).size).toBe(2);
+    for (const c of both.citations) {
+      expect(c.text).toBe(speeches.documents.get(c.docId)?.text.slice(c.start, c.end));
+    }
+    const one = await speeches.ask({ question: 'How many new jobs did Trump say had been created since the election?' });
+    expect(new Set(one.citations.map((c) => c.docId))).toEqual(new Set([one.citations[0]?.docId]));
+  }, 120_000);
+});
