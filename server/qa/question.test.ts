@@ -46,6 +46,21 @@ describe('reading a question', () => {
     expect(carried?.weight).toBeLessThan(1);
   });
 
+  it('carries the option or flag a technical conversation is about into "that option", "it"', () => {
+    const q = analyseQuestion("What's its default value?", [
+      { role: 'user', content: 'What does the hideCursor option do in cli-progress?' },
+      { role: 'assistant', content: 'It hides the cursor while the bar runs.' },
+    ]);
+    // The identifier is the subject: not every word of the previous question.
+    expect(q.terms.filter((t) => !t.own).map((t) => t.word)).toEqual(['hidecursor']);
+    const fromAnswer = analyseQuestion('What does that option default to?', [
+      { role: 'user', content: 'Which option sets the spaces between table columns?' },
+      { role: 'assistant', content: 'That is the `colSpacing` option of the dataTable formatter.' },
+    ]);
+    expect(fromAnswer.terms.map((t) => t.word)).toContain('colspacing');
+    expect(analyseQuestion("Why don't the bars stop?").terms.map((t) => t.word)).toEqual(['bars', 'stop']);
+  });
+
   it('does not take a semi-modal ("supposed to", "going to") for a key word', () => {
     const words = analyseQuestion('Where were the ceasefire talks supposed to be held?').terms.map((t) => t.word);
     expect(words).toEqual(['ceasefire', 'talks', 'held']);
