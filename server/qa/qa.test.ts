@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { DocumentRecord } from '../../store/format.ts';
 import { analyseQuestion } from './question.ts';
 import { documentContext } from '../../store/lexical/document-context.ts';
 import { initialismsOf } from '../../store/lexical/initialisms.ts';
@@ -9,6 +10,14 @@ import { unitsOf } from './units.ts';
 import { wordNet } from './wordnet.ts';
 
 const span = (question: string, sentence: string) => findSpan(analyseQuestion(question), sentence)?.text ?? null;
+
+/** The candidate units of a whole document, every passage read (and, with `neighbours`, pairs across them). */
+async function unitsOfDocument(doc: DocumentRecord, neighbours = false) {
+  const { toPassages } = await import('../../ingest/passages.ts');
+  const passages = toPassages(doc);
+  const hits = passages.map((passage, i) => ({ passage, index: i, score: 1, similarity: 0, bm25Rank: i, denseRank: -1 }));
+  return unitsOf(hits, new Map([[doc.docId, doc]]), hits.length, neighbours ? passages : []);
+}
 
 describe('short answer spans', () => {
   it('finds the date, the amount with its unit, the place, the name', () => {
@@ -235,9 +244,7 @@ describe('Markdown structure', () => {
     for (const p of passages) expect(p.text).toBe(text.slice(p.start, p.end));
   });
   it('matches a unit together with the heading it sits under (not a # line inside code)', async () => {
-    const { toPassages } = await import('../../ingest/passages.ts');
-    const hits = toPassages(doc).map((passage, i) => ({ passage, index: i, score: 1, similarity: 0, bm25Rank: i, denseRank: -1 }));
-    const units = unitsOf(hits, new Map([['w', doc]]), hits.length);
+    const units = await unitsOfDocument(doc);
     expect(units.find((u) => u.text === 'Run the installer first.')?.heading).toBe('Install');
     expect(units.find((u) => u.text.startsWith('Fast'))?.heading).toBe('Install');
   });
@@ -247,9 +254,7 @@ describe('Markdown headings and lead-ins', () => {
   const text = '## Comments\n\nTo include comments, add a style mapping.\n\nAs a command-line utility:\n\n    mammoth input.docx\n\n* `idPrefix`:\n  Defaults to an empty string.\n';
   const doc = { docId: 'h', source: 'h.md', title: 'H', text, hash: '' };
   it('never offers a heading line as an answer, and quotes a lead-in ending with a colon with what follows', async () => {
-    const { toPassages } = await import('../../ingest/passages.ts');
-    const hits = toPassages(doc).map((passage, i) => ({ passage, index: i, score: 1, similarity: 0, bm25Rank: i, denseRank: -1 }));
-    const units = unitsOf(hits, new Map([['h', doc]]), hits.length, toPassages(doc));
+    const units = await unitsOfDocument(doc, true);
     expect(units.some((u) => u.text === 'Comments')).toBe(false);
     expect(units.find((u) => u.text.startsWith('To include'))?.heading).toBe('Comments');
     expect(units.some((u) => u.pair && u.text.startsWith('`idPrefix`:') && u.text.endsWith('Defaults to an empty string.'))).toBe(true);
@@ -260,9 +265,7 @@ describe('Markdown tables', () => {
   const text = '## Options\n\nOption | Default | Description\n--- | --- | ---\n`colSpacing` | `3` | Spaces between columns.\n`itemPrefix` | `\' * \'` | Prefix of a list item.\n\nAfter the table.\n';
   const doc = { docId: 't', source: 't.md', title: 'T', text, hash: '' };
   it('matches a row with its header row, and never quotes the header or delimiter row as an answer', async () => {
-    const { toPassages } = await import('../../ingest/passages.ts');
-    const hits = toPassages(doc).map((passage, i) => ({ passage, index: i, score: 1, similarity: 0, bm25Rank: i, denseRank: -1 }));
-    const units = unitsOf(hits, new Map([['t', doc]]), hits.length);
+    const units = await unitsOfDocument(doc);
     expect(units.find((u) => u.text.startsWith('`colSpacing`'))?.heading).toBe('Options Option | Default | Description');
     expect(units.some((u) => u.text.startsWith('Option |') || u.text.startsWith('---'))).toBe(false);
     expect(units.find((u) => u.text === 'After the table.')?.heading).toBe('Options');
