@@ -14,6 +14,9 @@ export interface Embedder {
   embedQuery(text: string): Promise<Float32Array>;
 }
 
+/** Loads an embedding model (in this thread, or in a thread of its own: `createThreadEmbedder`). */
+export type EmbedderFactory = (opts: { modelId: string; modelsDir: string }) => Promise<Embedder>;
+
 // The generic `pipeline` signature is too complex for tsc (TS2590); this is the one overload we use.
 const featureExtraction = pipeline as unknown as (
   task: 'feature-extraction',

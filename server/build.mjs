@@ -6,7 +6,8 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['server/main.ts'],
+  // The embedding thread's entry is compiled beside the chunks it shares with the server (ingest/embedder-thread.ts).
+  entryPoints: { main: 'server/main.ts', 'embedder-thread-worker': 'ingest/embedder-thread-worker.ts' },
   bundle: true,
   splitting: true,
   format: 'esm',

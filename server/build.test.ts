@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { run, startServer } from '../test/helpers.ts';
 
@@ -19,5 +21,32 @@ describe('the server bundle `npm run serve` starts', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('loads neither the model nor LangChain or pg on the event loop at start', () => {
+    // The packages a start from dist/server/main.js imports before any dynamic import(): walked statically.
+    const packagesOf = (entry: string) => {
+      const seen = new Set<string>();
+      const packages = new Set<string>();
+      const visit = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const code = readFileSync(file, 'utf8');
+        for (const m of code.matchAll(/^(?:import|export)\b[^;]*?(?:from\s*)?"([^"]+)";?$/gms)) {
+          const spec = m[1] as string;
+          if (spec.startsWith('./')) visit(path.join(path.dirname(file), spec));
+          else if (!spec.startsWith('node:')) packages.add(spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/'));
+        }
+      };
+      visit(entry);
+      return packages;
+    };
+    const server = packagesOf('dist/server/main.js');
+    expect(server).toContain('hono');
+    for (const lazy of ['@huggingface/transformers', 'onnxruntime-node', '@langchain/community', '@langchain/core', 'pg']) {
+      expect(server).not.toContain(lazy);
+    }
+    // The model loads in the embedding thread (ingest/embedder-thread.ts), from its own entry.
+    expect(packagesOf('dist/server/embedder-thread-worker.js')).toContain('@huggingface/transformers');
   });
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigError, parseEnv } from '../ingest/config.ts';
+import { createThreadEmbedder } from '../ingest/embedder-thread.ts';
 import { StoreEnvSchema } from '../store/postgres/config.ts';
 import { createApp } from './http/app.ts';
 import { ServerEnvSchema } from './config.ts';
@@ -41,9 +42,18 @@ async function main(): Promise<void> {
     modelsDir: env.MODELS_DIR,
     modelId: env.EMBEDDING_MODEL,
     logger,
+    // The model loads and embeds in a thread of its own: off the event loop at start and for every query.
+    createEmbedder: createThreadEmbedder,
     ...(pg && pool
       ? {
-          load: (embedder) => pg.loadPgEngine({ pool, modelsDir: env.MODELS_DIR, modelId: env.EMBEDDING_MODEL, embedder }),
+          load: (embedder) =>
+            pg.loadPgEngine({
+              pool,
+              modelsDir: env.MODELS_DIR,
+              modelId: env.EMBEDDING_MODEL,
+              embedder,
+              createEmbedder: createThreadEmbedder,
+            }),
           unavailable: () => watcher?.unavailable() ?? null,
         }
       : {}),

@@ -91,13 +91,13 @@ describe('a server that cannot serve refuses to start with one line saying what 
       /^footnote: index built with footnote\/glove-sif-100d, server configured with Xenova\/all-MiniLM-L6-v2: run npm run ingest/,
     ],
     [
-      'truncated passages.jsonl',
+      'truncated passages.bin',
       async (ws) => {
-        const file = await inGeneration(ws.indexDir, FILES.passages);
+        const file = await inGeneration(ws.indexDir, FILES.passageTable);
         await truncate(file, Math.floor((await readFile(file)).length / 2));
         return undefined;
       },
-      /^footnote: passages\.jsonl in .* is truncated: run npm run ingest/,
+      /^footnote: passages\.bin in .* is truncated: run npm run ingest/,
     ],
     [
       'missing documents.jsonl',

@@ -2,6 +2,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { IndexError } from '../../store/generations.ts';
+import type { EmbedderFactory } from '../../ingest/embedder.ts';
 import type { EngineState } from './engine-state.ts';
 import { type Engine, loadEngine } from '../qa/index.ts';
 import type { Logger } from '../logger.ts';
@@ -19,6 +20,8 @@ export interface LiveEngineOptions {
   modelsDir: string;
   modelId: string;
   logger: Logger;
+  /** How the embedding model is loaded (default: in this thread; the server runs it in a thread of its own). */
+  createEmbedder?: EmbedderFactory;
   /** Builds the engine from another store (Postgres); by default it is loaded from `indexDir`. */
   load?: (embedder: Engine['embedder'] | undefined) => Promise<Engine>;
   /** Why the store cannot answer now (a lost database connection), or null: served as 503 not_ready. */
@@ -82,6 +85,7 @@ export class LiveEngine {
             indexDir: this.opts.indexDir,
             modelsDir: this.opts.modelsDir,
             modelId: this.opts.modelId,
+            ...(this.opts.createEmbedder ? { createEmbedder: this.opts.createEmbedder } : {}),
             ...(this.engine ? { embedder: this.engine.embedder } : {}),
           });
       this.engine = engine;

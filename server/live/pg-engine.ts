@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { createEmbedder, type Embedder } from '../../ingest/embedder.ts';
+import type { Embedder, EmbedderFactory } from '../../ingest/embedder.ts';
 import { IndexError } from '../../store/generations.ts';
 import type { DocumentRecord } from '../../store/format.ts';
 import {
@@ -10,7 +10,7 @@ import {
   redact,
   searchGeneration,
 } from '../../store/postgres/store.ts';
-import { Engine, type Retrieved, Retriever, wordNet } from '../qa/index.ts';
+import { Engine, embedderInThisThread, type Retrieved, Retriever, wordNet } from '../qa/index.ts';
 import { FootnoteError } from '../errors.ts';
 import type { LiveEngine } from './live-engine.ts';
 import type { Logger } from '../logger.ts';
@@ -76,6 +76,8 @@ export async function loadPgEngine(opts: {
   modelsDir: string;
   modelId?: string;
   embedder?: Embedder;
+  /** How the model is loaded when no `embedder` is given (default: in this thread). */
+  createEmbedder?: EmbedderFactory;
 }): Promise<Engine> {
   const index = await loadGeneration(opts.pool);
   const indexModel = index.manifest.model.id;
@@ -85,6 +87,7 @@ export async function loadPgEngine(opts: {
       'run FOOTNOTE_STORE=postgres npm run ingest to rebuild the index with the configured model',
     );
   }
+  const createEmbedder = opts.createEmbedder ?? embedderInThisThread;
   const embedder = opts.embedder ?? (await createEmbedder({ modelId: indexModel, modelsDir: opts.modelsDir }));
   wordNet();
   return new Engine(index, embedder, (documents) => new PgRetriever(index, embedder, documents, opts.pool));

@@ -1,4 +1,4 @@
-import { createEmbedder, type Embedder } from '../../ingest/embedder.ts';
+import type { Embedder, EmbedderFactory } from '../../ingest/embedder.ts';
 import { IndexError, type LoadedIndex, loadIndex, readManifest } from '../../store/generations.ts';
 import type { DocumentRecord, Passage } from '../../store/format.ts';
 import type { AskResult, ChatTurn } from './contract.ts';
@@ -164,6 +164,13 @@ export class Engine {
 }
 
 /**
+ * Loads the model in this thread. Imported on first use: a process whose embedder runs in a thread of its
+ * own (the server) never loads transformers.js and onnxruntime-node on its event loop.
+ */
+export const embedderInThisThread: EmbedderFactory = async (opts) =>
+  (await import('../../ingest/embedder.ts')).createEmbedder(opts);
+
+/**
  * Loads the index and the embedder it was built with. A server configured with another model than the
  * index refuses to start, since query and passage vectors would live in different spaces.
  */
@@ -172,8 +179,11 @@ export async function loadEngine(opts: {
   modelsDir?: string;
   modelId?: string;
   embedder?: Embedder;
+  /** How a model is loaded when no `embedder` is given (default: in this thread). */
+  createEmbedder?: EmbedderFactory;
 }): Promise<Engine> {
   const modelsDir = opts.modelsDir ?? 'models';
+  const createEmbedder = opts.createEmbedder ?? embedderInThisThread;
   // The embedder and WordNet load while the index files are read and checksummed on the thread pool: the
   // model the manifest names, unless the server is configured with another (refused below, nothing loaded).
   const named = opts.embedder ? null : (await readManifest(opts.indexDir))?.model.id;

@@ -16,7 +16,7 @@ export {
   type Citation,
   CitationSchema,
 } from './contract.ts';
-export { type AskInput, DEFAULT_K, Engine, loadEngine } from './engine.ts';
+export { type AskInput, DEFAULT_K, Engine, embedderInThisThread, loadEngine } from './engine.ts';
 export type { AnswerResponse, FallbackReason, GenerativeAnswerer, GenerativeOutcome, SentenceReport } from './generative.ts';
 export { type LlmConfig, llmConfigFromEnv } from './llm-config.ts';
 export { analyseQuestion } from './question.ts';

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { DEFAULT_DATABASE_URL } from './store.ts';
+
+/**
+ * A local database (`npm run db:dev`). Defined here, not in store.ts: every server start reads this file,
+ * and store.ts imports pg and LangChain (≈0.3 s), which only Postgres mode needs.
+ */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /**
  * Where the index lives: `files` (an index generation folder, INDEX_DIR) or `postgres` (a database that

@@ -1,4 +1,4 @@
-import { DEFAULT_DATABASE_URL } from './store.ts';
+import { DEFAULT_DATABASE_URL } from './config.ts';
 import { startDevDatabase } from './dev-db.ts';
 
 /**

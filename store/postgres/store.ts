@@ -9,7 +9,6 @@ import { migrate, SCHEMA_LOCK } from './migrations.ts';
 
 /** The channel a publish notifies, with the new generation id as payload. */
 export const GENERATION_CHANNEL = 'footnote_generation';
-export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** What a passage row of a generation's table carries besides its text and vector (PGVectorStore's `metadata`). */
 interface PassageMetadata {

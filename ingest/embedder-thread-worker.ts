@@ -1,0 +1,34 @@
+/**
+ * Worker-thread entry of `createThreadEmbedder`: loads embedding models here and embeds what the owning
+ * thread asks, so the server's event loop never spends a model's load (the default model's tokenizer
+ * vocabulary alone is ≈0.4 s at start) or a query's embedding.
+ */
+import { parentPort } from 'node:worker_threads';
+import { createEmbedder, type Embedder } from './embedder.ts';
+import type { FromEmbedderThread, ToEmbedderThread } from './embedder-thread.ts';
+
+const port = parentPort;
+if (!port) throw new Error('embedder-thread-worker.ts runs only as a worker thread');
+const post = (m: FromEmbedderThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Loaded models by `modelsDir` and id; a failed load is forgotten, so a later request tries again. */
+const models = new Map<string, Promise<Embedder>>();
+
+port.on('message', (m: ToEmbedderThread) => {
+  let model = models.get(m.model);
+  if (!model) {
+    model = createEmbedder(JSON.parse(m.model) as { modelId: string; modelsDir: string });
+    models.set(m.model, model);
+    model.catch(() => models.delete(m.model));
+  }
+  model
+    .then(async (embedder) => {
+      const vectors = await embedder.embed(m.texts);
+      // One buffer for the batch, moved (not copied) to the owning thread.
+      const flat = new Float32Array(vectors.length * embedder.dimensions);
+      vectors.forEach((v, i) => flat.set(v, i * embedder.dimensions));
+      post({ request: m.request, ok: true, dimensions: embedder.dimensions, flat }, [flat.buffer]);
+    })
+    .catch((err: unknown) => post({ request: m.request, ok: false, error: message(err) }));
+});
