@@ -16,11 +16,13 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 const models = new Map<string, Promise<Embedder>>();
 
 port.on('message', (m: ToEmbedderThread) => {
+  if (m.model === null) return post({ request: m.request, ok: true, dimensions: 0, flat: new Float32Array(0) });
   let model = models.get(m.model);
   if (!model) {
     model = createEmbedder(JSON.parse(m.model) as { modelId: string; modelsDir: string });
     models.set(m.model, model);
-    model.catch(() => models.delete(m.model));
+    const key = m.model;
+    model.catch(() => models.delete(key));
   }
   model
     .then(async (embedder) => {

@@ -1,8 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import type { Embedder, EmbedderFactory } from './embedder.ts';
 
-/** `model`: the JSON of createEmbedder's options, the key the thread keeps a loaded model under. */
-export type ToEmbedderThread = { request: number; model: string; texts: string[] };
+/**
+ * `model`: the JSON of createEmbedder's options, the key the thread keeps a loaded model under; null: a
+ * ping, answered with no vectors once the thread is listening (its imports done).
+ */
+export type ToEmbedderThread = { request: number; model: string | null; texts: string[] };
 export type FromEmbedderThread =
   | { request: number; ok: true; dimensions: number; flat: Float32Array }
   | { request: number; ok: false; error: string };
@@ -17,7 +20,11 @@ function workerEntry(): URL {
     : new URL('./embedder-thread-worker.js', import.meta.url);
 }
 
-type Waiting = { resolve: (v: { dimensions: number; vectors: Float32Array[] }) => void; reject: (e: Error) => void };
+type Waiting = {
+  resolve: (v: { dimensions: number; vectors: Float32Array[] }) => void;
+  reject: (e: Error) => void;
+  settled: Promise<unknown>;
+};
 
 /**
  * The process's one embedding thread, started on first use. One, not one per model: onnxruntime-node's
@@ -27,6 +34,11 @@ type Waiting = { resolve: (v: { dimensions: number; vectors: Float32Array[] }) =
  */
 let thread: { worker: Worker; waiting: Map<number, Waiting> } | null = null;
 let nextRequest = 0;
+
+/** Starts the process's embedding thread now, if not started yet (it loads no model until asked). */
+export function startEmbeddingThread(): void {
+  embeddingThread();
+}
 
 function embeddingThread() {
   if (thread) return thread;
@@ -57,14 +69,33 @@ function embeddingThread() {
   return current;
 }
 
-function request(model: string, texts: string[]): Promise<{ dimensions: number; vectors: Float32Array[] }> {
+/**
+ * Resolves once the embedding thread has nothing in flight: its imports done and every model load and
+ * request settled (or `timeoutMs` passed). A process exiting while the thread is inside onnxruntime-node's
+ * native set-up aborts ("terminate called after throwing an instance of 'Napi::Error'") instead of exiting
+ * with its own code, so a server that cannot start waits for this first.
+ */
+export async function embeddingThreadSettled(timeoutMs: number): Promise<void> {
+  if (!thread) return;
+  const { waiting } = thread;
+  const inFlight = [...waiting.values()].map((w) => w.settled);
+  const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+  await Promise.race([Promise.allSettled([...inFlight, request(null, [])]), timer]);
+}
+
+function request(model: string | null, texts: string[]): Promise<{ dimensions: number; vectors: Float32Array[] }> {
   const { worker, waiting } = embeddingThread();
-  return new Promise((resolve, reject) => {
-    const id = nextRequest++;
-    waiting.set(id, { resolve, reject });
-    worker.ref();
-    worker.postMessage({ request: id, model, texts } satisfies ToEmbedderThread);
+  const id = nextRequest++;
+  let resolve: Waiting['resolve'] = () => {};
+  let reject: Waiting['reject'] = () => {};
+  const answer = new Promise<{ dimensions: number; vectors: Float32Array[] }>((yes, no) => {
+    resolve = yes;
+    reject = no;
   });
+  waiting.set(id, { resolve, reject, settled: answer.catch(() => undefined) });
+  worker.ref();
+  worker.postMessage({ request: id, model, texts } satisfies ToEmbedderThread);
+  return answer;
 }
 
 /**
