@@ -101,7 +101,7 @@ function request(model: string | null, texts: string[]): Promise<{ dimensions: n
 /**
  * `createEmbedder` in the process's embedding thread: the same model and vectors, loaded and run off the
  * caller's event loop. The server uses it, so that its start reads the index while the model loads on the
- * other core (100k passages: cold start 2.3 → 1.9 s) and no query's embedding holds up other requests.
+ * other core (100k passages: a quarter off the cold start) and no query's embedding holds up other requests.
  */
 export const createThreadEmbedder: EmbedderFactory = async ({ modelId, modelsDir }) => {
   const model = JSON.stringify({ modelId, modelsDir });
