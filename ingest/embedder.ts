@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { env, type FeatureExtractionPipeline, pipeline, type Tensor } from '@huggingface/transformers';
+import { AutoModel, env, type FeatureExtractionPipeline, pipeline, Tensor } from '@huggingface/transformers';
 import { Embeddings, type EmbeddingsParams } from '@langchain/core/embeddings';
 import { BUILD_MODEL_COMMAND, DEFAULT_MODEL_ID } from './model/paths.ts';
+import { WordTokenizer } from './model/word-tokenizer.ts';
 
 export { DEFAULT_MODEL_ID };
 
@@ -47,25 +48,40 @@ export async function createEmbedder({
   // A local model must never fall back to the network; other ids (e.g. Xenova/all-MiniLM-L6-v2) may download.
   env.allowRemoteModels = !local;
 
-  let extractor: FeatureExtractionPipeline;
+  // The model `npm run build:model` builds is tokenized by Footnote's WordTokenizer (same ids, a fraction of
+  // the load and tokenizing time); any other model by its transformers.js pipeline.
+  const words = local ? await WordTokenizer.load(join(modelsDir, modelId)) : null;
+  let run: (texts: string[]) => Promise<{ hidden: Tensor; mask: Tensor }>;
   try {
-    extractor = await featureExtraction('feature-extraction', modelId, { dtype: 'fp32' });
+    if (words) {
+      const model = await AutoModel.from_pretrained(modelId, { dtype: 'fp32' });
+      run = async (texts) => {
+        const { inputIds, attentionMask, length } = words.encode(texts);
+        const dims = [texts.length, length];
+        const mask = new Tensor('int64', attentionMask, dims);
+        const out: { last_hidden_state: Tensor } = await model({ input_ids: new Tensor('int64', inputIds, dims), attention_mask: mask });
+        return { hidden: out.last_hidden_state, mask };
+      };
+    } else {
+      const extractor = await featureExtraction('feature-extraction', modelId, { dtype: 'fp32' });
+      run = async (texts) => {
+        const inputs: { attention_mask: Tensor } = extractor.tokenizer(texts, { padding: true, truncation: true });
+        const out: { last_hidden_state: Tensor } = await extractor.model(inputs);
+        return { hidden: out.last_hidden_state, mask: inputs.attention_mask };
+      };
+    }
   } catch (error) {
     const hint = loadHint(modelId, modelsDir, local);
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`cannot load embedding model "${modelId}" (${hint}): ${reason}`, { cause: error });
   }
 
-  // The pipeline's own steps (tokenizer, then model) with our pooling instead of `extractor(texts, { pooling:
-  // 'mean', normalize: true })`: its mean_pooling converts the int64 mask once per dimension and took ~55% of
-  // the embedding time (10x our loop), and its normalize turns the zero vector of a no-known-word text into NaN.
+  // Tokenizer, then model, with our pooling instead of the pipeline's `{ pooling: 'mean', normalize: true }`:
+  // its mean_pooling converts the int64 mask once per dimension and took ~55% of the embedding time (10x our
+  // loop), and its normalize turns the zero vector of a no-known-word text into NaN.
   const embedBatch = async (texts: string[]): Promise<Float32Array[]> => {
-    const inputs: { attention_mask: Tensor } = extractor.tokenizer(texts, {
-      padding: true,
-      truncation: true,
-    });
-    const { last_hidden_state: hidden }: { last_hidden_state: Tensor } = await extractor.model(inputs);
-    return meanPoolNormalized(hidden, inputs.attention_mask);
+    const { hidden, mask } = await run(texts);
+    return meanPoolNormalized(hidden, mask);
   };
 
   const embed = async (texts: string[]): Promise<Float32Array[]> => {

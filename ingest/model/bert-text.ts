@@ -3,7 +3,7 @@
 
 // Same character class as transformers.js' PUNCTUATION_REGEX: Unicode punctuation plus all ASCII symbols.
 const PUNCTUATION = '\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E';
-const PRE_TOKEN = new RegExp(`[^\\s${PUNCTUATION}]+|[${PUNCTUATION}]`, 'gu');
+export const PRE_TOKEN = new RegExp(`[^\\s${PUNCTUATION}]+|[${PUNCTUATION}]`, 'gu');
 const CONTROL = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}]/u;
 // CJK ideographs get spaces around them, so a multi-character entry containing one is never a single token.
 const CJK = /[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\u{20000}-\u{2FA1F}]/u;

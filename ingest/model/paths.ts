@@ -18,4 +18,6 @@ export const REPO_ROOT = (() => {
 export const MODELS_DIR = join(REPO_ROOT, 'models') + sep;
 export const DEFAULT_MODEL_ID = 'footnote/glove-sif-100d';
 export const DEFAULT_MODEL_DIR = join(MODELS_DIR, DEFAULT_MODEL_ID);
+/** What `npm run build:model` writes beside the model files: its recipe and the files' hashes. */
+export const MODEL_STAMP_FILE = 'footnote-build.json';
 export const BUILD_MODEL_COMMAND = 'node --import tsx ingest/model/build-model.ts';
