@@ -28,7 +28,7 @@ type Fitted = Omit<Linear, 'features'>;
 /** Candidate model on every unit; decision model on each question's best unit (label: that unit answers). */
 export function fit(data: QuestionRows[], synthetic: QuestionRows[] = []): { candidate: Fitted; decision: Fitted } {
   // The ranker learns from generated questions too; the decision is calibrated on hand-written ones only.
-  const candidate = fitListwise([...data, ...synthetic], { l2: 0.003, iterations: 400, rate: 0.5 });
+  const candidate = fitListwise([...data, ...synthetic], { l2: 0.1, iterations: 400, rate: 0.5 });
   const tops = tops_(candidate, data);
   const decision = fitLogistic(
     tops.map((t) => t.x),

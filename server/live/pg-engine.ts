@@ -10,7 +10,7 @@ import {
   redact,
   searchGeneration,
 } from '../../store/postgres/store.ts';
-import { Engine, embedderInThisThread, type Retrieved, Retriever, wordNet } from '../qa/index.ts';
+import { Engine, embedderInThisThread, loadInflections, type Retrieved, Retriever, wordNet } from '../qa/index.ts';
 import { FootnoteError } from '../errors.ts';
 import type { LiveEngine } from './live-engine.ts';
 import type { Logger } from '../logger.ts';
@@ -90,6 +90,7 @@ export async function loadPgEngine(opts: {
   const createEmbedder = opts.createEmbedder ?? embedderInThisThread;
   const embedder = opts.embedder ?? (await createEmbedder({ modelId: indexModel, modelsDir: opts.modelsDir }));
   wordNet();
+  loadInflections();
   return new Engine(index, embedder, (documents) => new PgRetriever(index, embedder, documents, opts.pool));
 }
 

@@ -14,6 +14,7 @@ import { contextWords } from '../../store/lexical/document-context.ts';
 import { DECISION_FEATURES, type DocumentView, FEATURES } from './features.ts';
 import { loadScorer, type Scorer } from './scorer.ts';
 import { wordNet } from './wordnet.ts';
+import { loadInflections } from './inflections.ts';
 import { neighboursOf } from './units.ts';
 import { analyseQuestion } from './question.ts';
 import { FUSED_READ_DEPTH, passagesToRead, type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
@@ -190,8 +191,9 @@ export async function loadEngine(opts: {
   const early =
     named && (!opts.modelId || opts.modelId === named)
       ? createEmbedder({ modelId: named, modelsDir }).then((e) => {
-          // Read before the first question rather than during it: answering uses it for soft matching and spans.
+          // Read before the first question rather than during it: answering uses them for soft matching and spans.
           wordNet();
+          loadInflections();
           return e;
         })
       : null;
@@ -213,5 +215,6 @@ export async function loadEngine(opts: {
     throw new IndexError(`index built with ${indexModel}, embedder is ${embedder.id}`, 'run npm run ingest');
   }
   wordNet();
+  loadInflections();
   return new Engine(index, embedder);
 }

@@ -22,6 +22,7 @@ export { type LlmConfig, llmConfigFromEnv } from './llm-config.ts';
 export { analyseQuestion } from './question.ts';
 export { bm25Weights, type ExpandedTerm, type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
 export { wordNet } from './wordnet.ts';
+export { loadInflections } from './inflections.ts';
 
 /**
  * LLM mode's answerer, loaded on demand: LangChain's OpenAI client is about a second of a cold start's

@@ -5,6 +5,7 @@ import { documentContext } from '../../store/lexical/document-context.ts';
 import { initialismsOf } from '../../store/lexical/initialisms.ts';
 import { bagOf, credit, unionOf } from './features.ts';
 import { fitLogistic, linear } from './scorer.ts';
+import { inflectionsOf } from './inflections.ts';
 import { findSpan } from './span.ts';
 import { unitsOf } from './units.ts';
 import { wordNet } from './wordnet.ts';
@@ -131,6 +132,33 @@ describe('WordNet', () => {
     expect(wn.related('lend').has('loan')).toBe(true);
     expect(wn.isA('doha', 'city')).toBe(true);
     expect(wn.isA('belarus', 'city')).toBe(false);
+  });
+  it('lets a narrower kind stand for a noun with few kinds, not for a broad one', () => {
+    const wn = wordNet();
+    // An invasion is a kind of incursion: a question's "incursion" is answered by a text's "invasion".
+    expect(wn.related('incursion').has('invasion')).toBe(true);
+    // The reverse is no synonym: an incursion need not be an invasion.
+    expect(wn.related('invasion').has('incursion')).toBe(false);
+    // "vehicle" has dozens of kinds: a car is not another word for it.
+    expect(wn.related('vehicle').has('car')).toBe(false);
+  });
+});
+
+describe('irregular inflections', () => {
+  it('joins the forms of an irregular verb or noun', () => {
+    expect(inflectionsOf('begin').sort()).toEqual(['began', 'begun']);
+    expect(inflectionsOf('began')).toContain('begin');
+    expect(inflectionsOf('children')).toEqual(['child']);
+    expect(inflectionsOf('fight')).toEqual(['fought']);
+  });
+  it('leaves forms that are words in their own right, and the auxiliaries', () => {
+    // "found" is also to found, "data" a word of its own, and "might" must not become the month.
+    expect(inflectionsOf('find')).toEqual([]);
+    expect(inflectionsOf('datum')).toEqual([]);
+    expect(inflectionsOf('might')).toEqual([]);
+    expect(inflectionsOf('may')).toEqual([]);
+    // "leaves" is "leaf" and "leave": looked up by the word, not its stem, so "leave" stays a verb.
+    expect(inflectionsOf('leave')).toEqual(['left']);
   });
 });
 

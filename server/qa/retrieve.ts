@@ -4,6 +4,7 @@ import type { DocumentRecord, Passage } from '../../store/format.ts';
 import { type Bm25Index, buildBm25, documentFrequency, idf, searchBm25 } from '../../store/lexical/bm25.ts';
 import { lexicalTexts, persistedInitialisms, persistedLexical } from '../../store/lexical/lexical-index.ts';
 import { initialismsOf } from '../../store/lexical/initialisms.ts';
+import { inflectionsOf } from './inflections.ts';
 import { wordNet } from './wordnet.ts';
 import type { QueryTerm } from './question.ts';
 import { stemWord } from '../../store/lexical/words.ts';
@@ -77,6 +78,7 @@ export class Retriever {
     const wn = wordNet();
     return terms.map((t) => {
       const matches = [...(this.vocabulary.has(t.stem) ? [t.stem] : []), ...this.vocabulary.variants(t.stem)];
+      for (const s of inflectionsOf(t.word)) if (!matches.includes(s) && this.vocabulary.has(s)) matches.push(s);
       if (t.initialism) {
         for (const s of this.initialisms.get(t.word) ?? []) if (!matches.includes(s)) matches.push(s);
       }

@@ -185,7 +185,8 @@ function joins(text: string, a: [number, number], b: [number, number]): boolean 
   if (!/[\r\n]/.test(gap)) return true;
   // A lead-in or a label ("As a command-line utility:", "`idPrefix`:") says nothing without what follows it.
   if (/:[*_`]*$/.test(text.slice(a[0], a[1])) && /^\s*$/.test(gap) && !headingLine(text, b[0])) return true;
-  return /^[ \t]*\r?\n[ \t]*\r?\n[ \t]*$/.test(gap) && proseLine(text, a) && proseLine(text, b);
+  // A PDF's page break between two paragraphs ("\n\f\n") is a paragraph break like any other.
+  return /^[ \t]*\r?\n[ \t\f]*\r?\n[ \t]*$/.test(gap) && proseLine(text, a) && proseLine(text, b);
 }
 
 /** A sentence that is a whole line of running prose: starts a line with a capital, ends with a full stop. */

@@ -23,6 +23,11 @@ const POS_OF_LETTER: Record<string, Pos> = { n: 'noun', v: 'verb', a: 'adj', s: 
 
 /** How many senses of a word count: later senses are rare ones ("say" as "order") and add only noise. */
 const SENSES = 3;
+/**
+ * A noun's narrower kinds stand for it when there are few of them: a question's "incursion" is answered by a
+ * text's "invasion" (a kind of incursion). Not for broad nouns ("vehicle", "person"), whose kinds are many.
+ */
+const NARROWER_MAX = 6;
 
 /**
  * A WordNet `index.<pos>` file searched in place: its lines are sorted by lemma (ASCII, no duplicates), so
@@ -164,8 +169,10 @@ export class WordNet {
       for (const offset of this.senses(word, pos)) {
         const s = this.synset(pos, offset);
         for (const w of s.words) out.add(w);
+        const hyponyms = s.pointers.filter(([sym]) => sym === '~').length;
         for (const [sym, target, letter] of s.pointers) {
-          if (sym !== '+' && sym !== '\\' && sym !== '&' && sym !== '=') continue;
+          const narrower = sym === '~' && pos === 'noun' && hyponyms <= NARROWER_MAX;
+          if (sym !== '+' && sym !== '\\' && sym !== '&' && sym !== '=' && !narrower) continue;
           const tpos = POS_OF_LETTER[letter];
           if (!tpos) continue;
           for (const w of this.synset(tpos, target).words) out.add(w);
