@@ -89,6 +89,19 @@ describe('short answer spans', () => {
     expect(span('Which city hosted the talks?', 'Talks took place in Belarus. After that, they moved to Doha.')).toBe('Doha');
   });
 
+  it('takes no capitalised common word, contraction end or sentence subject for a name', () => {
+    // An address's plural ("Members of the 104th Congress") and a contraction's end ("She'd") are no one.
+    expect(span('Who was in the audience?', 'Mr. Speaker, Members of the 104th Congress, my fellow Americans')).toBe('Speaker');
+    expect(span('Who lit the cauldron?', 'Later, Governments of several states were informed.')).toBeNull();
+    expect(span('What job did she lose?', "She'd been steadily employed as a teacher.")).toBeNull();
+    // "Last month in Latin America I saw…": the "I" is the speaker, not part of a place.
+    expect(span('Which countries did he visit?', 'Last month in Latin America I saw the program at work.')).toBeNull();
+    expect(span('Who won the vote?', 'In the end, President Bush won the vote.')).toBe('President Bush');
+    // A name with a title is a person, not where something is.
+    expect(span('Where should the armory be built?', 'The armory site was chosen by Colonel McRee.')).toBeNull();
+    expect(span('Where should the armory be built?', 'Colonel McRee chose a site in Pittsburgh.')).toBe('Pittsburgh');
+  });
+
   it('reads "February 2022" as a month and year, never as the 20th', () => {
     expect(span('When did the invasion start?', 'The full-scale invasion began in February 2022.')).toBe('February 2022');
     expect(span('When did the invasion start?', 'It began on February 24, 2022.')).toBe('February 24, 2022');

@@ -198,10 +198,12 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
     if (q.type === 'where') {
       // A place is what follows "in", "at", "near"...: prefer those names over others in the sentence.
       const placed = names.filter((s) => /\b(?:in|at|near|from|to|into|outside|inside)\s+(?:the\s+)?$/i.test(text.slice(Math.max(0, s.start - 12), s.start)));
-      return pick([...placed, ...names], (s) => fitsCategory(s.text, q.category, q.type));
+      return pick([...placed, ...names], (s) => nameLike(s.text) && !TITLED.test(s.text) && fitsCategory(s.text, q.category, q.type));
     }
-    if (q.type === 'who') return pick(names, (s) => fitsCategory(s.text, q.category, q.type));
-    if (q.category.length) return pick(names, (s) => s.code === true || fitsCategory(s.text, q.category, q.type));
+    if (q.type === 'who') return pick(names, (s) => nameLike(s.text) && fitsCategory(s.text, q.category, q.type));
+    if (q.category.length) {
+      return pick(names, (s) => s.code === true || (nameLike(s.text) && fitsCategory(s.text, q.category, q.type)));
+    }
   }
   return null;
 }
@@ -249,6 +251,27 @@ export function asksForNamedKind(q: AnalysedQuestion): boolean {
 function startsAsWord(word: string): boolean {
   const wn = wordNet();
   return wn.senses(word, 'adj').length + wn.senses(word, 'adv').length + wn.senses(word, 'verb').length > 0;
+}
+
+/** A name that starts with a title names a person: "Colonel McRee" is not where. */
+const TITLED = /^(?:Mr|Mrs|Ms|Dr|Gen|General|Sen|Senator|Rep|Gov|Governor|Col|Colonel|Capt|Captain|Lt|Lieutenant|Sgt|Sergeant|Prof|Professor|Rev|President|Minister|Judge|Justice|Secretary|King|Queen)\b\.?\s/;
+
+/**
+ * What a capitalised run must be to name someone or somewhere: not only function words or a contraction's
+ * end ("Since", "'d"), not a common noun's plural ("Members", "Governments"), not a run ending in "I"
+ * ("Tonight I", "Latin America I": the sentence's subject, not part of the name).
+ */
+function nameLike(text: string): boolean {
+  if (/\sI$/.test(text)) return false;
+  const ws = words(text);
+  if (ws.every((w) => isStopword(w) || w.length < 2)) return false;
+  if (ws.length === 1) {
+    const w = ws[0] as string;
+    const wn = wordNet();
+    const lemmas = wn.lemmas(w, 'noun');
+    if (!lemmas.includes(w) && lemmas.some((l) => wn.commonNoun(l))) return false;
+  }
+  return true;
 }
 
 /** Every word of the name is unknown to WordNet as a common noun, or names a person. */
