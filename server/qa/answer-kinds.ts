@@ -81,6 +81,20 @@ export function measureAsked(question: string): RegExp | null | undefined {
   return (MEASURE_UNITS as Record<string, RegExp>)[noun] ?? (/\bdollars?\b/i.test(question) ? MONEY : null);
 }
 
+/**
+ * "Which version of…", "what's the minimum Node.js version…", "in which release…": the wh-phrase's head is
+ * a version, and a version is written with digits ("2.0.0", "v18", "^20.9.0"). Not "which part of the version".
+ */
+const VERSION_ASKED =
+  /\b(?:which|what)(?:'s|\s+(?:is|was|are|were))?(?:\s+(?:the|a))?(?:\s+(?!of\b)[\w.'-]+){0,2}?\s+(?:versions?|releases?)\b/i;
+/** A version number: "1.13.0", "v18", "9.0", "^20.9.0", ">=1.2.3 <1.3.0-0", "2.x", ">= 14", "Node.js 18". */
+export const VERSION =
+  /(?:[\^~]|[<>]=?|=)?\bv?\d+(?:\.(?:\d+|x))+(?:-[\w.]+)?\b|\bv\d+\b|[<>]=?\s?\d+\b|\b(?:node(?:\.js)?|version|release)\s\d+\b/gi;
+
+export function versionAsked(question: string): boolean {
+  return VERSION_ASKED.test(question);
+}
+
 /** Questions whose answer must be a number or a date: without one in the sentence, there is no answer. */
 export function answerTypeRequired(q: AnalysedQuestion): boolean {
   return q.type === 'how-many' || q.type === 'when' || measureAsked(q.question) !== undefined;
@@ -94,6 +108,7 @@ export function hasAnswerType(
 ): boolean {
   const text = foldTypography(sentence);
   if (q.type === 'what' && measureAsked(q.question) !== undefined) return PATTERNS['how-many'].test(text);
+  if (versionAsked(q.question)) return new RegExp(VERSION.source, 'i').test(text);
   if (q.type === 'what' || q.type === 'yes-no') return true;
   if (q.type === 'how-many' && q.counted.length) return countsTheThing(q.counted, text, similar, q.stems);
   const pattern = PATTERNS[q.type];

@@ -14,7 +14,8 @@ import {
   withRelativeFeatures,
 } from './features.ts';
 import type { Scorer } from './scorer.ts';
-import type { Span } from './span.ts';
+import { nameAsked, type Span } from './span.ts';
+import { measureAsked, versionAsked } from './answer-kinds.ts';
 import { wordNet } from './wordnet.ts';
 import { type Unit, unitsOf } from './units.ts';
 import type { ExpandedTerm, Retrieved } from './retrieve.ts';
@@ -191,7 +192,7 @@ export function composeAnswer(
   const missing = detailMissing(best?.values);
   if (!best || confidence < scorer.threshold || missing) {
     const reason = missing
-      ? `no ${q.type === 'when' ? 'date' : q.type === 'how-many' ? 'amount' : q.category.join(' ')} in the best candidate`
+      ? `no ${askedDetail(q)} in the best candidate`
       : best
       ? `confidence ${confidence.toFixed(2)} < ${scorer.threshold.toFixed(2)}`
       : 'no candidate sentences';
@@ -276,4 +277,13 @@ export function describeCandidates(
     features: Object.fromEntries(FEATURES.map((f, i) => [f, Math.round((c.values[i] ?? 0) * 1000) / 1000])),
     contributions: scorer.contributions(c.values),
   }));
+}
+
+/** What an abstention says the best candidate lacks: "no date", "no version", "no city"… */
+function askedDetail(q: AnalysedQuestion): string {
+  if (q.type === 'when') return 'date';
+  if (q.type === 'how-many' || measureAsked(q.question) !== undefined) return 'amount';
+  if (versionAsked(q.question)) return 'version';
+  if (nameAsked(q.question)) return 'name';
+  return q.category.join(' ') || 'answer';
 }

@@ -67,6 +67,13 @@ describe('answers from the seed articles', () => {
     expect(engine.documents.get(cited?.docId ?? '')?.text.slice(cited?.start, cited?.end)).toBe(cited?.text);
   });
 
+  it('reads a question in its own words: "incursion" finds the invasion, "begin" the day it began', async () => {
+    // seeds/000: "…Ukraine's invasion of Russia, which began on August 6…" (an invasion is a kind of incursion).
+    const r = await engine.ask({ question: "When did Ukraine's incursion into Kursk begin?" });
+    expect(r.abstained).toBe(false);
+    expect(r.answerSpan?.text).toBe('August 6');
+  });
+
   it('does not take a year for a count', async () => {
     const r = await engine.ask({ question: 'How many soldiers were killed in the battle for Moshchun?', debug: true });
     expect(r.abstained).toBe(true);

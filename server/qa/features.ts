@@ -1,8 +1,8 @@
-import { hasAnswerType, answerTypeRequired } from './answer-kinds.ts';
+import { hasAnswerType, answerTypeRequired, versionAsked } from './answer-kinds.ts';
 import type { AnalysedQuestion } from './question.ts';
 import type { ExpandedTerm } from './retrieve.ts';
 import { foldTypography, isStopword, stemWord, words } from '../../store/lexical/words.ts';
-import { asksForName, asksForNamedKind, findSpan, type Span } from './span.ts';
+import { asksForName, asksForNamedKind, findSpan, nameAsked, type Span } from './span.ts';
 import type { Unit } from './units.ts';
 
 /** The words of a span of text, as stems (for exact matching) and lower-cased surface forms (for similarity). */
@@ -235,7 +235,8 @@ export function unitFeatures(
       ? entities.filter((t) => t.matches.some((m) => passage.stems.has(m))).length / entities.length
       : 1,
     spanMissing: !span && (q.type === 'when' || q.type === 'how-many' || asksForName(q)) ? 1 : 0,
-    detailMissing: !span && (answerTypeRequired(q) || asksForNamedKind(q)) ? 1 : 0,
+    detailMissing:
+      !span && (answerTypeRequired(q) || asksForNamedKind(q) || nameAsked(q.question) || versionRequired(q, doc)) ? 1 : 0,
     // "How many zones…" answered by "a million hearts": the amount must count what was asked about.
     spanCounted: span && q.counted.length ? (countsHead(span.text, q.counted, sim) ? 1 : -1) : 0,
     coverageGap: 0,
@@ -311,6 +312,22 @@ export function decisionFeatures(probabilities: number[], top: number[] | undefi
  */
 export function detailMissing(values: readonly number[] | undefined): boolean {
   return values?.[FEATURES.indexOf('detailMissing')] === 1;
+}
+
+const writesVersions = new WeakMap<DocumentView, boolean>();
+
+/**
+ * "Which version…" needs a version number where the document writes them ("1.13.0"): a README's "which
+ * version" asks for one, a speech's "what homegrown version of the Peace Corps" does not.
+ */
+export function versionRequired(q: AnalysedQuestion, doc: DocumentView): boolean {
+  if (!versionAsked(q.question)) return false;
+  let known = writesVersions.get(doc);
+  if (known === undefined) {
+    known = [...doc.text.stems].some((s) => /^v?\d+\.\d+\.\d+/.test(s));
+    writesVersions.set(doc, known);
+  }
+  return known;
 }
 
 function countsHead(spanText: string, counted: string[], sim: WordSimilarity): boolean {

@@ -3,7 +3,7 @@ import type { DocumentRecord } from '../../store/format.ts';
 import { analyseQuestion } from './question.ts';
 import { documentContext } from '../../store/lexical/document-context.ts';
 import { initialismsOf } from '../../store/lexical/initialisms.ts';
-import { bagOf, credit, unionOf } from './features.ts';
+import { bagOf, credit, unionOf, versionRequired } from './features.ts';
 import { fitLogistic, linear } from './scorer.ts';
 import { inflectionsOf } from './inflections.ts';
 import { findSpan } from './span.ts';
@@ -100,6 +100,46 @@ describe('short answer spans', () => {
     // A name with a title is a person, not where something is.
     expect(span('Where should the armory be built?', 'The armory site was chosen by Colonel McRee.')).toBeNull();
     expect(span('Where should the armory be built?', 'Colonel McRee chose a site in Pittsburgh.')).toBe('Pittsburgh');
+    // A place named before a common noun: "the St. Louis Exposition" is in St. Louis.
+    expect(span('Which city held the exposition?', 'Congress should support the St. Louis Exposition next year.')).toBe('St. Louis');
+  });
+
+  it('reads a change in whatever it is measured, and hyphenated number words as one amount', () => {
+    // "How far had it fallen" asks how much, not a distance; "by how much did income rise" takes a share.
+    expect(span('How far had the postal deficit fallen by 1901?', 'The deficit was reduced to $3,923,727.')).toBe('$3,923,727');
+    expect(span('How far can the missile fly?', 'It costs $5 million.')).toBeNull();
+    expect(span('By how much did net income rise?', 'Net farm income rose by more than 25 percent last year.')).toBe(
+      'more than 25 percent',
+    );
+    expect(span('What share of Americans did not vote?', 'Two-thirds of the American people did not vote.')).toBe('Two-thirds');
+  });
+
+  it('answers "which version" with a version number, and finds none in a sentence without one', () => {
+    expect(span('In which mammoth version were bluebird promises replaced?', '1.13.0: bluebird promises were replaced.')).toBe('1.13.0');
+    expect(span('Which version of the spec does semver follow?', 'It follows the `v2.0.0` specification.')).toBe('v2.0.0');
+    expect(span("What's the minimum Node.js version required?", 'The package works with Node.js 18 and later.')).toBe('Node.js 18');
+    expect(span('What is the latest released version?', 'Node.js versions released after the Current release work.')).toBeNull();
+    // "which part of the version" asks for a part, not a version.
+    expect(span('Which part of the version gets bumped?', 'The default level is patch.')).toBeNull();
+  });
+
+  it('requires a version number for "which version" only where the document writes them', () => {
+    const view = (text: string) => {
+      const bag = bagOf(text);
+      return { text: bag, context: bagOf(''), whole: bag };
+    };
+    const readme = view('Install 1.13.0 or later. The use of bluebird promises has been replaced.');
+    const speech = view('I propose a National Service Corps, a version of the Peace Corps at home.');
+    expect(versionRequired(analyseQuestion('In which version were bluebird promises replaced?'), readme)).toBe(true);
+    expect(versionRequired(analyseQuestion('What homegrown version of the Peace Corps did he propose?'), speech)).toBe(false);
+    expect(versionRequired(analyseQuestion('What did he propose?'), readme)).toBe(false);
+  });
+
+  it('answers "what was the name of…" with a name, and finds none in a sentence without one', () => {
+    expect(span('What was the official name of his missile defense idea?', 'Our Strategic Defense Initiative has been labeled Star Wars.')).toBe(
+      'Strategic Defense Initiative',
+    );
+    expect(span("What was the name of McKinley's assassin?", 'But for this assassination even this base apology cannot be urged.')).toBeNull();
   });
 
   it('reads "February 2022" as a month and year, never as the 20th', () => {

@@ -1,5 +1,5 @@
 import type { AnalysedQuestion } from './question.ts';
-import { MEASURE_UNITS, measureAsked } from './answer-kinds.ts';
+import { MEASURE_UNITS, measureAsked, VERSION, versionAsked } from './answer-kinds.ts';
 import { isStopword, stemWord, words } from '../../store/lexical/words.ts';
 import { wordNet } from './wordnet.ts';
 
@@ -30,7 +30,7 @@ const NUMBER_WORDS =
 const QUANTITY = new RegExp(
   `(?:\\b(?:about|around|nearly|almost|over|under|more than|less than|fewer than|up to|some|roughly|at least)\\s+)?` +
     `(?:[$£€]\\s?)?(?:\\d+\\/\\d+|\\d[\\d,]*(?:\\.\\d+)?|\\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten)\\s+(?:${NUMBER_WORDS})\\b|\\b(?:${NUMBER_WORDS})\\b)` +
-    `(?:[\\s-]+(?:${NUMBER_WORDS}|percent|per cent))*(?:%|[x×]\\b)?` +
+    `(?:[\\s-]+(?:${NUMBER_WORDS}|percent|per cent)s?\\b)*(?:%|[x×]\\b)?` +
     `(?:[\\s-]+(?:[a-z]+)){0,2}`,
   'gi',
 );
@@ -47,10 +47,10 @@ function nameUntilStop(name: string): string {
 }
 /** Inline code (the text between backticks) and command-line flags ("-c", "--json", "-j/--json"). */
 const CODE = /`([^`\n]{1,80})`|(?<![\w-])--?[a-z][\w-]*(?:\/--?[a-z][\w-]*)?/gi;
-const LEADING_NOISE = /^(?:The|A|An|In|On|At|But|And|This|That|He|She|It|They|We|I|Mr|Mrs|Ms|Dr)\b\.?\s*/;
+const LEADING_NOISE = /^(?:The|A|An|In|On|At|But|And|This|That|He|She|It|They|We|I|Our|Their|His|Her|Its|My|Your|Mr|Mrs|Ms|Dr)\b\.?\s*/;
 
 /** Words of the unit a quantity may name after its number ("14,000 miles"): never a function word. */
-const UNIT_STOP = /^(?:the|a|an|of|to|in|on|at|and|or|but|that|this|is|was|were|are|be|by|for|from|with|as|it|its|their|his|her|which|who|has|had|have|will|would|than|more|per|into|since|after|before|along|across)$/i;
+const UNIT_STOP = /^(?:the|a|an|of|to|in|on|at|and|or|but|that|this|is|was|were|are|be|by|for|from|with|as|it|its|their|his|her|which|who|has|had|have|will|would|than|more|per|into|since|after|before|along|across|last|next|each|every|ago|also|only|now|then|so|too)$/i;
 
 function isNew(text: string, q: AnalysedQuestion): boolean {
   return words(text).some((w) => !q.stems.has(stemWord(w)));
@@ -61,7 +61,9 @@ const NUMERIC = new RegExp(`^(?:[$£€]?\\d[\\d,]*(?:\\.\\d+)?%?|${NUMBER_WORDS
 /** Keeps the qualifier, the number and at most one noun after it: "more than 120,000 troops", "$5 billion". */
 function trimQuantity(m: string): string {
   const tokens = m.trim().split(/[\s]+/);
-  const firstNumber = tokens.findIndex((t) => /\d/.test(t) || new RegExp(`^(?:${NUMBER_WORDS})$`, 'i').test(t));
+  // "two-thirds", "twenty-five": number words joined by a hyphen are one number.
+  const numberWord = new RegExp(`^(?:${NUMBER_WORDS}|thirds|quarters|fifths|tenths)(?:-(?:${NUMBER_WORDS}|thirds|quarters|fifths|tenths))*$`, 'i');
+  const firstNumber = tokens.findIndex((t) => /\d/.test(t) || numberWord.test(t));
   if (firstNumber < 0) return '';
   // "2022, Russian": punctuation after the number ends the quantity.
   if (/[,.;:]$/.test(tokens[firstNumber] as string)) {
@@ -98,6 +100,9 @@ const MEASURES: Array<[RegExp, RegExp]> = [
   [/\bwhat (?:percentage|percent|share|fraction|proportion)\b/i, MEASURE_UNITS.share],
 ];
 
+const CHANGE =
+  /\b(?:fall|falls|fell|fallen|rise|rises|rose|risen|drop|drops|dropped|grow|grows|grew|grown|increase[sd]?|decline[sd]?|climb(?:s|ed)?|shrink|shrank|shrunk|cut|reduce[sd]?|go(?:ne)? (?:up|down)|went (?:up|down))\b/i;
+
 /** Which named things a "who/where/which X" question accepts, checked in WordNet. */
 function fitsCategory(name: string, category: string[], type: AnalysedQuestion['type']): boolean {
   const wn = wordNet();
@@ -129,6 +134,7 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
   };
   // "In what year…" is answered by a year, not "the eve of the anniversary".
   if (q.type === 'when') return pick(matches(DATE, text), (s) => !ASKS_YEAR.test(q.question) || YEAR_IN.test(s.text));
+  if (versionAsked(q.question)) return pick(matches(VERSION, text));
   const measureNamed = measureAsked(q.question);
   if (q.type === 'how-many' || measureNamed !== undefined) {
     const asksTime = /\bhow long\b/i.test(q.question);
@@ -147,7 +153,8 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
     // Prefer the amount followed by what the question counts ("how many troops" → "120,000 troops").
     const head = q.counted[q.counted.length - 1];
     const counted = head ? found.filter((s) => words(s.text).some((w) => stemWord(w) === stemWord(head))) : [];
-    const measure = MEASURES.find(([asks]) => asks.test(q.question))?.[1] ?? measureNamed;
+    // "How far had the deficit fallen", "by how much did income rise": a change, in whatever it is measured.
+    const measure = CHANGE.test(q.question) ? null : (MEASURES.find(([asks]) => asks.test(q.question))?.[1] ?? measureNamed);
     return pick(counted.length ? counted : found, (s) => {
       if (!new RegExp(`\\d|\\b(?:${NUMBER_WORDS})\\b`, 'i').test(s.text)) return false;
       // A lone "one", "half" or "quarter" ("One key to it…", "in that quarter") is a word, not an amount,
@@ -163,7 +170,8 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
   // ("Mikhail Podolyak, adviser to the head of the President's Office, …") or what he "is".
   const defined = q.type === 'who' ? DEFINITION.exec(q.question)?.[1] : undefined;
   if (defined) return pick(appositions(text, defined));
-  if (q.type === 'who' || q.type === 'where' || q.category.length) {
+  const named = nameAsked(q.question);
+  if (q.type === 'who' || q.type === 'where' || q.category.length || named) {
     const names: Array<Span & { code?: boolean }> = [];
     for (const s of matches(NAME, text)) {
       const lead = s.text.match(LEADING_NOISE)?.[0].length ?? 0;
@@ -174,6 +182,12 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
       const atStart = /^\W*$/.test(text.slice(0, s.start + lead)) || /[.!?:]["'”’]?\s+["'“‘]?$/.test(text.slice(0, s.start + lead));
       if (atStart && !t.includes(' ') && (isStopword(first) || startsAsWord(first))) continue;
       names.push({ text: t, start: s.start + lead, end: s.start + lead + t.length });
+      // "the St. Louis Exposition", "the Geneva Conference": a place named before a common noun.
+      const prefix = t.match(/^(.+?)\s+\p{Lu}\p{Ll}+$/u)?.[1];
+      const last = t.split(/\s+/).pop()?.toLowerCase() ?? '';
+      if (prefix && q.type !== 'who' && wordNet().commonNoun(last)) {
+        names.push({ text: prefix, start: s.start + lead, end: s.start + lead + prefix.length });
+      }
     }
     // In technical text the options, functions and commands asked for ("which option…", "what flag…") are
     // inline code or command-line flags, not capitalised words; never the answer to "which city".
@@ -201,11 +215,19 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
       return pick([...placed, ...names], (s) => nameLike(s.text) && !TITLED.test(s.text) && fitsCategory(s.text, q.category, q.type));
     }
     if (q.type === 'who') return pick(names, (s) => nameLike(s.text) && fitsCategory(s.text, q.category, q.type));
+    if (named) return pick(names, (s) => nameLike(s.text));
     if (q.category.length) {
       return pick(names, (s) => s.code === true || (nameLike(s.text) && fitsCategory(s.text, q.category, q.type)));
     }
   }
   return null;
+}
+
+/** "What was the name of the governor…", "what was the official name…": a name answers, nothing else does. */
+const NAME_ASKED = /\bwhat(?:'s|\s+(?:is|was|were|are))\s+(?:the|its|his|her|their)\s+(?:[a-z]+\s+)?names?\b/i;
+
+export function nameAsked(question: string): boolean {
+  return NAME_ASKED.test(question);
 }
 
 const DEFINITION = /^\s*[Ww]ho\s+(?:is|was|are|were)\s+((?:\p{Lu}[\p{L}'’.-]*\s*)+)\??\s*$/u;
@@ -244,7 +266,8 @@ export function asksForName(q: AnalysedQuestion): boolean {
 /** The question asks for a named thing of a kind (city, country, journalist...), so the answer must name one. */
 export function asksForNamedKind(q: AnalysedQuestion): boolean {
   const wn = wordNet();
-  return q.category.some((c) => ENTITY_KINDS.some((k) => wn.isA(c, k)));
+  // By the first sense: "which city", "which country"; not "what goal" (a goal line is a place, a goal is not).
+  return q.category.some((c) => ENTITY_KINDS.some((k) => wn.isA(c, k, 1)));
 }
 
 /** A common word WordNet knows as an adjective, adverb or verb ("Last", "Every", "Let"), not a name. */
