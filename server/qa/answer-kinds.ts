@@ -91,6 +91,8 @@ const VERSION_ASKED =
 export const VERSION =
   /(?:[\^~]|[<>]=?|=)?\bv?\d+(?:\.(?:\d+|x))+(?:-[\w.]+)?\b|\bv\d+\b|[<>]=?\s?\d+\b|\b(?:node(?:\.js)?|version|release)\s\d+\b/gi;
 
+const HAS_VERSION = new RegExp(VERSION.source, 'i');
+
 export function versionAsked(question: string): boolean {
   return VERSION_ASKED.test(question);
 }
@@ -108,7 +110,7 @@ export function hasAnswerType(
 ): boolean {
   const text = foldTypography(sentence);
   if (q.type === 'what' && measureAsked(q.question) !== undefined) return PATTERNS['how-many'].test(text);
-  if (versionAsked(q.question)) return new RegExp(VERSION.source, 'i').test(text);
+  if (versionAsked(q.question)) return HAS_VERSION.test(text);
   if (q.type === 'what' || q.type === 'yes-no') return true;
   if (q.type === 'how-many' && q.counted.length) return countsTheThing(q.counted, text, similar, q.stems);
   const pattern = PATTERNS[q.type];

@@ -58,12 +58,16 @@ function isNew(text: string, q: AnalysedQuestion): boolean {
 
 const NUMERIC = new RegExp(`^(?:[$£€]?\\d[\\d,]*(?:\\.\\d+)?%?|${NUMBER_WORDS}|a|an|percent|per|cent)$`, 'i');
 
+/** "two-thirds", "twenty-five": number words joined by a hyphen are one number. */
+const NUMBER_WORD = new RegExp(
+  `^(?:${NUMBER_WORDS}|thirds|quarters|fifths|tenths)(?:-(?:${NUMBER_WORDS}|thirds|quarters|fifths|tenths))*$`,
+  'i',
+);
+
 /** Keeps the qualifier, the number and at most one noun after it: "more than 120,000 troops", "$5 billion". */
 function trimQuantity(m: string): string {
   const tokens = m.trim().split(/[\s]+/);
-  // "two-thirds", "twenty-five": number words joined by a hyphen are one number.
-  const numberWord = new RegExp(`^(?:${NUMBER_WORDS}|thirds|quarters|fifths|tenths)(?:-(?:${NUMBER_WORDS}|thirds|quarters|fifths|tenths))*$`, 'i');
-  const firstNumber = tokens.findIndex((t) => /\d/.test(t) || numberWord.test(t));
+  const firstNumber = tokens.findIndex((t) => /\d/.test(t) || NUMBER_WORD.test(t));
   if (firstNumber < 0) return '';
   // "2022, Russian": punctuation after the number ends the quantity.
   if (/[,.;:]$/.test(tokens[firstNumber] as string)) {
