@@ -6,7 +6,7 @@ import { initialismsOf } from '../../store/lexical/initialisms.ts';
 import { bagOf, credit, unionOf, versionRequired } from './features.ts';
 import { fitLogistic, linear } from './scorer.ts';
 import { inflectionsOf } from './inflections.ts';
-import { findSpan } from './span.ts';
+import { asksForNamedKind, findSpan } from './span.ts';
 import { unitsOf } from './units.ts';
 import { wordNet } from './wordnet.ts';
 
@@ -121,6 +121,14 @@ describe('short answer spans', () => {
     expect(span('What is the latest released version?', 'Node.js versions released after the Current release work.')).toBeNull();
     // "which part of the version" asks for a part, not a version.
     expect(span('Which part of the version gets bumped?', 'The default level is patch.')).toBeNull();
+  });
+
+  it('reads "which country / island / village" as asking for a place, whatever the word\'s first sense', () => {
+    // "country" is first a people under one government, "island" first a land mass: both name places too.
+    for (const q of ['Which country hosted the talks?', 'Which island did they land on?', 'Which village was shelled?']) {
+      expect(asksForNamedKind(analyseQuestion(q))).toBe(true);
+    }
+    expect(asksForNamedKind(analyseQuestion('Which journalist wrote it?'))).toBe(false);
   });
 
   it('requires a version number for "which version" only where the document writes them', () => {

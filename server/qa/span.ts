@@ -270,8 +270,7 @@ export function asksForName(q: AnalysedQuestion): boolean {
 /** The question asks for a named thing of a kind (city, country, journalist...), so the answer must name one. */
 export function asksForNamedKind(q: AnalysedQuestion): boolean {
   const wn = wordNet();
-  // By the first sense: "which city", "which country"; not "what goal" (a goal line is a place, a goal is not).
-  return q.category.some((c) => ENTITY_KINDS.some((k) => wn.isA(c, k, 1)));
+  return q.category.some((c) => ENTITY_KINDS.some((k) => wn.isA(c, k)));
 }
 
 /** A common word WordNet knows as an adjective, adverb or verb ("Last", "Every", "Let"), not a name. */
