@@ -350,6 +350,26 @@ describe('Markdown headings and lead-ins', () => {
   });
 });
 
+describe('a reference section named by its heading', () => {
+  const text = '# Queue\n\n## API\n\n#### .pause()\n\nPut queue execution on hold.\n\n#### `.addAll(fns, options?)`\n\nSame as `.add()`, but takes an array.\n\n#### Usage\n\nCreate a queue first.\n';
+  const doc = { docId: 'r', source: 'r.md', title: 'Queue', text, hash: '' };
+  it('quotes a heading that names a method with the sentence under it, in its parent section', async () => {
+    const units = await unitsOfDocument(doc);
+    const pause = units.find((u) => u.text.startsWith('.pause()'));
+    expect(pause?.text).toBe('.pause()\n\nPut queue execution on hold.');
+    expect(pause?.heading).toBe('API');
+    // Not quoted without the name it describes.
+    expect(units.some((u) => u.text.startsWith('Put queue'))).toBe(false);
+    expect(units.some((u) => u.text.startsWith('`.addAll(fns, options?)`') && u.text.endsWith('takes an array.'))).toBe(true);
+    for (const u of units) expect(u.text).toBe(text.slice(u.start, u.end));
+  });
+  it('keeps a topic heading ("Usage") as context only', async () => {
+    const units = await unitsOfDocument(doc);
+    expect(units.some((u) => u.text.startsWith('Usage'))).toBe(false);
+    expect(units.find((u) => u.text === 'Create a queue first.')?.heading).toBe('Usage');
+  });
+});
+
 describe('Markdown tables', () => {
   const text = '## Options\n\nOption | Default | Description\n--- | --- | ---\n`colSpacing` | `3` | Spaces between columns.\n`itemPrefix` | `\' * \'` | Prefix of a list item.\n\nAfter the table.\n';
   const doc = { docId: 't', source: 't.md', title: 'T', text, hash: '' };

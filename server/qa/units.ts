@@ -102,6 +102,12 @@ function headingLine(text: string, start: number): boolean {
   return /^ {0,3}#{1,6}[ \t]+$/.test(text.slice(lineStart, start));
 }
 
+/**
+ * A heading that names a thing rather than a topic: one identifier, flag, version or call, optionally in
+ * backticks ("`.addAll(fns, options?)`", "--preid", "v2.0.0", "next"), not a capitalised word ("Usage").
+ */
+const NAMED_SECTION = /^`?(?!\p{Lu}\p{Ll}+`?$)[.#$@:-]*[\p{L}\p{N}_$][\p{L}\p{N}_$.:-]*(?:\([^)]*\))?`?$/u;
+
 /** Openings that refer back: a sentence starting so is quoted with the one before it. */
 const DEPENDENT =
   /^["'“‘(]*(he|she|it|they|this|that|these|those|his|her|its|their|there|such|but|and|however|after that|then|also|meanwhile|still|yet|so|thus|therefore|moreover|instead|both)\b/i;
@@ -129,12 +135,27 @@ export function unitsOf(
       hit.passage.sentences.length === 1 && hit.passage.text.includes('\n')
         ? [...linesOf(doc.text, hit.passage.sentences[0] as [number, number])]
         : hit.passage.sentences;
+    // The sentence under a heading that names a thing ("Emitted every time…" under "next") is quoted with it.
+    let named = -1;
     sentences.forEach(([start, end], i) => {
-      if (tableHead(doc, start) || headingLine(doc.text, start)) return;
+      if (tableHead(doc, start)) return;
+      if (headingLine(doc.text, start)) {
+        // A reference section's heading is its name (".pause()", "throwOnTimeout", "1.13.0"): quoted with the
+        // sentence under it, it is the answer to "which method…"; a prose heading ("Usage") stays context.
+        const next = sentences[i + 1];
+        const text = doc.text.slice(start, end);
+        if (!next || !NAMED_SECTION.test(text) || headingLine(doc.text, next[0]) || !/^[ \t]*\r?\n([ \t]*\r?\n)*[ \t]*$/.test(doc.text.slice(end, next[0]))) return;
+        const lineStart = doc.text.lastIndexOf('\n', start - 1) + 1;
+        const parts: Array<[number, number]> = [[start, end], [next[0], next[1]]];
+        const pairText = doc.text.slice(start, next[1]);
+        out.push({ hit, rank, start, end: next[1], text: pairText, pair: true, parts, dependent: false, sentence: i, heading: contextAt(doc, lineStart) });
+        named = i + 1;
+        return;
+      }
       const text = doc.text.slice(start, end);
       const dependent = DEPENDENT.test(foldTypography(text));
       const heading = contextAt(doc, start);
-      out.push({ hit, rank, start, end, text, pair: false, dependent, sentence: i, heading });
+      if (named !== i) out.push({ hit, rank, start, end, text, pair: false, dependent, sentence: i, heading });
       const next = sentences[i + 1];
       const code = sentences !== hit.passage.sentences;
       if (next && (code || joins(doc.text, [start, end], next))) {
