@@ -34,6 +34,13 @@ describe('short answer spans', () => {
     );
   });
 
+  it('never answers with the asked-about person under a title, nor with a title alone', () => {
+    expect(span("What was the name of McKinley's assassin?", 'President McKinley was shot by Leon Czolgosz.')).toBe(
+      'Leon Czolgosz',
+    );
+    expect(span('Who signed the treaty?', 'The treaty was signed, the President said.')).toBe(null);
+  });
+
   it('takes "the anniversary of …" for a date, hyphens and possessives included', () => {
     expect(span('When did they talk?', "They talked on the anniversary of Russia's full-scale invasion, he said.")).toBe(
       "on the anniversary of Russia's full-scale invasion",

@@ -52,8 +52,9 @@ const LEADING_NOISE = /^(?:The|A|An|In|On|At|But|And|This|That|He|She|It|They|We
 /** Words of the unit a quantity may name after its number ("14,000 miles"): never a function word. */
 const UNIT_STOP = /^(?:the|a|an|of|to|in|on|at|and|or|but|that|this|is|was|were|are|be|by|for|from|with|as|it|its|their|his|her|which|who|has|had|have|will|would|than|more|per|into|since|after|before|along|across|last|next|each|every|ago|also|only|now|then|so|too)$/i;
 
+/** Some word of the span is not in the question; a title is not news ("President McKinley" for "McKinley's assassin"). */
 function isNew(text: string, q: AnalysedQuestion): boolean {
-  return words(text).some((w) => !q.stems.has(stemWord(w)));
+  return words(text.replace(TITLED, '')).some((w) => !q.stems.has(stemWord(w)));
 }
 
 const NUMERIC = new RegExp(`^(?:[$£€]?\\d[\\d,]*(?:\\.\\d+)?%?|${NUMBER_WORDS}|a|an|percent|per|cent)$`, 'i');
@@ -280,15 +281,18 @@ function startsAsWord(word: string): boolean {
 }
 
 /** A name that starts with a title names a person: "Colonel McRee" is not where. */
-const TITLED = /^(?:Mr|Mrs|Ms|Dr|Gen|General|Sen|Senator|Rep|Gov|Governor|Col|Colonel|Capt|Captain|Lt|Lieutenant|Sgt|Sergeant|Prof|Professor|Rev|President|Minister|Judge|Justice|Secretary|King|Queen)\b\.?\s/;
+const TITLES = 'Mr|Mrs|Ms|Dr|Gen|General|Sen|Senator|Rep|Gov|Governor|Col|Colonel|Capt|Captain|Lt|Lieutenant|Sgt|Sergeant|Prof|Professor|Rev|President|Minister|Judge|Justice|Secretary|King|Queen';
+const TITLED = new RegExp(`^(?:${TITLES})\\b\\.?\\s`);
+/** A title alone ("President") names no one. */
+const TITLE_ONLY = new RegExp(`^(?:${TITLES})\\.?$`);
 
 /**
  * What a capitalised run must be to name someone or somewhere: not only function words or a contraction's
  * end ("Since", "'d"), not a common noun's plural ("Members", "Governments"), not a run ending in "I"
- * ("Tonight I", "Latin America I": the sentence's subject, not part of the name).
+ * ("Tonight I", "Latin America I": the sentence's subject, not part of the name), not a title alone.
  */
 function nameLike(text: string): boolean {
-  if (/\sI$/.test(text)) return false;
+  if (/\sI$/.test(text) || TITLE_ONLY.test(text)) return false;
   const ws = words(text);
   if (ws.every((w) => isStopword(w) || w.length < 2)) return false;
   if (ws.length === 1) {
