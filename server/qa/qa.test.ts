@@ -41,6 +41,10 @@ describe('short answer spans', () => {
     expect(span('Who signed the treaty?', 'The treaty was signed, the President said.')).toBe(null);
   });
 
+  it('reads a short number as part of a name ("Channel 24")', () => {
+    expect(span('Which channel reported it?', 'It was reported by Channel 24 on Monday.')).toBe('Channel 24');
+  });
+
   it('takes "the anniversary of …" for a date, hyphens and possessives included', () => {
     expect(span('When did they talk?', "They talked on the anniversary of Russia's full-scale invasion, he said.")).toBe(
       "on the anniversary of Russia's full-scale invasion",

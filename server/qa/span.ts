@@ -34,8 +34,11 @@ const QUANTITY = new RegExp(
     `(?:[\\s-]+(?:[a-z]+)){0,2}`,
   'gi',
 );
-/** Runs of capitalised words, allowing "of"/"the" and initials inside: "Mikhail Podolyak", "Bank of England". */
-const NAME = /\b\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:of|the|de|von|van|al|bin)[ \t]+)?\p{Lu}[\p{L}'’.-]*)*/gu;
+/**
+ * Runs of capitalised words, allowing "of"/"the" and initials inside: "Mikhail Podolyak", "Bank of England".
+ * A short number can end one ("Channel 24", "Apollo 11", "Boeing 737"); a year or an amount cannot.
+ */
+const NAME = /\b\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:of|the|de|von|van|al|bin)[ \t]+)?\p{Lu}[\p{L}'’.-]*)*(?:[ \t]\d{1,3}\b(?![,.]\d|[ \t]*(?:%|per ?cent)))?/gu;
 /** Abbreviations a name goes on after ("Gen. Smith"); any other word ending in a full stop ends it. */
 const TITLE_ABBREVIATION = /^(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Col|Capt|Lt|Sgt|Jr|Sr|Prof|Rev|Hon|Mt|Ft)$/;
 
@@ -111,7 +114,8 @@ const CHANGE =
 /** Which named things a "who/where/which X" question accepts, checked in WordNet. */
 function fitsCategory(name: string, category: string[], type: AnalysedQuestion['type']): boolean {
   const wn = wordNet();
-  const head = name.split(/\s+/).pop()?.toLowerCase() ?? '';
+  // The head is the last word, not a number after it ("Channel 24": WordNet knows 24 as a number).
+  const head = name.split(/\s+/).filter((w) => !/^\d+$/.test(w)).pop()?.toLowerCase() ?? '';
   const full = name.toLowerCase();
   const kinds = category.length ? category : type === 'where' ? ['location'] : type === 'who' ? ['person', 'organization'] : [];
   if (kinds.length === 0) return true;
