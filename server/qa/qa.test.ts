@@ -142,6 +142,12 @@ describe('short answer spans', () => {
     expect(asksForNamedKind(analyseQuestion('Which journalist wrote it?'))).toBe(false);
   });
 
+  it('reads the kind asked for from the head of the category: an environment variable is no place', () => {
+    expect(analyseQuestion('Which environment variable sets the depth?').category).toContain('environment');
+    expect(asksForNamedKind(analyseQuestion('Which environment variable sets the depth?'))).toBe(false);
+    expect(asksForNamedKind(analyseQuestion('Which Ukrainian border city was shelled?'))).toBe(true);
+  });
+
   it('requires a version number for "which version" only where the document writes them', () => {
     const view = (text: string) => {
       const bag = bagOf(text);

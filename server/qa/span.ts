@@ -269,13 +269,23 @@ const NAMED_KINDS = ['person', 'location', 'organization'];
  */
 export function asksForName(q: AnalysedQuestion): boolean {
   const wn = wordNet();
-  return q.type === 'who' || q.type === 'where' || q.category.some((c) => NAMED_KINDS.some((k) => wn.isA(c, k, 1)));
+  const head = categoryHead(q);
+  return q.type === 'who' || q.type === 'where' || (head !== undefined && NAMED_KINDS.some((k) => wn.isA(head, k, 1)));
 }
 
 /** The question asks for a named thing of a kind (city, country, journalist...), so the answer must name one. */
 export function asksForNamedKind(q: AnalysedQuestion): boolean {
   const wn = wordNet();
-  return q.category.some((c) => ENTITY_KINDS.some((k) => wn.isA(c, k)));
+  const head = categoryHead(q);
+  return head !== undefined && ENTITY_KINDS.some((k) => wn.isA(head, k));
+}
+
+/**
+ * The category's head noun, its last: an "environment variable" is a variable, not a place, and a "news
+ * organisation" an organisation.
+ */
+function categoryHead(q: AnalysedQuestion): string | undefined {
+  return q.category[q.category.length - 1];
 }
 
 /** A common word WordNet knows as an adjective, adverb or verb ("Last", "Every", "Let"), not a name. */
