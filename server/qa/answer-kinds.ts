@@ -1,4 +1,4 @@
-import type { AnalysedQuestion } from './question.ts';
+import { type AnalysedQuestion, verbsOf } from './question.ts';
 import { foldTypography, stemWord, words } from '../../store/lexical/words.ts';
 
 const MONTHS = 'january|february|march|april|may|june|july|august|september|october|november|december';
@@ -75,8 +75,12 @@ export const MEASURE_UNITS = {
  * question asks for none; otherwise what the amount must be measured in (null: any amount).
  */
 export function measureAsked(question: string): RegExp | null | undefined {
-  const noun = MEASURE_ASKED.exec(question)?.[1]?.toLowerCase();
-  if (noun === undefined) return undefined;
+  const m = MEASURE_ASKED.exec(question);
+  const noun = m?.[1]?.toLowerCase();
+  if (!m || noun === undefined) return undefined;
+  // "What option makes range checks…": a verb before the noun ends the wh-phrase; the measure is not its head.
+  const verbs = verbsOf(question);
+  if (verbs.size > 0 && words(m[0]).slice(0, -1).some((w) => verbs.has(w))) return undefined;
   // "What dollar estimate…", "what figure in dollars…": a sum of money, whatever the noun.
   return (MEASURE_UNITS as Record<string, RegExp>)[noun] ?? (/\bdollars?\b/i.test(question) ? MONEY : null);
 }

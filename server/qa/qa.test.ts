@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DocumentRecord } from '../../store/format.ts';
 import { analyseQuestion } from './question.ts';
+import { measureAsked } from './answer-kinds.ts';
 import { documentContext } from '../../store/lexical/document-context.ts';
 import { initialismsOf } from '../../store/lexical/initialisms.ts';
 import { bagOf, credit, unionOf, versionRequired } from './features.ts';
@@ -140,6 +141,12 @@ describe('short answer spans', () => {
       expect(asksForNamedKind(analyseQuestion(q))).toBe(true);
     }
     expect(asksForNamedKind(analyseQuestion('Which journalist wrote it?'))).toBe(false);
+  });
+
+  it('asks for a measure only when the measure heads the wh-phrase, not after its verb', () => {
+    expect(measureAsked('What option makes range checks accept prereleases?')).toBeUndefined();
+    expect(measureAsked('What is the range of the Satan-2 missile?')?.test('14,000 miles')).toBe(true);
+    expect(measureAsked('What exact unemployment rate did Obama cite?')?.test('6.7 percent')).toBe(true);
   });
 
   it('reads the kind asked for from the head of the category: an environment variable is no place', () => {

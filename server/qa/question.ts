@@ -129,6 +129,22 @@ export function categoryNouns(question: string): string[] {
   return out;
 }
 
+const verbMemo = new Map<string, Set<string>>();
+
+/** The words of a question tagged as verbs ("makes" in "what option makes range checks…"), lower-cased. */
+export function verbsOf(question: string): Set<string> {
+  let verbs = verbMemo.get(question);
+  if (!verbs) {
+    const doc = nlp.readDoc(question);
+    const values: string[] = doc.tokens().out(its.value);
+    const tags: string[] = doc.tokens().out(its.pos);
+    verbs = new Set(values.filter((_, i) => tags[i] === 'VERB').map((v) => v.toLowerCase()));
+    if (verbMemo.size > 10_000) verbMemo.clear();
+    verbMemo.set(question, verbs);
+  }
+  return verbs;
+}
+
 function termsOf(text: string, weight: number): QueryTerm[] {
   const seen = new Set<string>();
   const out: QueryTerm[] = [];
