@@ -149,6 +149,11 @@ describe('short answer spans', () => {
     expect(measureAsked('What exact unemployment rate did Obama cite?')?.test('6.7 percent')).toBe(true);
   });
 
+  it('reads "what kind of X" as asking for an X', () => {
+    expect(analyseQuestion('What kind of timestamp does it print?').category).toEqual(['timestamp']);
+    expect(analyseQuestion('What type of missile is the Burevestnik?').category).toEqual(['missile']);
+  });
+
   it('reads the kind asked for from the head of the category: an environment variable is no place', () => {
     expect(analyseQuestion('Which environment variable sets the depth?').category).toContain('environment');
     expect(asksForNamedKind(analyseQuestion('Which environment variable sets the depth?'))).toBe(false);

@@ -114,6 +114,8 @@ export function answerCategory(question: string): Set<string> {
   return new Set(categoryNouns(question).map(stemWord));
 }
 
+const KIND_OF = /^(kind|kinds|type|types|sort|sorts|form|forms|variety)$/i;
+
 /** The category nouns themselves, lower-cased ("city", "journalist"). */
 export function categoryNouns(question: string): string[] {
   const doc = nlp.readDoc(question);
@@ -123,6 +125,11 @@ export function categoryNouns(question: string): string[] {
   values.forEach((v, i) => {
     if (!/^(what|which)$/i.test(v)) return;
     for (let j = i + 1; j < values.length && /^(ADJ|NOUN|PROPN|NUM)$/.test(tags[j] as string); j++) {
+      // "What kind of timestamp…" asks for a timestamp.
+      if (KIND_OF.test(values[j] as string) && values[j + 1]?.toLowerCase() === 'of') {
+        j++;
+        continue;
+      }
       if (tags[j] === 'NOUN') out.push((values[j] as string).toLowerCase());
     }
   });
