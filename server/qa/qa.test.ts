@@ -42,6 +42,13 @@ describe('short answer spans', () => {
     expect(span('Who signed the treaty?', 'The treaty was signed, the President said.')).toBe(null);
   });
 
+  it('answers "on what date" with a calendar date and "how large" with an amount, not a vague one', () => {
+    expect(span('On what date did he seize power?', 'He said tonight that he seized power on March 3.')).toBe('March 3');
+    expect(span('On what date did he seize power?', 'He seized power tonight.')).toBeNull();
+    expect(span('How large a surplus did he project?', 'It would save billions of dollars.')).toBeNull();
+    expect(span('How large a surplus did he project?', 'The surplus would be $4.9 billion.')).toBe('$4.9 billion');
+  });
+
   it('reads a short number as part of a name ("Channel 24")', () => {
     expect(span('Which channel reported it?', 'It was reported by Channel 24 on Monday.')).toBe('Channel 24');
   });

@@ -25,6 +25,9 @@ const DATE = new RegExp(
 );
 const ASKS_YEAR = /\b(?:what|which) year\b/i;
 const YEAR_IN = /\b(?:1[5-9]|20)\d\d\b/;
+/** "On what date…" is answered by a calendar date, not "tonight" or "the anniversary of…". */
+const ASKS_DATE = /\b(?:what|which) (?:date|day)\b/i;
+const CALENDAR = new RegExp(`\\d|\\b(?:${MONTHS}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)`);
 const NUMBER_WORDS =
   'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|billions|half|third|quarter|fifth|tenth';
 const QUANTITY = new RegExp(
@@ -90,8 +93,11 @@ function* matches(re: RegExp, text: string): Generator<Span> {
   }
 }
 
-/** An amount that is only one of these words (with a qualifier at most): too often not an amount at all. */
-const WEAK_NUMBER = /^(?:(?:about|around|nearly|almost|over|under|some|roughly|at least)\s+)?(?:a|an|one|half|third|quarter|fifth|tenth|dozen)(?:\s+[a-z]+)?$/i;
+/**
+ * An amount that is only one of these words (with a qualifier at most): too often not an amount at all, and
+ * "billions" or "thousands" alone says how big, not how much.
+ */
+const WEAK_NUMBER = /^(?:(?:about|around|nearly|almost|over|under|some|roughly|at least)\s+)?(?:a|an|one|half|third|quarter|fifth|tenth|dozen|dozens|hundreds|thousands|millions|billions|trillions)(?:\s+[a-z]+)?$/i;
 
 /** What "how old / how far / how long / how much money / what share" questions measure in. */
 const MEASURES: Array<[RegExp, RegExp]> = [
@@ -142,7 +148,12 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
     return null;
   };
   // "In what year…" is answered by a year, not "the eve of the anniversary".
-  if (q.type === 'when') return pick(matches(DATE, text), (s) => !ASKS_YEAR.test(q.question) || YEAR_IN.test(s.text));
+  if (q.type === 'when') {
+    return pick(
+      matches(DATE, text),
+      (s) => (!ASKS_YEAR.test(q.question) || YEAR_IN.test(s.text)) && (!ASKS_DATE.test(q.question) || CALENDAR.test(s.text)),
+    );
+  }
   if (versionAsked(q.question)) return pick(matches(VERSION, text));
   const measureNamed = measureAsked(q.question);
   if (q.type === 'how-many' || measureNamed !== undefined) {
