@@ -116,11 +116,32 @@ export function answerCategory(question: string): Set<string> {
 
 const KIND_OF = /^(kind|kinds|type|types|sort|sorts|form|forms|variety)$/i;
 
+interface Tagged {
+  values: string[];
+  tags: string[];
+  /** The words tagged as verbs, lower-cased. */
+  verbs: Set<string>;
+}
+const taggedMemo = new Map<string, Tagged>();
+
+/** A question's tokens and their part-of-speech tags, tagged once per question (several readers need them). */
+function tagged(question: string): Tagged {
+  let t = taggedMemo.get(question);
+  if (!t) {
+    const doc = nlp.readDoc(question);
+    const values: string[] = doc.tokens().out(its.value);
+    const tags: string[] = doc.tokens().out(its.pos);
+    const verbs = new Set(values.filter((_, i) => tags[i] === 'VERB').map((v) => v.toLowerCase()));
+    t = { values, tags, verbs };
+    if (taggedMemo.size > 10_000) taggedMemo.clear();
+    taggedMemo.set(question, t);
+  }
+  return t;
+}
+
 /** The category nouns themselves, lower-cased ("city", "journalist"). */
 export function categoryNouns(question: string): string[] {
-  const doc = nlp.readDoc(question);
-  const values: string[] = doc.tokens().out(its.value);
-  const tags: string[] = doc.tokens().out(its.pos);
+  const { values, tags } = tagged(question);
   const out: string[] = [];
   values.forEach((v, i) => {
     if (!/^(what|which)$/i.test(v)) return;
@@ -136,20 +157,9 @@ export function categoryNouns(question: string): string[] {
   return out;
 }
 
-const verbMemo = new Map<string, Set<string>>();
-
 /** The words of a question tagged as verbs ("makes" in "what option makes range checks…"), lower-cased. */
 export function verbsOf(question: string): Set<string> {
-  let verbs = verbMemo.get(question);
-  if (!verbs) {
-    const doc = nlp.readDoc(question);
-    const values: string[] = doc.tokens().out(its.value);
-    const tags: string[] = doc.tokens().out(its.pos);
-    verbs = new Set(values.filter((_, i) => tags[i] === 'VERB').map((v) => v.toLowerCase()));
-    if (verbMemo.size > 10_000) verbMemo.clear();
-    verbMemo.set(question, verbs);
-  }
-  return verbs;
+  return tagged(question).verbs;
 }
 
 function termsOf(text: string, weight: number): QueryTerm[] {

@@ -108,6 +108,9 @@ function headingLine(text: string, start: number): boolean {
  */
 const NAMED_SECTION = /^`?(?!\p{Lu}\p{Ll}+`?$)[.#$@:-]*[\p{L}\p{N}_$][\p{L}\p{N}_$.:-]*(?:\([^)]*\))?`?$/u;
 
+/** Only line breaks and blank lines between two sentences. */
+const BLANK_LINES = /^[ \t]*\r?\n(?:[ \t]*\r?\n)*[ \t]*$/;
+
 /** Openings that refer back: a sentence starting so is quoted with the one before it. */
 const DEPENDENT =
   /^["'“‘(]*(he|she|it|they|this|that|these|those|his|her|its|their|there|such|but|and|however|after that|then|also|meanwhile|still|yet|so|thus|therefore|moreover|instead|both)\b/i;
@@ -144,7 +147,7 @@ export function unitsOf(
         // sentence under it, it is the answer to "which method…"; a prose heading ("Usage") stays context.
         const next = sentences[i + 1];
         const text = doc.text.slice(start, end);
-        if (!next || !NAMED_SECTION.test(text) || headingLine(doc.text, next[0]) || !/^[ \t]*\r?\n([ \t]*\r?\n)*[ \t]*$/.test(doc.text.slice(end, next[0]))) return;
+        if (!next || !NAMED_SECTION.test(text) || headingLine(doc.text, next[0]) || !BLANK_LINES.test(doc.text.slice(end, next[0]))) return;
         const lineStart = doc.text.lastIndexOf('\n', start - 1) + 1;
         const parts: Array<[number, number]> = [[start, end], [next[0], next[1]]];
         const pairText = doc.text.slice(start, next[1]);
