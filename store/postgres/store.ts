@@ -3,7 +3,7 @@ import { Document } from '@langchain/core/documents';
 import hnswlib from 'hnswlib-node';
 import pg from 'pg';
 import { type Embedder, FootnoteEmbeddings } from '../../ingest/embedder.ts';
-import { type IndexData, IndexError, type LoadedIndex, loadIndex } from '../generations.ts';
+import { DEFAULT_HNSW, type IndexData, IndexError, type LoadedIndex, loadIndex } from '../generations.ts';
 import { type DocumentRecord, type Manifest, ManifestSchema, type Passage } from '../format.ts';
 import { migrate, SCHEMA_LOCK } from './migrations.ts';
 
@@ -22,7 +22,10 @@ interface PassageMetadata {
 }
 
 export interface PoolOptions {
-  /** pgvector's HNSW search breadth (its default, 40, returns at most 40 rows: fewer than the 50 read). */
+  /**
+   * pgvector's HNSW search breadth (its default, 40, returns at most 40 rows: fewer than the 50 read). Default:
+   * the file index's, for the graph built with the same M and efConstruction.
+   */
   efSearch?: number;
   max?: number;
   /**
@@ -35,7 +38,7 @@ export interface PoolOptions {
 
 /** A connection pool to the shared store; every connection gets `hnsw.ef_search` set first. */
 export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
-  const efSearch = Math.max(1, Math.floor(opts.efSearch ?? 128));
+  const efSearch = Math.max(1, Math.floor(opts.efSearch ?? DEFAULT_HNSW.efSearch));
   return new pg.Pool({
     connectionString: url,
     max: opts.max ?? 4,
@@ -195,7 +198,7 @@ export async function publishGeneration(
 
 /**
  * What a documents API write may leave beside its base table before the next write publishes in full
- * (rebuilding the HNSW index): removed rows cost every search k + removed HNSW rows (hnsw.ef_search, 128,
+ * (rebuilding the HNSW index): removed rows cost every search k + removed HNSW rows (hnsw.ef_search, 192,
  * bounds how many one scan returns: 50 + 64 fit), delta rows an exact scan each.
  */
 export const DELTA_LIMITS = { removed: 64, rows: 2000 };
