@@ -5,7 +5,7 @@ import type { DocumentRecord, Passage } from '../format.ts';
 import { BM25_B, BM25_K1, type Bm25Index, FlatPostings } from './bm25.ts';
 import { documentContext } from './document-context.ts';
 import { initialismsOf } from './initialisms.ts';
-import { terms } from './words.ts';
+import { isStopword, stemWord, terms, words } from './words.ts';
 
 /**
  * The BM25 index persisted in an index generation (`lexical.bin`), so a server loads it instead of
@@ -90,24 +90,45 @@ export function buildLexical(texts: Iterable<string>): Bm25Index {
   const pairTfs = new U32List();
   const lengthList = new U32List();
   const passageEnds = new U32List();
-  const tf = new Map<number, number>();
+  // `terms()` a word at a time, each distinct word stemmed and looked up once (-1: a stop word): at 1M
+  // passages that is 57M words of 140k distinct ones. Frequencies are counted per term id, in first-seen order.
+  const termOf = new Map<string, number>();
+  let counts = new Uint32Array(1 << 16);
+  const seen: number[] = [];
   for (const text of texts) {
-    const ts = terms(text);
-    lengthList.push(ts.length);
-    tf.clear();
-    for (const t of ts) {
-      let id = ids.get(t);
+    let length = 0;
+    for (const w of words(text)) {
+      let id = termOf.get(w);
       if (id === undefined) {
-        id = vocabulary.length;
-        ids.set(t, id);
-        vocabulary.push(t);
+        if (isStopword(w)) id = -1;
+        else {
+          const t = stemWord(w);
+          id = ids.get(t);
+          if (id === undefined) {
+            id = vocabulary.length;
+            ids.set(t, id);
+            vocabulary.push(t);
+          }
+        }
+        termOf.set(w, id);
       }
-      tf.set(id, (tf.get(id) ?? 0) + 1);
+      if (id < 0) continue;
+      length++;
+      if (id >= counts.length) {
+        const grown = new Uint32Array(counts.length * 2);
+        grown.set(counts);
+        counts = grown;
+      }
+      if ((counts[id] as number) === 0) seen.push(id);
+      counts[id] = (counts[id] as number) + 1;
     }
-    for (const [id, n] of tf) {
+    lengthList.push(length);
+    for (const id of seen) {
       pairTerms.push(id);
-      pairTfs.push(n);
+      pairTfs.push(counts[id] as number);
+      counts[id] = 0;
     }
+    seen.length = 0;
     passageEnds.push(pairTerms.length);
   }
   const count = lengthList.length;

@@ -51,11 +51,18 @@ export function foldTypography(s: string): string {
     .replace(/[\u2013\u2014]/g, '-');
 }
 
+const INNER_MARK = /['.,-]/;
+
 /** Lower-cased word tokens (letters and digits, with inner apostrophes, hyphens and number separators). */
 export function words(text: string): string[] {
   const out: string[] = [];
   const re = /[\p{L}\p{N}]+(?:['.,-][\p{L}\p{N}]+)*/gu;
   for (const m of foldTypography(text).toLowerCase().matchAll(re)) {
+    // Most tokens are plain letters or digits: nothing below would change them.
+    if (!INNER_MARK.test(m[0])) {
+      out.push(m[0]);
+      continue;
+    }
     // Possessive 's and trailing abbreviations dots are not part of the word.
     const w = m[0].replace(/'s$/, '');
     if (/^[\p{N},.]+$/u.test(w)) out.push(w.replace(/,/g, ''));
