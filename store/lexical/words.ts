@@ -36,11 +36,15 @@ const COMBINING = /\p{M}+/gu;
  */
 const PDF_HYPHEN_BREAK = /(\p{L})-\u200B(?=\p{Ll})/gu;
 
+const ASCII = /^[\x00-\x7F]*$/;
+
 /**
  * Folds typography so `don’t` and `don't`, `“x”` and `"x"`, full-width `ＵＮ` and `UN`, `Kyïv` and `Kyiv`
  * match. For matching only: cited text is never rewritten.
  */
 export function foldTypography(s: string): string {
+  // Every rule below is about characters beyond ASCII.
+  if (ASCII.test(s)) return s;
   return s
     .replace(PDF_HYPHEN_BREAK, '$1')
     .replace(INVISIBLE, '')
