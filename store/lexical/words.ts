@@ -36,7 +36,7 @@ const COMBINING = /\p{M}+/gu;
  */
 const PDF_HYPHEN_BREAK = /(\p{L})-\u200B(?=\p{Ll})/gu;
 
-const ASCII = /^[\x00-\x7F]*$/;
+const ASCII = /^\p{ASCII}*$/u;
 
 /**
  * Folds typography so `don’t` and `don't`, `“x”` and `"x"`, full-width `ＵＮ` and `UN`, `Kyïv` and `Kyiv`
