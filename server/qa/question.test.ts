@@ -80,6 +80,12 @@ describe('words and terms', () => {
     expect(words('Lukashenko’s “120,000 troops”')).toEqual(['lukashenko', '120000', 'troops']);
     expect(terms('What did Putin say about the talks?')).toEqual(['putin', 'talk']);
   });
+
+  it('splits plain ASCII text by the same rules: abbreviations, possessives, hyphens, contractions, numbers', () => {
+    expect(words("The U.S. Congress's co-op didn't run 1,250.5 miles")).toEqual([
+      'the', 'u', 's', 'congress', 'co', 'op', 'didnt', 'run', '1250.5', 'miles',
+    ]);
+  });
 });
 
 describe('spelling variants', () => {
