@@ -215,15 +215,15 @@ function saturation(tf: number, norm: number): number {
   return (tf * (BM25_K1 + 1)) / (tf + norm);
 }
 
-interface QueryTerm {
+interface ScoredTerm {
   /** The query weight times the term's IDF. */
   weight: number;
   lists: Array<ArrayLike<number>>;
 }
 
 /** The query's terms that some passage has, in query order: the order every search sums a passage's score in. */
-function queryTerms(index: Bm25Index, query: Map<string, number>): QueryTerm[] {
-  const out: QueryTerm[] = [];
+function queryTerms(index: Bm25Index, query: Map<string, number>): ScoredTerm[] {
+  const out: ScoredTerm[] = [];
   for (const [term, weight] of query) {
     if (weight > 0 && index.postings.count(term)) {
       out.push({ weight: weight * idf(index, term), lists: index.postings.lists(term) });
@@ -292,7 +292,7 @@ function searchBlocked(index: Bm25Index, query: Map<string, number>, k: number):
   let n = 0;
   for (let end = BLOCK; end < index.count + BLOCK; end += BLOCK) {
     for (let t = 0; t < terms.length; t++) {
-      const weight = (terms[t] as QueryTerm).weight;
+      const weight = (terms[t] as ScoredTerm).weight;
       const list = lists[t] as ArrayLike<number>;
       let j = at[t] as number;
       for (; j < list.length; j += 2) {
