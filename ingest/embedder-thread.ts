@@ -2,10 +2,11 @@ import { Worker } from 'node:worker_threads';
 import type { Embedder, EmbedderFactory } from './embedder.ts';
 
 /**
- * `model`: the JSON of createEmbedder's options, the key the thread keeps a loaded model under; null: a
- * ping, answered with no vectors once the thread is listening (its imports done).
+ * `model`: the JSON of createEmbedder's options (`modelKey`), the key the thread keeps a loaded model under;
+ * null: a ping, answered with no vectors once the thread is listening (its imports done). `preload`: load the
+ * model the environment configures (EMBEDDING_MODEL in MODELS_DIR), answered with no vectors once settled.
  */
-export type ToEmbedderThread = { request: number; model: string | null; texts: string[] };
+export type ToEmbedderThread = { request: number; model: string | null; texts: string[] } | { request: number; preload: true };
 export type FromEmbedderThread =
   | { request: number; ok: true; dimensions: number; flat: Float32Array }
   | { request: number; ok: false; error: string };
@@ -35,9 +36,19 @@ type Waiting = {
 let thread: { worker: Worker; waiting: Map<number, Waiting> } | null = null;
 let nextRequest = 0;
 
-/** Starts the process's embedding thread now, if not started yet (it loads no model until asked). */
-export function startEmbeddingThread(): void {
+/** The key a model is kept and asked for under in the thread: the JSON of createEmbedder's options. */
+export const modelKey = ({ modelId, modelsDir }: { modelId: string; modelsDir: string }) =>
+  JSON.stringify({ modelId, modelsDir });
+
+/**
+ * Starts the process's embedding thread now, if not started yet. With `preload`, it loads the model the
+ * environment configures as soon as its imports are done: the server asks for that model (or refuses to
+ * start), and asking only once its own imports were done left the model's load on every cold start's path.
+ */
+export function startEmbeddingThread(opts: { preload?: boolean } = {}): void {
   embeddingThread();
+  // Pending like any request, so a server that cannot start still waits for it (embeddingThreadSettled).
+  if (opts.preload) send({ request: nextRequest++, preload: true }).catch(() => undefined);
 }
 
 function embeddingThread() {
@@ -84,17 +95,20 @@ export async function embeddingThreadSettled(timeoutMs: number): Promise<void> {
 }
 
 function request(model: string | null, texts: string[]): Promise<{ dimensions: number; vectors: Float32Array[] }> {
+  return send({ request: nextRequest++, model, texts });
+}
+
+function send(message: ToEmbedderThread): Promise<{ dimensions: number; vectors: Float32Array[] }> {
   const { worker, waiting } = embeddingThread();
-  const id = nextRequest++;
   let resolve: Waiting['resolve'] = () => {};
   let reject: Waiting['reject'] = () => {};
   const answer = new Promise<{ dimensions: number; vectors: Float32Array[] }>((yes, no) => {
     resolve = yes;
     reject = no;
   });
-  waiting.set(id, { resolve, reject, settled: answer.catch(() => undefined) });
+  waiting.set(message.request, { resolve, reject, settled: answer.catch(() => undefined) });
   worker.ref();
-  worker.postMessage({ request: id, model, texts } satisfies ToEmbedderThread);
+  worker.postMessage(message);
   return answer;
 }
 
@@ -104,7 +118,7 @@ function request(model: string | null, texts: string[]): Promise<{ dimensions: n
  * other core (100k passages: a quarter off the cold start) and no query's embedding holds up other requests.
  */
 export const createThreadEmbedder: EmbedderFactory = async ({ modelId, modelsDir }) => {
-  const model = JSON.stringify({ modelId, modelsDir });
+  const model = modelKey({ modelId, modelsDir });
   // Loads the model (its errors are createEmbedder's) and learns its dimensions.
   const { dimensions } = await request(model, ['probe']);
   const embed = async (texts: string[]) => (texts.length ? (await request(model, texts)).vectors : []);

