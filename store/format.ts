@@ -30,6 +30,17 @@ export const PassageSchema = z.object({
 });
 export type Passage = z.infer<typeof PassageSchema>;
 
+/** A passage as a plain object, fields in passages.jsonl's order (a loaded passage makes some when read). */
+export const plainPassage = ({ id, docId, start, end, text, sentences, hash }: Passage): Passage => ({
+  id,
+  docId,
+  start,
+  end,
+  text,
+  sentences,
+  hash,
+});
+
 export const ChunkingSchema = z.object({
   maxChars: z.number().int().positive(),
   maxSentences: z.number().int().positive(),

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { DocumentRecord, Passage } from './format.ts';
+import { type DocumentRecord, type Passage, plainPassage } from './format.ts';
 
 /**
  * passages.bin: the passages of a generation as numbers, read at server start instead of parsing
@@ -67,6 +67,67 @@ export function encodePassageTable(passages: Passage[], documents: DocumentRecor
   return [...aligned(header), ...aligned(rows), ...aligned(sentences), hashes];
 }
 
+/** The decoded table a loaded passage reads its id, sentences and hash from. */
+interface Table {
+  rows: Uint32Array;
+  sentences: Uint32Array;
+  /** Every passage's hash, concatenated. */
+  hashes: string;
+}
+
+/**
+ * A passage of a loaded table: its numbers and document held, its strings and sentence pairs made when read.
+ * Plain objects with a sentence array each were ~400 bytes of young objects per passage, all surviving: at
+ * 1M passages, seconds of garbage collection at every start and a heap the collector walked forever after.
+ */
+class TablePassage implements Passage {
+  readonly #doc: DocumentRecord;
+  readonly #table: Table;
+  readonly #row: number;
+
+  constructor(
+    doc: DocumentRecord,
+    table: Table,
+    row: number,
+    readonly start: number,
+    readonly end: number,
+  ) {
+    this.#doc = doc;
+    this.#table = table;
+    this.#row = row;
+  }
+
+  get docId(): string {
+    return this.#doc.docId;
+  }
+
+  get id(): string {
+    return `${this.#doc.docId}:${this.#table.rows[this.#row * ROW_WORDS + 1] as number}`;
+  }
+
+  get text(): string {
+    return this.#doc.text.slice(this.start, this.end);
+  }
+
+  get sentences(): [number, number][] {
+    const { rows, sentences } = this.#table;
+    const from = this.#row ? (rows[this.#row * ROW_WORDS - 1] as number) : 0;
+    const to = rows[this.#row * ROW_WORDS + 4] as number;
+    const out: [number, number][] = [];
+    for (let pair = from; pair < to; pair++) out.push([sentences[2 * pair] as number, sentences[2 * pair + 1] as number]);
+    return out;
+  }
+
+  get hash(): string {
+    return this.#table.hashes.slice(this.#row * HASH_CHARS, (this.#row + 1) * HASH_CHARS);
+  }
+
+  /** The passage as passages.jsonl holds it (JSON.stringify reads no getters of its own). */
+  toJSON(): Passage {
+    return plainPassage(this);
+  }
+}
+
 /** The passages of a table over `documents` (the generation's documents, in file order). Throws if malformed. */
 export function decodePassageTable(bytes: Uint8Array, documents: DocumentRecord[]): Passage[] {
   if (os.endianness() !== 'LE') throw new Error('passages.bin is little-endian');
@@ -81,10 +142,13 @@ export function decodePassageTable(bytes: Uint8Array, documents: DocumentRecord[
   const sentencesAt = rowsAt + pad8(count * ROW_WORDS * 4);
   const hashesAt = sentencesAt + pad8(pairs * 8);
   if (hashesAt + count * HASH_CHARS !== buf.byteLength) fail('size does not match its header');
-  const rows = new Uint32Array(buf.buffer, buf.byteOffset + rowsAt, count * ROW_WORDS);
-  const sentences = new Uint32Array(buf.buffer, buf.byteOffset + sentencesAt, pairs * 2);
-  // One string of every hash: each passage's hash is a slice of it, not a string of its own.
-  const hashes = Buffer.from(buf.buffer, buf.byteOffset + hashesAt, count * HASH_CHARS).toString('latin1');
+  const table: Table = {
+    rows: new Uint32Array(buf.buffer, buf.byteOffset + rowsAt, count * ROW_WORDS),
+    sentences: new Uint32Array(buf.buffer, buf.byteOffset + sentencesAt, pairs * 2),
+    // One string of every hash: each passage's hash is a slice of it, not a string of its own.
+    hashes: Buffer.from(buf.buffer, buf.byteOffset + hashesAt, count * HASH_CHARS).toString('latin1'),
+  };
+  const { rows } = table;
   const passages = new Array<Passage>(count);
   let pair = 0;
   for (let i = 0; i < count; i++) {
@@ -94,18 +158,8 @@ export function decodePassageTable(bytes: Uint8Array, documents: DocumentRecord[
     const end = rows[at + 3] as number;
     const pairsEnd = rows[at + 4] as number;
     if (!doc || end < start || end > doc.text.length || pairsEnd < pair || pairsEnd > pairs) fail(`row ${i} is corrupt`);
-    const own: [number, number][] = [];
-    for (; pair < pairsEnd; pair++) own.push([sentences[2 * pair] as number, sentences[2 * pair + 1] as number]);
-    const { docId, text } = doc as DocumentRecord;
-    passages[i] = {
-      id: `${docId}:${rows[at + 1] as number}`,
-      docId,
-      start,
-      end,
-      text: text.slice(start, end),
-      sentences: own,
-      hash: hashes.slice(i * HASH_CHARS, (i + 1) * HASH_CHARS),
-    };
+    pair = pairsEnd;
+    passages[i] = new TablePassage(doc as DocumentRecord, table, i, start, end);
   }
   return passages;
 }

@@ -134,10 +134,9 @@ export function unitsOf(
     if (!doc) return;
     // A code block (one multi-line "sentence") is read line by line too: a CLI help or a config file
     // answers in a line or two ("-c/--connections NUM" + "The number of … default: 10").
-    const sentences =
-      hit.passage.sentences.length === 1 && hit.passage.text.includes('\n')
-        ? [...linesOf(doc.text, hit.passage.sentences[0] as [number, number])]
-        : hit.passage.sentences;
+    const own = hit.passage.sentences;
+    const code = own.length === 1 && hit.passage.text.includes('\n');
+    const sentences = code ? [...linesOf(doc.text, own[0] as [number, number])] : own;
     // The sentence under a heading that names a thing ("Emitted every time…" under "next") is quoted with it.
     let named = -1;
     sentences.forEach(([start, end], i) => {
@@ -160,14 +159,13 @@ export function unitsOf(
       const heading = contextAt(doc, start);
       if (named !== i) out.push({ hit, rank, start, end, text, pair: false, dependent, sentence: i, heading });
       const next = sentences[i + 1];
-      const code = sentences !== hit.passage.sentences;
       if (next && (code || joins(doc.text, [start, end], next))) {
         const pairText = doc.text.slice(start, next[1]);
         const parts: Array<[number, number]> = [[start, end], [next[0], next[1]]];
         out.push({ hit, rank, start, end: next[1], text: pairText, pair: true, parts, dependent, sentence: i, heading });
       }
     });
-    if (sentences !== hit.passage.sentences) return;
+    if (code) return;
     // Passages are a few sentences long: the sentence that completes this passage's last one (or that its
     // first one leans on) often opens the next passage (or closes the one before).
     const pairAcross = (a: [number, number], b: [number, number], sentence: number) => {
