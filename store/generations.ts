@@ -600,6 +600,27 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
       ? new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4)
       : new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const vectors = passages.map((_, i) => flat.subarray(i * dims, (i + 1) * dims));
+  // The persisted BM25 index, if built with this tokenizer (else built below); decoded while the graph is read
+  // (at 1M passages this thread waited seconds for it with the decoding still to do).
+  let lexical: Bm25Index | undefined;
+  let initialisms = new Map<string, string[]>();
+  if (manifest.lexical && lexicalBytes) {
+    const bytes = lexicalBytes;
+    try {
+      ({ index: lexical, initialisms } = decodeLexicalFile(bytes));
+    } catch {
+      throw new IndexError(
+        `${manifest.lexical.file} in ${indexDir} is corrupt`,
+        'run npm run ingest to rebuild the index',
+      );
+    }
+    if (lexical.count !== passages.length) {
+      throw new IndexError(
+        `${manifest.lexical.file} in ${indexDir} is inconsistent`,
+        'run npm run ingest to rebuild the index',
+      );
+    }
+  }
   let hnsw: HnswIndex;
   try {
     hnsw = await graphRead;
@@ -623,26 +644,6 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
     );
   }
   hnsw.setEf(manifest.hnsw.efSearch);
-  // The persisted BM25 index, if built with this tokenizer (else built below).
-  let lexical: Bm25Index | undefined;
-  let initialisms = new Map<string, string[]>();
-  if (manifest.lexical && lexicalBytes) {
-    const bytes = lexicalBytes;
-    try {
-      ({ index: lexical, initialisms } = decodeLexicalFile(bytes));
-    } catch {
-      throw new IndexError(
-        `${manifest.lexical.file} in ${indexDir} is corrupt`,
-        'run npm run ingest to rebuild the index',
-      );
-    }
-    if (lexical.count !== passages.length) {
-      throw new IndexError(
-        `${manifest.lexical.file} in ${indexDir} is inconsistent`,
-        'run npm run ingest to rebuild the index',
-      );
-    }
-  }
   let loaded: LoadedIndex = {
     manifest,
     documents,
