@@ -59,8 +59,6 @@ export interface Results {
     cpu: string;
     cores: number;
     memoryGb: number;
-    /** GLIBC_TUNABLES of the run (the npm scripts ask malloc for huge pages); absent in older results. */
-    glibcTunables?: string;
     wallSeconds: number;
     /** 1-minute load average at start and end: other work on the machine skews every number. */
     loadAverage: [number, number];
@@ -364,8 +362,7 @@ function tables(r: Results): Table[] {
 function header(r: Results): string {
   const m = r.meta;
   return (
-    `${m.mode} run ${m.date} (commit ${m.commit}), Node ${m.node}, ${m.cores} × ${m.cpu}, ${m.memoryGb} GB RAM, ` +
-    `GLIBC_TUNABLES ${m.glibcTunables || 'unset'}; ` +
+    `${m.mode} run ${m.date} (commit ${m.commit}), Node ${m.node}, ${m.cores} × ${m.cpu}, ${m.memoryGb} GB RAM; ` +
     `${f0(m.wallSeconds)} s; load average ${f2(m.loadAverage[0])} at start, ${f2(m.loadAverage[1])} at end`
   );
 }

@@ -354,7 +354,6 @@ async function main(): Promise<number> {
       cpu: os.cpus()[0]?.model ?? 'unknown',
       cores: os.cpus().length,
       memoryGb: Math.round(os.totalmem() / 2 ** 30),
-      glibcTunables: process.env.GLIBC_TUNABLES ?? '',
       wallSeconds: (performance.now() - started) / 1000,
       loadAverage: [loadStart, os.loadavg()[0] as number],
     },

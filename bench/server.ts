@@ -65,6 +65,8 @@ export async function startServer(
       HOST: '127.0.0.1',
       PORT: String(port),
       RATE_LIMIT_PER_MINUTE: '100000000',
+      // As `npm run serve` runs it (README, Configuration).
+      GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
