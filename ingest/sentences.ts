@@ -1,12 +1,12 @@
-import model from 'wink-eng-lite-web-model';
 import winkNLP, { type ItemSentence } from 'wink-nlp';
 import type { Span } from './clean.ts';
+import { englishModel } from './english-model.ts';
 
 // Only sentence boundary detection: the full pipeline (NER, POS) is 3× slower and not needed to split.
 // Made on first use: a server imports this for its documents API but splits nothing to answer, and
 // reading the model is a tenth of a second of its cold start.
 let shared: ReturnType<typeof winkNLP> | null = null;
-const splitter = () => (shared ??= winkNLP(model, ['sbd']));
+const splitter = () => (shared ??= winkNLP(englishModel(), ['sbd']));
 
 /** Longest sentence kept whole; longer ones (tables, run-on lines) are cut at word boundaries. */
 export const MAX_SENTENCE_CHARS = 600;

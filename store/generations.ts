@@ -28,10 +28,10 @@ import {
   tokenizerVersion,
 } from './lexical/lexical-index.ts';
 import { digestFiles, type FileDigest } from './checksum-thread.ts';
+import { decodeDocuments } from './document-lines.ts';
 import { decodePassageTable, encodePassageTable } from './passage-table.ts';
 import {
   type DocumentRecord,
-  DocumentRecordSchema,
   type HnswParams,
   type Manifest,
   ManifestSchema,
@@ -398,29 +398,6 @@ function isPlainPassage(v: unknown): v is Passage {
   );
 }
 
-const DOCUMENT_KEYS = ['docId', 'source', 'title', 'text', 'hash', 'pages'];
-const DOCUMENT_FAST_PATH =
-  Object.keys(DocumentRecordSchema.shape).sort().join() === [...DOCUMENT_KEYS].sort().join();
-
-/** DocumentRecordSchema's check written out, like isPlainPassage: zod was a third of reading the documents. */
-function isPlainDocument(v: unknown): v is DocumentRecord {
-  if (!DOCUMENT_FAST_PATH || typeof v !== 'object' || v === null) return false;
-  const d = v as Record<string, unknown>;
-  let keys = 0;
-  for (const _ in d) keys++;
-  const pages = d.pages;
-  return (
-    keys === (pages === undefined ? DOCUMENT_KEYS.length - 1 : DOCUMENT_KEYS.length) &&
-    typeof d.docId === 'string' &&
-    d.docId.length > 0 &&
-    typeof d.source === 'string' &&
-    typeof d.title === 'string' &&
-    typeof d.text === 'string' &&
-    typeof d.hash === 'string' &&
-    (pages === undefined || (Array.isArray(pages) && pages.every(isOffset)))
-  );
-}
-
 /**
  * Parses JSON lines from bytes, each line decoded on its own: no string as long as the file (a 1M-passage
  * file is too long for one), and a line without a non-ASCII byte stays a one-byte string (decoding 64 MB
@@ -461,8 +438,12 @@ export async function readManifest(indexDir: string): Promise<Manifest | null> {
   }
 }
 
-/** Loads and validates a whole index; throws IndexError with a hint on anything missing or inconsistent. */
-export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
+/**
+ * Loads and validates a whole index; throws IndexError with a hint on anything missing or inconsistent.
+ * `whileVerifying` runs once this thread has parsed what it reads and waits for the checksums and the graph
+ * (a server prepares its question reader there).
+ */
+export async function loadIndex(indexDir: string, opts: { whileVerifying?: () => void } = {}): Promise<LoadedIndex> {
   let dir: string;
   try {
     dir = await realpath(indexDir);
@@ -564,9 +545,13 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   changesRead?.catch(() => undefined);
   vectorsRead.catch(() => undefined);
   lexicalRead?.catch(() => undefined);
-  const documents = await parseChecked(FILES.documents, (b) =>
-    parseJsonl(b, DocumentRecordSchema, FILES.documents, isPlainDocument),
-  );
+  const documents = await parseChecked(FILES.documents, (b) => {
+    try {
+      return decodeDocuments(b);
+    } catch (err) {
+      throw new IndexError(`${FILES.documents} ${(err as Error).message}`, 'run npm run ingest to rebuild the index');
+    }
+  });
   const passages = tabled
     ? await parseChecked(FILES.passageTable, (b) => decodePassageTable(b, documents)).catch((err: unknown) => {
         if (err instanceof IndexError) throw err;
@@ -577,6 +562,7 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   const lexicalBytes = await lexicalRead;
   const labelBytes = await labelsRead;
   const changeBytes = await changesRead;
+  opts.whileVerifying?.();
   await Promise.all(verified);
   const dims = manifest.model.dimensions;
   // The linked files of a changed generation hold the index before its changes.

@@ -19,7 +19,8 @@ describe('the passage table (passages.bin)', () => {
     expect(index.passages.map((p) => JSON.stringify(p))).toEqual(lines);
     // Documents, read on their own fast path, are what zod would give.
     const docLines = (await readFile(path.join(dir, FILES.documents), 'utf8')).split('\n').filter(Boolean);
-    expect(index.documents).toEqual(docLines.map((l) => DocumentRecordSchema.parse(JSON.parse(l))));
+    expect(index.documents.map((d) => JSON.parse(JSON.stringify(d)))).toEqual(docLines.map((l) => DocumentRecordSchema.parse(JSON.parse(l))));
+    expect(index.documents.map((d) => JSON.stringify(d))).toEqual(docLines);
   });
 
   it('round-trips, and refuses passages it cannot store as offsets', async () => {

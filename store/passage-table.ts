@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { maxTextLength } from './document-lines.ts';
 import { type DocumentRecord, type Passage, plainPassage } from './format.ts';
 
 /**
@@ -157,7 +158,7 @@ export function decodePassageTable(bytes: Uint8Array, documents: DocumentRecord[
     const start = rows[at + 2] as number;
     const end = rows[at + 3] as number;
     const pairsEnd = rows[at + 4] as number;
-    if (!doc || end < start || end > doc.text.length || pairsEnd < pair || pairsEnd > pairs) fail(`row ${i} is corrupt`);
+    if (!doc || end < start || end > maxTextLength(doc) || pairsEnd < pair || pairsEnd > pairs) fail(`row ${i} is corrupt`);
     pair = pairsEnd;
     passages[i] = new TablePassage(doc as DocumentRecord, table, i, start, end);
   }

@@ -16,7 +16,7 @@ import { loadScorer, type Scorer } from './scorer.ts';
 import { loadWordNet } from './wordnet.ts';
 import { loadInflections } from './inflections.ts';
 import { neighboursOf } from './units.ts';
-import { analyseQuestion } from './question.ts';
+import { analyseQuestion, loadQuestionReader } from './question.ts';
 import { FUSED_READ_DEPTH, passagesToRead, type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
 import { WordVectors } from './word-vectors.ts';
 
@@ -200,7 +200,7 @@ export async function loadEngine(opts: {
       : null;
   // A failure is reported after the index's own errors, as when the two loaded one after the other.
   early?.catch(() => undefined);
-  const index = await loadIndex(opts.indexDir);
+  const index = await loadIndex(opts.indexDir, { whileVerifying: loadQuestionReader });
   const indexModel = index.manifest.model.id;
   if (opts.modelId && opts.modelId !== indexModel) {
     throw new IndexError(

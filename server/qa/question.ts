@@ -1,6 +1,6 @@
 import type { ChatTurn } from './contract.ts';
-import model from 'wink-eng-lite-web-model';
 import winkNLP from 'wink-nlp';
+import { englishModel } from '../../ingest/english-model.ts';
 import { foldTypography, isStopword, stemWord, words } from '../../store/lexical/words.ts';
 
 export type QuestionType = 'who' | 'when' | 'where' | 'how-many' | 'why' | 'yes-no' | 'what';
@@ -100,8 +100,15 @@ function subjectsOf(text: string): string[] {
 /** Inline code, camelCase words and command-line flags. */
 const IDENTIFIER = /`([^`\n]{2,60})`|\b[a-z]+[A-Z][\p{L}\d]*\b|(?<![\w-])--[a-z][\w-]+/gu;
 
-const nlp = winkNLP(model, ['sbd', 'pos']);
-const its = nlp.its;
+let shared: ReturnType<typeof winkNLP> | null = null;
+/**
+ * The question reader (wink-nlp with part-of-speech tagging): made on first use or by `loadQuestionReader`,
+ * which a server calls while it waits for its index (≈0.35 s of its imports before).
+ */
+export function loadQuestionReader(): ReturnType<typeof winkNLP> {
+  shared ??= winkNLP(englishModel(), ['sbd', 'pos']);
+  return shared;
+}
 
 /** Weight of a word that names the kind of answer wanted ("which *month*"): it won't be in the answer. */
 const CATEGORY_WEIGHT = 0.3;
@@ -128,9 +135,10 @@ const taggedMemo = new Map<string, Tagged>();
 function tagged(question: string): Tagged {
   let t = taggedMemo.get(question);
   if (!t) {
+    const nlp = loadQuestionReader();
     const doc = nlp.readDoc(question);
-    const values: string[] = doc.tokens().out(its.value);
-    const tags: string[] = doc.tokens().out(its.pos);
+    const values: string[] = doc.tokens().out(nlp.its.value);
+    const tags: string[] = doc.tokens().out(nlp.its.pos);
     const verbs = new Set(values.filter((_, i) => tags[i] === 'VERB').map((v) => v.toLowerCase()));
     t = { values, tags, verbs };
     if (taggedMemo.size > 10_000) taggedMemo.clear();
