@@ -283,7 +283,10 @@ export async function applyDelta(index: LoadedIndex, delta: IndexDelta): Promise
     a.document === b.document && a.passage === b.passage && a.removed === b.removed && a.labels?.[0] === b.labels?.[0];
   const known = persistedInitialisms(index.passages);
   if (!known || !index.lexical) throw new Error('the served index has no BM25 index of its own to change');
-  const rows: IndexRows = { ...index, labels: index.labels ?? identityLabels(index.passages.length) };
+  // The graph is changed in place: a served index returned before its graph was read waits for it.
+  await index.graphRead;
+  const { graphRead: _, ...served } = index;
+  const rows: IndexRows = { ...served, labels: index.labels ?? identityLabels(index.passages.length) };
   const applied = applyChange(rows, delta.change, index.hnsw);
   if (!applied || !same(applied.site, delta.site)) throw new Error('the served index is not the one the writer changed');
   // Requests waiting since the row splices and graph changes above go first.

@@ -1,4 +1,4 @@
-import { type DocumentRecord, DocumentRecordSchema } from './format.ts';
+import { type DocumentRecord, DocumentRecordSchema, plainDocument } from './format.ts';
 
 /**
  * documents.jsonl read at server start without decoding the documents' texts: each line's metadata is
@@ -18,7 +18,8 @@ class LoadedDocument implements DocumentRecord {
   readonly source: string;
   readonly title: string;
   readonly hash: string;
-  readonly pages?: number[];
+  // Declared, not defined: a document without pages has no `pages` key, as its JSON line has none.
+  declare readonly pages?: number[];
   readonly #bytes: Buffer;
   /** The text's JSON string literal, quotes included. */
   readonly #from: number;
@@ -61,8 +62,7 @@ class LoadedDocument implements DocumentRecord {
 
   /** The record as documents.jsonl holds it, same key order (JSON.stringify reads no getters of its own). */
   toJSON(): DocumentRecord {
-    const { docId, source, title, text, hash, pages } = this;
-    return { docId, source, title, text, hash, ...(pages ? { pages } : {}) };
+    return plainDocument(this);
   }
 }
 

@@ -41,6 +41,16 @@ export const plainPassage = ({ id, docId, start, end, text, sentences, hash }: P
   hash,
 });
 
+/** A document as a plain object, fields in documents.jsonl's order (a loaded document decodes its text when read). */
+export const plainDocument = ({ docId, source, title, text, hash, pages }: DocumentRecord): DocumentRecord => ({
+  docId,
+  source,
+  title,
+  text,
+  hash,
+  ...(pages ? { pages } : {}),
+});
+
 export const ChunkingSchema = z.object({
   maxChars: z.number().int().positive(),
   maxSentences: z.number().int().positive(),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { readManifest } from '../../store/generations.ts';
-import { plainPassage } from '../../store/format.ts';
+import { plainDocument, plainPassage } from '../../store/format.ts';
 import { DEFAULT_MODEL_ID, MODELS_DIR } from '../../ingest/model/paths.ts';
 import { ingest } from '../../ingest/pipeline.ts';
 import { seedsWorkspace, type Workspace } from '../../test/helpers.ts';
@@ -68,14 +68,14 @@ async function expectSameAsFullRebuild(on: { ws: Workspace; live: LiveEngine } =
   const rebuilt = await loadEngine({ indexDir: rebuiltDir, embedder: served.embedder });
   const published = await loadEngine({ indexDir: on.ws.indexDir, embedder: served.embedder });
   const expected = {
-    documents: rebuilt.index.documents,
+    documents: rebuilt.index.documents.map(plainDocument),
     passages: rebuilt.index.passages.map(plainPassage),
     lexical: lexicalStats(rebuilt.retriever.bm25, rebuilt.index.passages),
     answers: await answers(rebuilt),
   };
   for (const engine of [served, published]) {
     expect({
-      documents: engine.index.documents,
+      documents: engine.index.documents.map(plainDocument),
       passages: engine.index.passages.map(plainPassage),
       lexical: lexicalStats(engine.retriever.bm25, engine.index.passages),
       answers: await answers(engine),

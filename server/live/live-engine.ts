@@ -87,8 +87,12 @@ export class LiveEngine {
             modelId: this.opts.modelId,
             ...(this.opts.createEmbedder ? { createEmbedder: this.opts.createEmbedder } : {}),
             ...(this.engine ? { embedder: this.engine.embedder } : {}),
+            graphLater: true,
           });
       this.engine = engine;
+      engine.index.graphRead?.catch((err: unknown) =>
+        this.opts.logger.error({ error: describeLoadError(err) }, 'HNSW graph unreadable; dense search stays exact'),
+      );
       this.lastReload = { ok: true, at };
       const result = {
         generation: path.basename(engine.index.dir),

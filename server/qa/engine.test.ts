@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Engine, loadEngine } from './engine.ts';
+import { exactNearest } from './retrieve.ts';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -150,4 +151,31 @@ describe('a question about two documents', () => {
     const one = await speeches.ask({ question: 'How many new jobs did Trump say had been created since the election?' });
     expect(new Set(one.citations.map((c) => c.docId))).toEqual(new Set([one.citations[0]?.docId]));
   }, 120_000);
+});
+
+describe('a server engine, answering before its HNSW graph is read', () => {
+  const questions = [
+    'What did Lukashenko say about peace talks?',
+    'How far can the Burevestnik fly?',
+    'Where were the ceasefire talks supposed to be held?',
+  ];
+
+  it('finds by exact search the passages the graph finds', async () => {
+    for (const q of questions) {
+      const vector = await engine.retriever.embedQuery(q);
+      const exact = exactNearest(vector, engine.index.vectors, 20);
+      const graph = engine.retriever.searchDense(vector, 20);
+      expect(exact.map(([i]) => i)).toEqual(graph.map(([i]) => i));
+      exact.forEach(([, s], r) => expect(s).toBeCloseTo((graph[r] as [number, number])[1], 5));
+    }
+  });
+
+  it('answers as an engine that waited for the graph, then reads it', async () => {
+    const early = await loadEngine({ indexDir: inject('seedsIndexDir'), graphLater: true });
+    const answers = await Promise.all(questions.map((question) => early.ask({ question })));
+    const waited = await Promise.all(questions.map((question) => engine.ask({ question })));
+    expect(answers.map((a) => [a.answer, a.citations])).toEqual(waited.map((a) => [a.answer, a.citations]));
+    await early.index.graphRead;
+    expect(early.index.hnsw.getCurrentCount()).toBe(early.index.passages.length);
+  });
 });

@@ -64,7 +64,7 @@ export class Engine {
     this.documents = new Map(index.documents.map((d) => [d.docId, d]));
     this.retriever = makeRetriever
       ? makeRetriever(this.documents)
-      : new Retriever(index.passages, index.vectors, index.hnsw, embedder, this.documents, index.labels);
+      : new Retriever(index.passages, index.vectors, index.hnsw, embedder, this.documents, index.labels, index.graphRead);
     let wordVectors = wordVectorsOf.get(embedder);
     if (!wordVectors) {
       wordVectors = new WordVectors(embedder);
@@ -182,6 +182,8 @@ export async function loadEngine(opts: {
   embedder?: Embedder;
   /** How a model is loaded when no `embedder` is given (default: in this thread). */
   createEmbedder?: EmbedderFactory;
+  /** Answer before the HNSW graph is read, by exact dense search (a server; evals wait for the graph). */
+  graphLater?: boolean;
 }): Promise<Engine> {
   const modelsDir = opts.modelsDir ?? 'models';
   const createEmbedder = opts.createEmbedder ?? embedderInThisThread;
@@ -200,7 +202,7 @@ export async function loadEngine(opts: {
       : null;
   // A failure is reported after the index's own errors, as when the two loaded one after the other.
   early?.catch(() => undefined);
-  const index = await loadIndex(opts.indexDir, { whileVerifying: loadQuestionReader });
+  const index = await loadIndex(opts.indexDir, { whileVerifying: loadQuestionReader, graphLater: opts.graphLater ?? false });
   const indexModel = index.manifest.model.id;
   if (opts.modelId && opts.modelId !== indexModel) {
     throw new IndexError(
