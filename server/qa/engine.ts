@@ -1,5 +1,5 @@
 import type { Embedder, EmbedderFactory } from '../../ingest/embedder.ts';
-import { IndexError, type LoadedIndex, loadIndex, readManifest } from '../../store/generations.ts';
+import { IndexError, type LoadedIndex, loadIndex } from '../../store/generations.ts';
 import type { DocumentRecord, Passage } from '../../store/format.ts';
 import type { AskResult, ChatTurn } from './contract.ts';
 import {
@@ -192,17 +192,22 @@ export async function loadEngine(opts: {
   // Both before the first question rather than during it: answering uses WordNet for soft matching and spans.
   const wordNetRead = loadWordNet();
   wordNetRead.catch(() => undefined);
-  const named = opts.embedder ? null : (await readManifest(opts.indexDir))?.model.id;
-  const early =
-    named && (!opts.modelId || opts.modelId === named)
-      ? createEmbedder({ modelId: named, modelsDir }).then((e) => {
-          loadInflections();
-          return e;
-        })
-      : null;
-  // A failure is reported after the index's own errors, as when the two loaded one after the other.
-  early?.catch(() => undefined);
-  const index = await loadIndex(opts.indexDir, { whileVerifying: loadQuestionReader, graphLater: opts.graphLater ?? false });
+  // The embedder starts loading as soon as the index's manifest names its model.
+  const early: { embedder?: Promise<Embedder> } = {};
+  const index = await loadIndex(opts.indexDir, {
+    onManifest: (manifest) => {
+      const named = manifest.model.id;
+      if (opts.embedder || (opts.modelId && opts.modelId !== named)) return;
+      early.embedder = createEmbedder({ modelId: named, modelsDir }).then((e) => {
+        loadInflections();
+        return e;
+      });
+      // A failure is reported after the index's own errors, as when the two loaded one after the other.
+      early.embedder.catch(() => undefined);
+    },
+    whileVerifying: loadQuestionReader,
+    graphLater: opts.graphLater ?? false,
+  });
   const indexModel = index.manifest.model.id;
   if (opts.modelId && opts.modelId !== indexModel) {
     throw new IndexError(
@@ -210,10 +215,7 @@ export async function loadEngine(opts: {
       'run npm run ingest to rebuild the index with the configured model',
     );
   }
-  // A generation published between the two reads may name another model than the early one.
-  const embedder =
-    opts.embedder ??
-    (named === indexModel && early ? await early : await createEmbedder({ modelId: indexModel, modelsDir }));
+  const embedder = opts.embedder ?? (await (early.embedder ?? createEmbedder({ modelId: indexModel, modelsDir })));
   if (embedder.id !== indexModel || embedder.dimensions !== index.manifest.model.dimensions) {
     throw new IndexError(`index built with ${indexModel}, embedder is ${embedder.id}`, 'run npm run ingest');
   }
