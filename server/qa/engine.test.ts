@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Engine, loadEngine } from './engine.ts';
-import { exactNearest } from './retrieve.ts';
+import hnswlib from 'hnswlib-node';
+import { exactNearest, Retriever } from './retrieve.ts';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -168,6 +169,24 @@ describe('a server engine, answering before its HNSW graph is read', () => {
       expect(exact.map(([i]) => i)).toEqual(graph.map(([i]) => i));
       exact.forEach(([, s], r) => expect(s).toBeCloseTo((graph[r] as [number, number])[1], 5));
     }
+  });
+
+  it('searches exactly while the graph is unread, and the graph once it is', async () => {
+    const { passages, vectors, hnsw, manifest } = engine.index;
+    const unread = new hnswlib.HierarchicalNSW(manifest.hnsw.space, manifest.model.dimensions);
+    let read = (): void => undefined;
+    const graphRead = new Promise<void>((resolve) => {
+      read = resolve;
+    });
+    // An unread hnswlib index throws if searched: the retriever must not touch it before `graphRead`.
+    const retriever = new Retriever(passages, vectors, unread, engine.embedder, engine.documents, undefined, graphRead);
+    const vector = await engine.retriever.embedQuery(questions[0] as string);
+    expect(retriever.searchDense(vector, 10)).toEqual(exactNearest(vector, vectors, 10));
+    const served = new Retriever(passages, vectors, hnsw, engine.embedder, engine.documents, undefined, graphRead);
+    read();
+    await graphRead;
+    expect(served.searchDense(vector, 10)).toEqual(engine.retriever.searchDense(vector, 10));
+    expect(() => unread.searchKnn(Array.from(vector), 10)).toThrow();
   });
 
   it('answers as an engine that waited for the graph, then reads it', async () => {
