@@ -1,4 +1,5 @@
 import { type DocumentRecord, DocumentRecordSchema, plainDocument } from './format.ts';
+import { mapLines } from './json-lines.ts';
 
 /**
  * documents.jsonl read at server start without decoding the documents' texts: each line's metadata is
@@ -81,23 +82,7 @@ const TEXT_KEY = Buffer.from('"text":"');
  * escaped. Throws (with the line number) on a line that is not a document record.
  */
 export function decodeDocuments(bytes: Uint8Array): DocumentRecord[] {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: DocumentRecord[] = [];
-  let lineNo = 0;
-  for (let start = 0; start < buf.byteLength; ) {
-    let end = buf.indexOf(10, start);
-    if (end < 0) end = buf.byteLength;
-    lineNo++;
-    if (end > start) {
-      try {
-        out.push(documentAt(buf, start, end));
-      } catch {
-        throw new Error(`line ${lineNo} is corrupt`);
-      }
-    }
-    start = end + 1;
-  }
-  return out;
+  return mapLines(bytes, documentAt);
 }
 
 function documentAt(buf: Buffer, start: number, end: number): DocumentRecord {
