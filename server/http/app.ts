@@ -145,10 +145,6 @@ export function createApp(opts: AppOptions) {
   registerDocumentRoutes(app, { ...opts, maxDocBytes: opts.maxDocBytes ?? 5 * 1024 * 1024 });
   registerFeedbackRoute(app, opts);
 
-
-
-
-
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
