@@ -404,6 +404,10 @@ function isPlainPassage(v: unknown): v is Passage {
   );
 }
 
+/** A JSON-lines index file's line that `mapLines` could not read (its message names the line). */
+const corruptLines = (file: string, err: unknown) =>
+  new IndexError(`${file} ${(err as Error).message}`, 'run npm run ingest to rebuild the index');
+
 /** The records of a JSON-lines index file, each checked by `valid` or else by zod. */
 function parseJsonl<T>(
   bytes: Uint8Array,
@@ -417,7 +421,7 @@ function parseJsonl<T>(
       return valid(v) ? v : schema.parse(v);
     });
   } catch (err) {
-    throw new IndexError(`${file} ${(err as Error).message}`, 'run npm run ingest to rebuild the index');
+    throw corruptLines(file, err);
   }
 }
 
@@ -451,8 +455,9 @@ async function graphPoints(file: string): Promise<number> {
 /**
  * Loads and validates a whole index; throws IndexError with a hint on anything missing or inconsistent.
  * `onManifest` gets the manifest as soon as it is read (a server starts loading the model it names; reading
- * it a second time for that was 0.5 s of a 1M start). `whileVerifying` runs once this thread has parsed what it reads and waits for the checksums and the graph
- * (a server prepares its question reader there). With `graphLater`, the index is returned once every file is
+ * it a second time for that was 0.5 s of a 1M start). `whileVerifying` runs once this thread has parsed what
+ * it reads and waits for the checksums and the graph (a server prepares its question reader there). With
+ * `graphLater`, the index is returned once every file is
  * verified and the graph's header matches, while hnswlib still reads the graph (`graphRead`): at 1M passages
  * that read was 5 of a 9 s cold start, and a question can be answered by exact search meanwhile.
  */
@@ -567,7 +572,7 @@ export async function loadIndex(
     try {
       return decodeDocuments(b);
     } catch (err) {
-      throw new IndexError(`${FILES.documents} ${(err as Error).message}`, 'run npm run ingest to rebuild the index');
+      throw corruptLines(FILES.documents, err);
     }
   });
   const passages = tabled
