@@ -404,6 +404,15 @@ describe('Markdown headings and lead-ins', () => {
     expect(units.find((u) => u.text.startsWith('To include'))?.heading).toBe('Comments');
     expect(units.some((u) => u.pair && u.text.startsWith('`idPrefix`:') && u.text.endsWith('Defaults to an empty string.'))).toBe(true);
   });
+  it('quotes a lead-in with the fenced code block it introduces, and a sentence without a colon apart from it', async () => {
+    const fenced = 'You can install and configure it using this command:\n\n```shell\nnpm init @acme/config@latest\n```\n\nThe install is quick.\n\n```js\nlint();\n```\n';
+    const units = await unitsOfDocument({ docId: 'f', source: 'f.md', title: 'F', text: fenced, hash: '' }, true);
+    const pair = units.find((u) => u.pair && u.text.startsWith('You can install'));
+    expect(pair?.text).toBe('You can install and configure it using this command:\n\n```shell\nnpm init @acme/config@latest');
+    expect(units.some((u) => !u.pair && u.text === 'npm init @acme/config@latest')).toBe(true);
+    expect(units.some((u) => u.text.startsWith('The install is quick.') && u.text.includes('lint()'))).toBe(false);
+    for (const u of units) expect(u.text).toBe(fenced.slice(u.start, u.end));
+  });
 });
 
 describe('a reference section named by its heading', () => {

@@ -108,6 +108,9 @@ function headingLine(text: string, start: number): boolean {
  */
 const NAMED_SECTION = /^`?(?!\p{Lu}\p{Ll}+`?$)[.#$@:-]*[\p{L}\p{N}_$][\p{L}\p{N}_$.:-]*(?:\([^)]*\))?`?$/u;
 
+/** What may stand between a lead-in ending with a colon and what it introduces: blank lines, a code fence. */
+const LEAD_IN_GAP = /^\s*(?:(?:```|~~~)[^\n]*\n\s*)?$/;
+
 /** Only line breaks and blank lines between two sentences. */
 const BLANK_LINES = /^[ \t]*\r?\n(?:[ \t]*\r?\n)*[ \t]*$/;
 
@@ -206,7 +209,8 @@ function joins(text: string, a: [number, number], b: [number, number]): boolean 
   const gap = text.slice(a[1], b[0]);
   if (!/[\r\n]/.test(gap)) return true;
   // A lead-in or a label ("As a command-line utility:", "`idPrefix`:") says nothing without what follows it.
-  if (/:[*_`]*$/.test(text.slice(a[0], a[1])) && /^\s*$/.test(gap) && !headingLine(text, b[0])) return true;
+  // A code block's opening fence may stand between them ("using this command:" / ```shell / the command).
+  if (/:[*_`]*$/.test(text.slice(a[0], a[1])) && LEAD_IN_GAP.test(gap) && !headingLine(text, b[0])) return true;
   // A PDF's page break between two paragraphs ("\n\f\n") is a paragraph break like any other.
   return /^[ \t]*\r?\n[ \t\f]*\r?\n[ \t]*$/.test(gap) && proseLine(text, a) && proseLine(text, b);
 }
