@@ -258,7 +258,7 @@ export function exactNearest(query: Float32Array, vectors: Float32Array[], n: nu
   // The n best so far, worst first, kept sorted by insertion: n is the fusion's depth (50), not the corpus.
   const best: Array<[number, number]> = [];
   for (let i = 0; i < vectors.length; i++) {
-    const s = dot(query, vectors[i] as Float32Array);
+    const s = dot4(query, vectors[i] as Float32Array);
     if (best.length === n && s <= (best[0] as [number, number])[1]) continue;
     let at = 0;
     while (at < best.length && (best[at] as [number, number])[1] < s) at++;
@@ -266,6 +266,26 @@ export function exactNearest(query: Float32Array, vectors: Float32Array[], n: nu
     if (best.length > n) best.shift();
   }
   return best.reverse();
+}
+
+/**
+ * `dot` with four sums: the scan's cost at 1M passages, 114 → 77 ms a question (196 → 77 ms on its first,
+ * unoptimised call). Only for the scan: features keep `dot`'s own rounding.
+ */
+function dot4(a: Float32Array, b: Float32Array): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < a.length; i += 4) {
+    s0 += (a[i] as number) * (b[i] as number);
+    s1 += (a[i + 1] as number) * (b[i + 1] as number);
+    s2 += (a[i + 2] as number) * (b[i + 2] as number);
+    s3 += (a[i + 3] as number) * (b[i + 3] as number);
+  }
+  for (; i < a.length; i++) s0 += (a[i] as number) * (b[i] as number);
+  return s0 + s1 + s2 + s3;
 }
 
 export function dot(a: Float32Array, b: Float32Array): number {
