@@ -415,6 +415,22 @@ describe('Markdown headings and lead-ins', () => {
   });
 });
 
+describe('Markdown lists', () => {
+  const text =
+    '## API\n\nThe results object has these properties:\n\n* `requests`: The number of requests.\n* `timeouts`: The number of\n  connection timeouts.\n  * `nested`: Counted with the rest.\n\nAfter the list.\n\n- A list with no lead-in.\n';
+  const doc = { docId: 'l', source: 'l.md', title: 'L', text, hash: '' };
+  it('matches an item with the sentence ending in a colon that introduces its list, and only that', async () => {
+    const units = await unitsOfDocument(doc);
+    const context = (start: string) => units.find((u) => !u.pair && u.text.startsWith(start))?.heading;
+    expect(context('`timeouts`')).toBe('API The results object has these properties:');
+    expect(context('`requests`')).toBe('API The results object has these properties:');
+    // A nested item's list is introduced by its parent item, which ends with a full stop here.
+    expect(context('`nested`')).toBe('API');
+    expect(context('After the list.')).toBe('API');
+    expect(context('A list with no lead-in.')).toBe('API');
+  });
+});
+
 describe('a reference section named by its heading', () => {
   const text = '# Queue\n\n## API\n\n#### .pause()\n\nPut queue execution on hold.\n\n#### `.addAll(fns, options?)`\n\nSame as `.add()`, but takes an array.\n\n#### Usage\n\nCreate a queue first.\n';
   const doc = { docId: 'r', source: 'r.md', title: 'Queue', text, hash: '' };

@@ -88,7 +88,38 @@ function tablesOf(doc: DocumentRecord): Table[] {
 function contextAt(doc: DocumentRecord, offset: number): string {
   const table = tablesOf(doc).find((t) => t.bodyStart <= offset && offset < t.end);
   const heading = headingAt(doc, offset);
-  return table ? `${heading} ${table.header}`.trim() : heading;
+  if (table) return `${heading} ${table.header}`.trim();
+  const leadIn = listLeadIn(doc.text, offset);
+  return leadIn ? `${heading} ${leadIn}`.trim() : heading;
+}
+
+const LIST_ITEM = /^([ \t]*)(?:[-*+]|\d{1,3}[.)])[ \t]+/;
+
+/**
+ * The sentence that introduces the list a unit is an item of ("The results object … has these properties:"
+ * over "* `timeouts`: The number of connection timeouts"), or '' if none: the item is matched with it, as a
+ * row with its table's header. Lines above are walked past while they are items as deep or deeper, the
+ * text of an item, or blank; the first other line is the lead-in if it ends with a colon.
+ */
+function listLeadIn(text: string, offset: number): string {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = text.indexOf('\n', lineStart);
+  const item = LIST_ITEM.exec(text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd));
+  if (!item) return '';
+  const depth = (item[1] as string).length;
+  let end = lineStart - 1;
+  for (let seen = 0; end > 0 && seen < 300; seen++) {
+    const start = text.lastIndexOf('\n', end - 1) + 1;
+    const line = text.slice(start, end);
+    end = start - 1;
+    if (!line.trim()) continue;
+    const marker = LIST_ITEM.exec(line);
+    const indent = line.length - line.trimStart().length;
+    if (marker ? (marker[1] as string).length >= depth : indent > depth) continue;
+    const body = (marker ? line.slice(marker[0].length) : line).trim();
+    return /:[*_`]*$/.test(body) ? body : '';
+  }
+  return '';
 }
 
 /** A table's header or delimiter row: context for its rows, never an answer of its own. */
