@@ -457,9 +457,9 @@ async function graphPoints(file: string): Promise<number> {
  * `onManifest` gets the manifest as soon as it is read (a server starts loading the model it names; reading
  * it a second time for that was 0.5 s of a 1M start). `whileVerifying` runs once this thread has parsed what
  * it reads and waits for the checksums and the graph (a server prepares its question reader there). With
- * `graphLater`, the index is returned once every file is
- * verified and the graph's header matches, and hnswlib reads the graph from then on (`graphRead`): at 1M
- * passages that read was 5 of a 9 s cold start, and a question can be answered by exact search meanwhile.
+ * `graphLater`, the index is returned once every file is verified and the graph's header matches, and
+ * hnswlib reads the graph from then on (`graphRead`): at 1M passages that read was 5 of a 9 s cold start,
+ * and a question can be answered by exact search meanwhile.
  */
 export async function loadIndex(
   indexDir: string,
@@ -504,8 +504,8 @@ export async function loadIndex(
   // With a passage table, passages.jsonl (the readable form) is not read, so not hashed either: a quarter of
   // the bytes a start hashed at 100k passages. Every file read is verified.
   const tabled = Boolean(files[FILES.passageTable]);
-  // The graph first: it is read (by hnswlib, on the thread pool) as soon as it is known intact, while this
-  // thread parses the rest (at 1M passages reading it is seconds of work).
+  // The graph first: without `graphLater` it is read (by hnswlib, on the thread pool) as soon as it is known
+  // intact, while this thread parses the rest (at 1M passages reading it is seconds of work).
   const checked: string[] = [FILES.hnsw, FILES.documents, tabled ? FILES.passageTable : FILES.passages, FILES.vectors];
   if (manifest.lexical && useLexical) checked.push(manifest.lexical.file);
   // An incrementally changed generation: its label map and the change log replayed on the linked files.
