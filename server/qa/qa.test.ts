@@ -388,10 +388,10 @@ describe('Markdown structure', () => {
     expect(code?.sentences).toHaveLength(1);
     for (const p of passages) expect(p.text).toBe(text.slice(p.start, p.end));
   });
-  it('matches a unit together with the heading it sits under (not a # line inside code)', async () => {
+  it('matches a unit together with the headings it sits under, outermost first (not a # line inside code)', async () => {
     const units = await unitsOfDocument(doc);
-    expect(units.find((u) => u.text === 'Run the installer first.')?.heading).toBe('Install');
-    expect(units.find((u) => u.text.startsWith('Fast'))?.heading).toBe('Install');
+    expect(units.find((u) => u.text === 'Run the installer first.')?.heading).toBe('Widget Install');
+    expect(units.find((u) => u.text.startsWith('Fast'))?.heading).toBe('Widget Install');
   });
 });
 
@@ -438,7 +438,7 @@ describe('a reference section named by its heading', () => {
     const units = await unitsOfDocument(doc);
     const pause = units.find((u) => u.text.startsWith('.pause()'));
     expect(pause?.text).toBe('.pause()\n\nPut queue execution on hold.');
-    expect(pause?.heading).toBe('API');
+    expect(pause?.heading).toBe('Queue API');
     // Not quoted without the name it describes.
     expect(units.some((u) => u.text.startsWith('Put queue'))).toBe(false);
     expect(units.some((u) => u.text.startsWith('`.addAll(fns, options?)`') && u.text.endsWith('takes an array.'))).toBe(true);
@@ -447,7 +447,8 @@ describe('a reference section named by its heading', () => {
   it('keeps a topic heading ("Usage") as context only', async () => {
     const units = await unitsOfDocument(doc);
     expect(units.some((u) => u.text.startsWith('Usage'))).toBe(false);
-    expect(units.find((u) => u.text === 'Create a queue first.')?.heading).toBe('Usage');
+    // Under a sibling section's heading, not the one before it.
+    expect(units.find((u) => u.text === 'Create a queue first.')?.heading).toBe('Queue API Usage');
   });
 });
 

@@ -23,30 +23,35 @@ export interface Unit {
   heading: string;
 }
 
-const HEADING = /^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$/gm;
-const headingMemo = new WeakMap<DocumentRecord, Array<{ start: number; text: string }>>();
+const HEADING = /^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$/gm;
+const headingMemo = new WeakMap<DocumentRecord, Array<{ start: number; level: number; text: string }>>();
 
 /** The document's Markdown headings (outside code blocks), in order. */
-function headingsOf(doc: DocumentRecord): Array<{ start: number; text: string }> {
+function headingsOf(doc: DocumentRecord): Array<{ start: number; level: number; text: string }> {
   let hs = headingMemo.get(doc);
   if (!hs) {
     const code = contentSegments(doc.text).filter((s) => s.code);
     hs = [...doc.text.matchAll(HEADING)]
       .filter((m) => !code.some((c) => c.start <= m.index && m.index < c.end))
-      .map((m) => ({ start: m.index, text: m[1] as string }));
+      .map((m) => ({ start: m.index, level: (m[1] as string).length, text: m[2] as string }));
     headingMemo.set(doc, hs);
   }
   return hs;
 }
 
-/** The nearest heading before `offset` (not the unit's own line). */
+/**
+ * The headings a unit sits under (not its own line), outermost first: its section and the sections that
+ * section is part of ("API autocannon.track(instance[, opts])" over "`outputStream`: … default:
+ * `process.stderr`" answers "where does autocannon.track write its progress by default").
+ */
 function headingAt(doc: DocumentRecord, offset: number): string {
-  let found = '';
+  const path: Array<{ level: number; text: string }> = [];
   for (const h of headingsOf(doc)) {
     if (h.start + 3 >= offset) break;
-    found = h.text;
+    while (path.length && (path[path.length - 1] as { level: number }).level >= h.level) path.pop();
+    path.push(h);
   }
-  return found;
+  return path.map((h) => h.text).join(' ');
 }
 
 /** A Markdown table's delimiter row: `--- | :---: | ---`. */
