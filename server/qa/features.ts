@@ -180,7 +180,7 @@ export function unitFeatures(
 ): UnitFeatures {
   const own = terms.filter((t) => t.own);
   const carried = terms.filter((t) => !t.own);
-  // A unit under a Markdown heading is matched together with it ("## Install" + "Run npm i").
+  // A unit under Markdown headings is matched together with them ("## Install" + "Run npm i").
   const sentences = unit.parts?.map(([a, b]) => bagOf(unit.text.slice(a - unit.start, b - unit.start))) ?? [bagOf(unit.text)];
   const bag = unionOf(unit.heading ? [bagOf(unit.heading), ...sentences] : sentences);
   const passage = bagOf(unit.hit.passage.text);

@@ -87,8 +87,9 @@ function tablesOf(doc: DocumentRecord): Table[] {
 }
 
 /**
- * A unit's context: the Markdown heading it sits under and, in a table's body, the table's header row
- * ("Option | Default | Description" is what "what does it default to" matches in a row of values).
+ * A unit's context: the Markdown headings it sits under and, in a table's body, the table's header row
+ * ("Option | Default | Description" is what "what does it default to" matches in a row of values) or, in a
+ * list, the sentence introducing it.
  */
 function contextAt(doc: DocumentRecord, offset: number): string {
   const table = tablesOf(doc).find((t) => t.bodyStart <= offset && offset < t.end);
