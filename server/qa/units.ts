@@ -41,14 +41,14 @@ function headingsOf(doc: DocumentRecord): Array<{ start: number; level: number; 
 
 /**
  * The headings a unit sits under (not its own line), outermost first: its section and the sections that
- * section is part of ("API autocannon.track(instance[, opts])" over "`outputStream`: … default:
+ * section is part of ("autocannon API autocannon.track(instance[, opts])" over "`outputStream`: … default:
  * `process.stderr`" answers "where does autocannon.track write its progress by default").
  */
 function headingAt(doc: DocumentRecord, offset: number): string {
   const path: Array<{ level: number; text: string }> = [];
   for (const h of headingsOf(doc)) {
     if (h.start + 3 >= offset) break;
-    while (path.length && (path[path.length - 1] as { level: number }).level >= h.level) path.pop();
+    while ((path.at(-1)?.level ?? 0) >= h.level) path.pop();
     path.push(h);
   }
   return path.map((h) => h.text).join(' ');
