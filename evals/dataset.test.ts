@@ -23,6 +23,8 @@ interface SetSpec {
   file: string;
   /** Checks on size and mix that differ between the tuning set and the held-out set. */
   counts: (questions: Question[], tagged: (tag: string) => number) => void;
+  /** Held-out sets written later were not asked to use every tag (readmes-holdout2 has no why-question). */
+  everyTag?: false;
 }
 
 const SETS: SetSpec[] = [
@@ -66,6 +68,24 @@ const SETS: SetSpec[] = [
       },
     }),
   ),
+  // Held out, written 2026-12-02 by writers who never ran the system, before that session's tuning.
+  ...[
+    ['evals/holdout3.jsonl', 'h3-'],
+    ['evals/sotu-holdout2.jsonl', 'sh2-'],
+    ['evals/readmes-holdout2.jsonl', 'rh2-'],
+  ].map(
+    ([file, prefix]): SetSpec => ({
+      file: file as string,
+      everyTag: false,
+      counts: (questions, tagged) => {
+        expect(questions).toHaveLength(40);
+        expect(tagged('unanswerable')).toBe(12);
+        expect(tagged('follow-up')).toBeGreaterThanOrEqual(5);
+        expect(tagged('paraphrase')).toBeGreaterThanOrEqual(10);
+        expect(questions.every((q) => q.id.startsWith(prefix as string))).toBe(true);
+      },
+    }),
+  ),
 ];
 
 const loaded = SETS.map((spec) => {
@@ -73,7 +93,7 @@ const loaded = SETS.map((spec) => {
   return { ...spec, raw, questions: parseQuestionSet(raw) };
 });
 
-describe.each(loaded)('$file', ({ raw, questions, counts }) => {
+describe.each(loaded)('$file', ({ raw, questions, counts, everyTag }) => {
   const tagged = (tag: string) => questions.filter((q) => q.tags.some((t) => t === tag)).length;
 
   it('parses, one question per non-blank line', () => {
@@ -88,7 +108,7 @@ describe.each(loaded)('$file', ({ raw, questions, counts }) => {
     counts(questions, tagged);
   });
 
-  it('uses every tag category', () => {
+  it.skipIf(everyTag === false)('uses every tag category', () => {
     const used = new Set(questions.flatMap((q) => q.tags));
     expect(TAGS.filter((t) => !used.has(t))).toEqual([]);
   });
