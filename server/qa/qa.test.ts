@@ -218,6 +218,22 @@ describe('short answer spans', () => {
     );
   });
 
+  it('finds amounts a nearby word counts, vague durations and frequencies, and units written onto the number', () => {
+    const raid = 'It began on August 6 when thousands of Kiev troops stormed across the border.';
+    expect(span('Roughly how many troops stormed across the border?', raid)).toBe('thousands');
+    expect(span('How long after the speech did the warnings come?', 'They came just hours after the speech.')).toBe('just hours');
+    expect(span('How often were the talks held?', 'Talks are being held on an almost daily basis.')).toBe('almost daily');
+    expect(span('How often is output written?', 'Output interval for notty output (default: 2000ms).')).toBe('2000ms');
+    expect(span('How fast were costs rising?', 'Costs are rising $1 million per hour.')).toBe('$1 million per hour');
+    // A distance is not a speed: "how fast" with no speed in the sentence has no answer there.
+    expect(span('How fast does the missile fly?', 'The missile can fly 14,000 miles.')).toBeNull();
+  });
+
+  it('accepts any place for "which region / area"', () => {
+    const effort = 'We will launch a special effort in the chronically distressed areas of Appalachia.';
+    expect(span('Which region did Johnson single out for a special effort?', effort)).toBe('Appalachia');
+  });
+
   it('gives offsets that index the sentence as written', () => {
     const sentence = 'Talks “resumed” on 12 March 2024 in Geneva.';
     const s = findSpan(analyseQuestion('When did talks resume?'), sentence);

@@ -14,6 +14,12 @@ describe('reading a question', () => {
     ['Why did the talks fall through?', 'why'],
     ['Does Lukashenko think preconditions are needed?', 'yes-no'],
     ['What did Lukashenko say about peace talks?', 'what'],
+    // An auxiliary first asks yes or no, whatever wh-word a later clause has.
+    ['Was construction behind schedule when FDR gave his address?', 'yes-no'],
+    // "When does…" in the present asks on what condition: no date is required.
+    ['When does the CLI exit with a failure status?', 'what'],
+    ['How fast does the missile fly?', 'how-many'],
+    ['How often are releases published?', 'how-many'],
   ])('%s → %s', (q, type) => {
     expect(questionType(q)).toBe(type);
   });

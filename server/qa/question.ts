@@ -43,8 +43,9 @@ export interface AnalysedQuestion {
 const AUXILIARIES = /^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b/i;
 
 const TYPE_PATTERNS: Array<[QuestionType, RegExp]> = [
-  ['how-many', /\bhow (many|much|far|long|old|large|big)\b|\bwhat (number|percentage|share|range)\b/],
-  ['when', /\bwhen\b|\b(what|which)( (exact|specific|precise|particular))? (date|day|month|year|time)\b/],
+  ['how-many', /\bhow (many|much|far|long|old|large|big|fast|often|frequently|high|tall|deep|heavy|wide)\b|\bwhat (number|percentage|share|range)\b/],
+  // "When does the CLI exit with a failure?" asks on what condition, not for a date ("when did…" does).
+  ['when', /\bwhen\b(?!\s+(?:does|do|can|should)\b)|\b(what|which)( (exact|specific|precise|particular))? (date|day|month|year|time)\b/],
   ['where', /\bwhere\b|\bwhich (country|city|region|place)\b|\bfrom what (country|territory)\b/],
   ['why', /\bwhy\b|\bwhat (caused|was the reason|reason)\b|\bfor what reason\b/],
   ['who', /\bwho(m|se)?\b|\bwhich (person|leader|official|president|journalist)\b/],
@@ -60,6 +61,9 @@ export function questionType(question: string): QuestionType {
   const whole = foldTypography(question).toLowerCase().trim();
   const main = whole.replace(/^(when|if|while|after|before|once|unless|since|by default)\b[^,?]*,\s*/, '');
   const q = main.length > 0 ? main : whole;
+  // "Was construction behind schedule when FDR spoke?": a question that opens with an auxiliary asks yes or
+  // no; a wh-word later in it belongs to a subordinate clause.
+  if (AUXILIARIES.test(q)) return 'yes-no';
   let best: QuestionType | null = null;
   let at = Number.POSITIVE_INFINITY;
   for (const [type, re] of TYPE_PATTERNS) {
@@ -69,9 +73,7 @@ export function questionType(question: string): QuestionType {
       best = type;
     }
   }
-  if (best) return best;
-  if (AUXILIARIES.test(q)) return 'yes-no';
-  return 'what';
+  return best ?? 'what';
 }
 
 const MULTI_PART = /\bboth\b|\btwo\b|\bapart from\b|\band (when|what|where|who|whom|how|why|which)\b/i;
@@ -202,8 +204,10 @@ export function countedThing(question: string): string[] {
   const at = ws.findIndex((w, i) => w === 'how' && (ws[i + 1] === 'many' || ws[i + 1] === 'much'));
   if (at < 0) return [];
   const out: string[] = [];
+  // "How many troops stormed across…": the counted noun phrase ends at the verb, tagged or auxiliary.
+  const verbs = verbsOf(question);
   for (const w of ws.slice(at + 2)) {
-    if (AUX_OR_VERB.test(w) || out.length === 3) break;
+    if (AUX_OR_VERB.test(w) || (verbs.has(w) && out.length > 0) || out.length === 3) break;
     out.push(w);
   }
   return out;

@@ -34,7 +34,8 @@ const QUANTITY = new RegExp(
   `(?:\\b(?:about|around|nearly|almost|over|under|more than|less than|fewer than|up to|some|roughly|at least)\\s+)?` +
     `(?:[$£€]\\s?)?(?:\\d+\\/\\d+|\\d[\\d,]*(?:\\.\\d+)?|\\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten)\\s+(?:${NUMBER_WORDS})\\b|\\b(?:${NUMBER_WORDS})\\b)` +
     `(?:[\\s-]+(?:${NUMBER_WORDS}|percent|per cent)s?\\b)*(?:%|[x×]\\b)?` +
-    `(?:[\\s-]+(?:[a-z]+)){0,2}`,
+    // The words after an amount never swallow the next one ("August 6 when thousands of troops").
+    `(?:[\\s-]+(?!(?:${NUMBER_WORDS})\\b)(?:[a-z]+)){0,2}`,
   'gi',
 );
 /**
@@ -99,23 +100,36 @@ function* matches(re: RegExp, text: string): Generator<Span> {
  */
 const WEAK_NUMBER = /^(?:(?:about|around|nearly|almost|over|under|some|roughly|at least)\s+)?(?:a|an|one|half|third|quarter|fifth|tenth|dozen|dozens|hundreds|thousands|millions|billions|trillions)(?:\s+[a-z]+)?$/i;
 
+const HOW_OFTEN = /\bhow (?:often|frequently)\b/i;
+const FREQUENCY =
+  /\b(?:(?:almost|nearly|about|roughly)\s+)?(?:daily|weekly|monthly|yearly|annually|hourly|nightly|once|twice|every (?:day|week|month|year|\w+ (?:days|weeks|months|years))|\w+ times (?:a|per|each) (?:day|week|month|year)|(?:each|per|a) (?:day|week|month|year))\b/gi;
+const VAGUE_DURATION = /\b(?:(?:just|only|a few|several|mere|within|some)\s+)?(?:seconds|minutes|hours|days|weeks|months|years|decades|centuries)\b/gi;
+
 /** What "how old / how far / how long / how much money / what share" questions measure in. */
 const MEASURES: Array<[RegExp, RegExp]> = [
   [/\bhow old\b/i, MEASURE_UNITS.age],
   [/\bhow far\b|\bwhat (?:distance|range)\b/i, MEASURE_UNITS.distance],
   [
     /\bhow long\b/i,
-    /\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)|miles?|kilomet(?:er|re)s?|km|feet|met(?:er|re)s?)\b/i,
+    /\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)|miles?|kilomet(?:er|re)s?|km|feet|met(?:er|re)s?|characters?|chars?|bytes?|digits?|lines?|words?|letters?)\b/i,
   ],
   [
     /\bhow much\b.*\b(?:money|cost|costs|spend|spent|budget|fund|funds|funding|pay|paid|price|worth|save|saved|tax|taxes|deficit|debt|revenue|wage|wages|salary|income|raise|bonus|fee|fine|pension|loan|grant|aid|subsidy|tariff|dollars?)\b|\bhow much (?:money|did)\b/i,
     MEASURE_UNITS.price,
   ],
   [/\bwhat (?:percentage|percent|share|fraction|proportion)\b/i, MEASURE_UNITS.share],
+  [
+    /\bhow fast\b|\bwhat speed\b/i,
+    /\b(?:mph|km\/h|kph|knots?|mach|speed of sound|faster|slower|rate|percent|per cent|(?:an?|per) (?:hour|minute|second|day|week|month|year))\b|\d\s*[x×%]/i,
+  ],
+  // Every so often, or once in an interval ("default: 2000ms").
+  [HOW_OFTEN, new RegExp(`${FREQUENCY.source}|\\d\\s*(?:ms|milliseconds?|seconds?|minutes?|hours?|days?|weeks?|months?|years?)\\b`, 'i')],
 ];
 
 const CHANGE =
   /\b(?:fall|falls|fell|fallen|rise|rises|rose|risen|drop|drops|dropped|grow|grows|grew|grown|increase[sd]?|decline[sd]?|climb(?:s|ed)?|shrink|shrank|shrunk|cut|reduce[sd]?|go(?:ne)? (?:up|down)|went (?:up|down))\b/i;
+
+const VAGUE_PLACE = /^(?:region|area|place|part|territory|location|spot|site|zone|district)s?$/;
 
 /** Which named things a "who/where/which X" question accepts, checked in WordNet. */
 function fitsCategory(name: string, category: string[], type: AnalysedQuestion['type']): boolean {
@@ -123,7 +137,8 @@ function fitsCategory(name: string, category: string[], type: AnalysedQuestion['
   // The head is the last word, not a number after it ("Channel 24": WordNet knows 24 as a number).
   const head = name.split(/\s+/).filter((w) => !/^\d+$/.test(w)).pop()?.toLowerCase() ?? '';
   const full = name.toLowerCase();
-  const kinds = category.length ? category : type === 'where' ? ['location'] : type === 'who' ? ['person', 'organization'] : [];
+  // "Which region / area / part": any place answers (WordNet files Appalachia under another sense of region).
+  const kinds = category.length && !category.every((c) => VAGUE_PLACE.test(c)) ? category : type === 'where' || category.length ? ['location'] : type === 'who' ? ['person', 'organization'] : [];
   if (kinds.length === 0) return true;
   // A nationality or other adjective ("Ukrainian", "American") is not who or where.
   if (!name.includes(' ') && wn.senses(full, 'adj').length > 0) return false;
@@ -167,16 +182,25 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
       if (new RegExp(`(?:${MONTHS})\\s*$`).test(before) || /[\p{L}]-$/u.test(before)) continue;
       if (/^\d{1,2}(?:st|nd|rd|th)?,?\s+(?:1[5-9]|20)\d\d\b/.test(text.slice(s.start, s.start + 12))) continue;
       // A bare year is a date, not an amount, unless the question asks how long.
-      if (!asksTime && /^(?:\D+\s)?(1[5-9]|20)\d\d$/.test(t)) continue;
-      found.push({ text: t, start: s.start, end: s.start + t.length });
+      // "2000ms" is an amount ("1990s" still a date).
+      const unitJoined = /^[a-rt-z]/i.test(text.slice(s.start + t.length));
+      if (!asksTime && !unitJoined && /^(?:\D+\s)?(1[5-9]|20)\d\d$/.test(t)) continue;
+      const joined = unitJoined && /\d$/.test(t) ? (/^[a-z]+/i.exec(text.slice(s.start + t.length))?.[0] ?? '') : '';
+      found.push({ text: t + joined, start: s.start, end: s.start + t.length + joined.length });
     }
+    // "How long after…" → "just hours after", "how often…" → "almost daily": no number, still the answer.
+    const vague = asksTime ? VAGUE_DURATION : HOW_OFTEN.test(q.question) ? FREQUENCY : null;
+    if (vague) found.push(...matches(vague, text));
     // Prefer the amount followed by what the question counts ("how many troops" → "120,000 troops").
     const head = q.counted[q.counted.length - 1];
-    const counted = head ? found.filter((s) => words(s.text).some((w) => stemWord(w) === stemWord(head))) : [];
+    // "thousands of Kiev troops": the counted noun may follow the amount by a few words.
+    const counts = (s: Span) =>
+      [...words(s.text), ...words(text.slice(s.end, s.end + 40)).slice(0, 4)].some((w) => stemWord(w) === stemWord(head as string));
+    const counted = head ? found.filter(counts) : [];
     // "How far had the deficit fallen", "by how much did income rise": a change, in whatever it is measured.
     const measure = CHANGE.test(q.question) ? null : (MEASURES.find(([asks]) => asks.test(q.question))?.[1] ?? measureNamed);
     return pick(counted.length ? counted : found, (s) => {
-      if (!new RegExp(`\\d|\\b(?:${NUMBER_WORDS})\\b`, 'i').test(s.text)) return false;
+      if (!new RegExp(`\\d|\\b(?:${NUMBER_WORDS})\\b`, 'i').test(s.text)) return vague !== null && new RegExp(vague.source, 'i').test(s.text);
       // A lone "one", "half" or "quarter" ("One key to it…", "in that quarter") is a word, not an amount,
       // unless it counts what was asked about or is a fraction of something ("a third of its land").
       const fractionOf = /\b(?:half|third|quarter|fifth|tenth)$/i.test(s.text) && /^\s+of\b/.test(text.slice(s.end, s.end + 4));
