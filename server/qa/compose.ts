@@ -101,6 +101,8 @@ export function scoreUnits(
     .split(/\[\d+\]/)
     .map((part, i) => foldTypography(oneLine(i === 0 ? part.replace(/^[^—]*? — /, '') : part)))
     .filter((part) => part.length >= 20);
+  // The people the documents read for this question give a title ("Mr Lukashenko"): never a place.
+  const people = new Set(retrieved.flatMap((hit) => [...documentView(hit.passage.docId).people]));
   const out: ScoredUnit[] = [];
   for (const unit of unitsOf(retrieved, docs, retrieved.length, passages)) {
     // A follow-up is never answered with the answer it follows: not with a part of it, nor with it again
@@ -109,7 +111,7 @@ export function scoreUnits(
       const text = foldTypography(oneLine(unit.text));
       if (previousQuotes.some((quote) => quote.includes(text) || text.includes(quote))) continue;
     }
-    const { values, span } = unitFeatures(q, terms, unit, documentView(unit.hit.passage.docId), sim, maxIdf);
+    const { values, span } = unitFeatures(q, terms, unit, documentView(unit.hit.passage.docId), sim, maxIdf, people);
     out.push({ unit, values, span, probability: 0 });
   }
   withRelativeFeatures(out.map((c) => c.values));

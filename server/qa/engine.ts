@@ -16,6 +16,7 @@ import { loadScorer, type Scorer } from './scorer.ts';
 import { loadWordNet } from './wordnet.ts';
 import { loadInflections } from './inflections.ts';
 import { neighboursOf } from './units.ts';
+import { peopleIn } from './span.ts';
 import { analyseQuestion, loadQuestionReader } from './question.ts';
 import { FUSED_READ_DEPTH, passagesToRead, type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
 import { WordVectors } from './word-vectors.ts';
@@ -85,7 +86,12 @@ export class Engine {
     if (!view) {
       const text = bagOf(doc?.text ?? '');
       const context = bagOf(doc ? contextWords(doc).join(' ') : '');
-      view = { text, context, whole: { stems: new Set([...text.stems, ...context.stems]), surface: [] } };
+      view = {
+        text,
+        context,
+        whole: { stems: new Set([...text.stems, ...context.stems]), surface: [] },
+        people: peopleIn(doc?.text ?? ''),
+      };
       if (doc) views.set(doc, view);
     }
     return view;

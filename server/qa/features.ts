@@ -124,6 +124,8 @@ export interface DocumentView {
   context: Bag;
   /** Both together (stems only). */
   whole: Bag;
+  /** Names the document titles as people ("Mr Lukashenko"), lower-cased. */
+  people: ReadonlySet<string>;
 }
 
 export const FEATURES = [
@@ -177,6 +179,7 @@ export function unitFeatures(
   doc: DocumentView,
   sim: WordSimilarity,
   maxIdf: number,
+  people: ReadonlySet<string> = doc.people,
 ): UnitFeatures {
   const own = terms.filter((t) => t.own);
   const carried = terms.filter((t) => !t.own);
@@ -202,7 +205,7 @@ export function unitFeatures(
   const absentFromCorpus =
     absent.reduce((s, t) => s + (t.entity ? 2 : 1) * (t.idf / maxIdf), 0) / Math.max(1, own.length);
   const typed = hasAnswerType(q, unit.text, (a, b) => sim.similarity(a, b));
-  const span = findSpan(q, unit.text);
+  const span = findSpan(q, unit.text, people);
   const unitWords = bag.surface.map(stemWord);
   const novelty = unitWords.length ? unitWords.filter((s) => !q.stems.has(s)).length / unitWords.length : 0;
   const rr = (rank: number) => (rank < 0 ? 0 : 1 / (1 + rank));
@@ -238,7 +241,7 @@ export function unitFeatures(
     detailMissing:
       !span && (answerTypeRequired(q) || asksForNamedKind(q) || nameAsked(q.question) || versionRequired(q, doc)) ? 1 : 0,
     // "How many zones…" answered by "a million hearts": the amount must count what was asked about.
-    spanCounted: span && q.counted.length ? (countsHead(span.text, q.counted, sim) ? 1 : -1) : 0,
+    spanCounted: span && q.counted.length ? (countsHead(unit.text, span, q.counted, sim) ? 1 : -1) : 0,
     coverageGap: 0,
     coveragePassageGap: 0,
     spanGap: 0,
@@ -330,7 +333,9 @@ export function versionRequired(q: AnalysedQuestion, doc: DocumentView): boolean
   return known;
 }
 
-function countsHead(spanText: string, counted: string[], sim: WordSimilarity): boolean {
+/** The amount, or one of the few words after it ("thousands of Kiev troops"), names what was counted. */
+function countsHead(text: string, span: Span, counted: string[], sim: WordSimilarity): boolean {
   const head = counted[counted.length - 1] as string;
-  return words(spanText).some((w) => stemWord(w) === stemWord(head) || sim.similarity(head, w) >= 0.6);
+  const near = [...words(span.text), ...words(text.slice(span.end, span.end + 40)).slice(0, 4)];
+  return near.some((w) => stemWord(w) === stemWord(head) || sim.similarity(head, w) >= 0.6);
 }

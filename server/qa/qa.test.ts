@@ -10,7 +10,7 @@ import { initialismsOf } from '../../store/lexical/initialisms.ts';
 import { bagOf, credit, unionOf, versionRequired } from './features.ts';
 import { fitLogistic, linear } from './scorer.ts';
 import { inflectionsOf } from './inflections.ts';
-import { asksForNamedKind, findSpan } from './span.ts';
+import { asksForNamedKind, findSpan, peopleIn } from './span.ts';
 import { unitsOf } from './units.ts';
 import { loadWordNet, wordNet } from './wordnet.ts';
 
@@ -173,7 +173,7 @@ describe('short answer spans', () => {
   it('requires a version number for "which version" only where the document writes them', () => {
     const view = (text: string) => {
       const bag = bagOf(text);
-      return { text: bag, context: bagOf(''), whole: bag };
+      return { text: bag, context: bagOf(''), whole: bag, people: new Set<string>() };
     };
     const readme = view('Install 1.13.0 or later. The use of bluebird promises has been replaced.');
     const speech = view('I propose a National Service Corps, a version of the Peace Corps at home.');
@@ -227,6 +227,15 @@ describe('short answer spans', () => {
     expect(span('How fast were costs rising?', 'Costs are rising $1 million per hour.')).toBe('$1 million per hour');
     // A distance is not a speed: "how fast" with no speed in the sentence has no answer there.
     expect(span('How fast does the missile fly?', 'The missile can fly 14,000 miles.')).toBeNull();
+  });
+
+  it('never gives as "where" a name the documents call a person', () => {
+    const sentence = 'But the stunning new U-turn from Lukashenko is the first time he has sought a truce.';
+    const people = peopleIn('Mr Lukashenko added that talks must start. Kovalenko said it was a signal.');
+    expect([...people].sort()).toEqual(['kovalenko', 'lukashenko']);
+    expect(findSpan(analyseQuestion('Where in Belarus are the weapons stationed?'), sentence, people)).toBeNull();
+    // Without that knowledge an unknown name after "from" may be a place.
+    expect(span('Where in Belarus are the weapons stationed?', sentence)).toBe('Lukashenko');
   });
 
   it('accepts any place for "which region / area"', () => {

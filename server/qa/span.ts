@@ -132,7 +132,12 @@ const CHANGE =
 const VAGUE_PLACE = /^(?:region|area|place|part|territory|location|spot|site|zone|district)s?$/;
 
 /** Which named things a "who/where/which X" question accepts, checked in WordNet. */
-function fitsCategory(name: string, category: string[], type: AnalysedQuestion['type']): boolean {
+function fitsCategory(
+  name: string,
+  category: string[],
+  type: AnalysedQuestion['type'],
+  people: ReadonlySet<string>,
+): boolean {
   const wn = wordNet();
   // The head is the last word, not a number after it ("Channel 24": WordNet knows 24 as a number).
   const head = name.split(/\s+/).filter((w) => !/^\d+$/.test(w)).pop()?.toLowerCase() ?? '';
@@ -144,8 +149,9 @@ function fitsCategory(name: string, category: string[], type: AnalysedQuestion['
   if (!name.includes(' ') && wn.senses(full, 'adj').length > 0) return false;
   const known = wn.senses(full.replace(/ /g, '_'), 'noun').length > 0 || wn.senses(head, 'noun').length > 0;
   // A name WordNet has never heard of may still be right (most people, agencies): only a known wrong kind
-  // rules it out.
-  if (!known) return true;
+  // rules it out, or, for a place, the document calling it a person ("Mr Lukashenko": "from Lukashenko" is
+  // not where).
+  if (!known) return !(kinds.includes('location') && people.has(head));
   return kinds.some((k) => wn.isA(full, k) || wn.isA(head, k));
 }
 
@@ -153,7 +159,7 @@ function fitsCategory(name: string, category: string[], type: AnalysedQuestion['
  * The short answer a who / when / where / how-many / which question asks for, inside `unit`: a date, a
  * quantity with its unit, a name or a place that the question itself does not already contain.
  */
-export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
+export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<string> = new Set()): Span | null {
   // Offsets must index the unit as written (folding would shift them), so the raw text is searched.
   const text = unit;
   const pick = <S extends Span>(candidates: Iterable<S>, ok: (s: S) => boolean = () => true): Span | null => {
@@ -256,12 +262,12 @@ export function findSpan(q: AnalysedQuestion, unit: string): Span | null {
     if (q.type === 'where') {
       // A place is what follows "in", "at", "near"...: prefer those names over others in the sentence.
       const placed = names.filter((s) => /\b(?:in|at|near|from|to|into|outside|inside)\s+(?:the\s+)?$/i.test(text.slice(Math.max(0, s.start - 12), s.start)));
-      return pick([...placed, ...names], (s) => nameLike(s.text) && !TITLED.test(s.text) && fitsCategory(s.text, q.category, q.type));
+      return pick([...placed, ...names], (s) => nameLike(s.text) && !TITLED.test(s.text) && fitsCategory(s.text, q.category, q.type, people));
     }
-    if (q.type === 'who') return pick(names, (s) => nameLike(s.text) && fitsCategory(s.text, q.category, q.type));
+    if (q.type === 'who') return pick(names, (s) => nameLike(s.text) && fitsCategory(s.text, q.category, q.type, people));
     if (named) return pick(names, (s) => nameLike(s.text));
     if (q.category.length) {
-      return pick(names, (s) => s.code === true || (nameLike(s.text) && fitsCategory(s.text, q.category, q.type)));
+      return pick(names, (s) => s.code === true || (nameLike(s.text) && fitsCategory(s.text, q.category, q.type, people)));
     }
   }
   return null;
@@ -332,6 +338,20 @@ function startsAsWord(word: string): boolean {
 /** A name that starts with a title names a person: "Colonel McRee" is not where. */
 const TITLES = 'Mr|Mrs|Ms|Dr|Gen|General|Sen|Senator|Rep|Gov|Governor|Col|Colonel|Capt|Captain|Lt|Lieutenant|Sgt|Sergeant|Prof|Professor|Rev|President|Minister|Judge|Justice|Secretary|King|Queen';
 const TITLED = new RegExp(`^(?:${TITLES})\\b\\.?\\s`);
+const TITLED_NAME = new RegExp(`\\b(?:${TITLES})\\.?[ \\t]+(?:\\p{Lu}[\\p{L}'’-]+[ \\t]+)?(\\p{Lu}[\\p{L}'’-]+)`, 'gu');
+
+/** A name that speaks: "Lukashenko said", "Podolyak added". */
+const SPEAKER = /\b(\p{Lu}[\p{L}'’-]+)[ \t]+(?:said|says|told|tells|added|adds|warned|stated|claimed|argued|insisted|wrote|announced|replied|urged|explained|noted|stressed|admitted|boasted|declared)\b/gu;
+
+/**
+ * Surnames a text gives a title ("Mr Lukashenko", "President Alexander Lukashenko") or has speak
+ * ("Lukashenko said"), lower-cased: people, or at least no place.
+ */
+export function peopleIn(text: string): Set<string> {
+  const names = [...text.matchAll(TITLED_NAME), ...text.matchAll(SPEAKER)].map((m) => m[1] as string);
+  return new Set(names.map((n) => n.replace(/['’]s$/, '').toLowerCase()));
+}
+
 /** A title alone ("President") names no one. */
 const TITLE_ONLY = new RegExp(`^(?:${TITLES})\\.?$`);
 
