@@ -156,6 +156,7 @@ export const FEATURES = [
   'spanMissing',
   'detailMissing',
   'spanCounted',
+  'leadIn',
   // Relative to the question's other candidates (filled in by `withRelativeFeatures`): a pointwise model
   // ranks better when it sees how a unit compares, not only how it scores.
   'coverageGap',
@@ -242,6 +243,8 @@ export function unitFeatures(
       !span && (answerTypeRequired(q) || asksForNamedKind(q) || nameAsked(q.question) || versionRequired(q, doc)) ? 1 : 0,
     // "How many zones…" answered by "a million hearts": the amount must count what was asked about.
     spanCounted: span && q.counted.length ? (countsHead(unit.text, span, q.counted, sim) ? 1 : -1) : 0,
+    // "You can install it using this command:" announces the answer; quoted alone it answers nothing.
+    leadIn: /:\s*$/.test(unit.text) ? 1 : 0,
     coverageGap: 0,
     coveragePassageGap: 0,
     spanGap: 0,

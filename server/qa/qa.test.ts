@@ -7,7 +7,7 @@ import { analyseQuestion } from './question.ts';
 import { measureAsked } from './answer-kinds.ts';
 import { documentContext } from '../../store/lexical/document-context.ts';
 import { initialismsOf } from '../../store/lexical/initialisms.ts';
-import { bagOf, credit, unionOf, versionRequired } from './features.ts';
+import { bagOf, credit, FEATURES, unionOf, unitFeatures, versionRequired } from './features.ts';
 import { fitLogistic, linear } from './scorer.ts';
 import { inflectionsOf } from './inflections.ts';
 import { asksForNamedKind, findSpan, peopleIn } from './span.ts';
@@ -437,6 +437,16 @@ describe('Markdown headings and lead-ins', () => {
     expect(units.some((u) => !u.pair && u.text === 'npm init @acme/config@latest')).toBe(true);
     expect(units.some((u) => u.text.startsWith('The install is quick.') && u.text.includes('lint()'))).toBe(false);
     for (const u of units) expect(u.text).toBe(fenced.slice(u.start, u.end));
+    // The lead-in alone announces an answer it does not hold: the scorer sees that (its weight is learned).
+    const q = analyseQuestion('What command scaffolds a configuration?');
+    const view = { text: bagOf(fenced), context: bagOf(''), whole: bagOf(fenced), people: new Set<string>() };
+    const leadIn = (text: string) => {
+      const unit = units.find((u) => u.text === text);
+      if (!unit) throw new Error(`no unit ${text}`);
+      return unitFeatures(q, [], unit, view, { similarity: () => 0 }, 1).values[FEATURES.indexOf('leadIn')];
+    };
+    expect(leadIn('You can install and configure it using this command:')).toBe(1);
+    expect(leadIn(pair?.text as string)).toBe(0);
   });
 });
 
