@@ -236,6 +236,14 @@ describe('short answer spans', () => {
     expect(findSpan(analyseQuestion('Where in Belarus are the weapons stationed?'), sentence, people)).toBeNull();
     // Without that knowledge an unknown name after "from" may be a place.
     expect(span('Where in Belarus are the weapons stationed?', sentence)).toBe('Lukashenko');
+    // Nor a newspaper: "Mr Lukashenko’s" is someone's.
+    const comment = 'Commenting on Mr Lukashenko’s recent statements, journalist Hanna Liubakova called out the president.';
+    expect(findSpan(analyseQuestion('Which newspaper does Hanna Liubakova write for?'), comment, people)).toBeNull();
+  });
+
+  it('never takes a common noun opening a sentence for a name ("Wealth"), but keeps "China"', () => {
+    expect(span('What was the name of the assassin?', 'Wealth was never his aim. He was a man of moderate means.')).toBeNull();
+    expect(span('Which country answered first?', 'China answered first.')).toBe('China');
   });
 
   it('accepts any place for "which region / area"', () => {

@@ -140,7 +140,7 @@ function fitsCategory(
 ): boolean {
   const wn = wordNet();
   // The head is the last word, not a number after it ("Channel 24": WordNet knows 24 as a number).
-  const head = name.split(/\s+/).filter((w) => !/^\d+$/.test(w)).pop()?.toLowerCase() ?? '';
+  const head = name.split(/\s+/).filter((w) => !/^\d+$/.test(w)).pop()?.toLowerCase().replace(/['’]s$/, '') ?? '';
   const full = name.toLowerCase();
   // "Which region / area / part": any place answers (WordNet files Appalachia under another sense of region).
   const kinds = category.length && !category.every((c) => VAGUE_PLACE.test(c)) ? category : type === 'where' || category.length ? ['location'] : type === 'who' ? ['person', 'organization'] : [];
@@ -149,9 +149,9 @@ function fitsCategory(
   if (!name.includes(' ') && wn.senses(full, 'adj').length > 0) return false;
   const known = wn.senses(full.replace(/ /g, '_'), 'noun').length > 0 || wn.senses(head, 'noun').length > 0;
   // A name WordNet has never heard of may still be right (most people, agencies): only a known wrong kind
-  // rules it out, or, for a place, the document calling it a person ("Mr Lukashenko": "from Lukashenko" is
-  // not where).
-  if (!known) return !(kinds.includes('location') && people.has(head));
+  // rules it out, or, for a place or a newspaper, the documents calling it a person ("Mr Lukashenko": "from
+  // Lukashenko" is not where).
+  if (!known) return !(people.has(head) && !kinds.some((k) => k === 'person' || wn.isA(k, 'person')));
   return kinds.some((k) => wn.isA(full, k) || wn.isA(head, k));
 }
 
@@ -230,7 +230,7 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
       // A word capitalised only because it starts the sentence ("Those", "Last", "Every") is no name.
       const first = t.split(/\s+/)[0]?.toLowerCase() ?? '';
       const atStart = /^\W*$/.test(text.slice(0, s.start + lead)) || /[.!?:]["'”’]?\s+["'“‘]?$/.test(text.slice(0, s.start + lead));
-      if (atStart && !t.includes(' ') && (isStopword(first) || startsAsWord(first))) continue;
+      if (atStart && !t.includes(' ') && (isStopword(first) || startsAsWord(first) || commonNounOnly(first))) continue;
       names.push({ text: t, start: s.start + lead, end: s.start + lead + t.length });
       // "the St. Louis Exposition", "the Geneva Conference": a place named before a common noun.
       const prefix = t.match(/^(.+?)\s+\p{Lu}\p{Ll}+$/u)?.[1];
@@ -327,6 +327,12 @@ export function asksForNamedKind(q: AnalysedQuestion): boolean {
  */
 function categoryHead(q: AnalysedQuestion): string | undefined {
   return q.category[q.category.length - 1];
+}
+
+/** "Wealth" opening a sentence: a common noun that names no person, place or group ("China", "Congress" do). */
+function commonNounOnly(word: string): boolean {
+  const wn = wordNet();
+  return wn.commonNoun(word) && ![...NAMED_KINDS, 'social_group'].some((k) => wn.isA(word, k));
 }
 
 /** A common word WordNet knows as an adjective, adverb or verb ("Last", "Every", "Let"), not a name. */
