@@ -157,6 +157,7 @@ export const FEATURES = [
   'detailMissing',
   'spanCounted',
   'leadIn',
+  'carriedInPassage',
   // Relative to the question's other candidates (filled in by `withRelativeFeatures`): a pointwise model
   // ranks better when it sees how a unit compares, not only how it scores.
   'coverageGap',
@@ -184,6 +185,7 @@ export function unitFeatures(
 ): UnitFeatures {
   const own = terms.filter((t) => t.own);
   const carried = terms.filter((t) => !t.own);
+  const carriedNames = carried.filter((t) => t.entity);
   // A unit under Markdown headings is matched together with them ("## Install" + "Run npm i").
   const sentences = unit.parts?.map(([a, b]) => bagOf(unit.text.slice(a - unit.start, b - unit.start))) ?? [bagOf(unit.text)];
   const bag = unionOf(unit.heading ? [bagOf(unit.heading), ...sentences] : sentences);
@@ -245,6 +247,9 @@ export function unitFeatures(
     spanCounted: span && q.counted.length ? (countsHead(unit.text, span, q.counted, sim) ? 1 : -1) : 0,
     // "You can install it using this command:" announces the answer; quoted alone it answers nothing.
     leadIn: /:\s*$/.test(unit.text) ? 1 : 0,
+    // "How old is he?" about Putin, answered from a passage about Lukashenko: the one referred back to must be
+    // named near the answer, not only somewhere in its document.
+    carriedInPassage: carriedNames.length ? coverage(carriedNames, unionOf([bag, passage])) : 1,
     coverageGap: 0,
     coveragePassageGap: 0,
     spanGap: 0,
@@ -286,6 +291,7 @@ export const DECISION_FEATURES = [
   'coveragePassage',
   'spanCounted',
   'carriedCoverage',
+  'carriedInPassage',
 ] as const;
 
 export function decisionFeatures(probabilities: number[], top: number[] | undefined): number[] {
@@ -308,6 +314,7 @@ export function decisionFeatures(probabilities: number[], top: number[] | undefi
     f('coveragePassage'),
     f('spanCounted'),
     f('carriedCoverage'),
+    f('carriedInPassage'),
   ];
 }
 

@@ -393,6 +393,28 @@ describe('soft matching of a pair', () => {
   });
 });
 
+describe('a follow-up about someone else', () => {
+  it('sees whether the one referred back to is named near a unit, not only somewhere in its document', async () => {
+    const text =
+      'The 67-year-old president said: "We do not threaten anyone." He spoke in Minsk. He spoke for an hour. ' +
+      'He took no questions.\n\nHe met Vladimir Putin last week. Putin, 71, smiled.';
+    const units = await unitsOfDocument({ docId: 'a', source: 'a.txt', title: 'A', text, hash: '' });
+    const q = analyseQuestion('How old is he?', [
+      { role: 'user', content: 'Who told Lukashenko about the talks?' },
+      { role: 'assistant', content: 'Vladimir Putin, at a meeting in Moscow.' },
+    ]);
+    const terms = q.terms.map((t) => ({ ...t, matches: [t.stem], related: [], idf: 1 }));
+    const view = { text: bagOf(text), context: bagOf(''), whole: bagOf(text), people: new Set<string>() };
+    const near = (start: string) => {
+      const unit = units.find((u) => u.text.startsWith(start) && !u.pair);
+      if (!unit) throw new Error(`no unit ${start}`);
+      return unitFeatures(q, terms, unit, view, { similarity: () => 0 }, 1).values[FEATURES.indexOf('carriedInPassage')];
+    };
+    expect(near('The 67-year-old')).toBe(0);
+    expect(near('Putin, 71')).toBeGreaterThan(0.5);
+  });
+});
+
 describe('the scorer', () => {
   it('learns which feature predicts the label and gives calibrated-looking probabilities', () => {
     const rows: number[][] = [];

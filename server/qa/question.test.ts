@@ -52,6 +52,22 @@ describe('reading a question', () => {
     expect(carried?.weight).toBeLessThan(1);
   });
 
+  it('after a who-question, takes "he" to be the one answered with, not the one asked about', () => {
+    const weight = (q: ReturnType<typeof analyseQuestion>, word: string) => q.terms.find((t) => t.word === word)?.weight ?? 0;
+    const told = analyseQuestion('How old is he?', [
+      { role: 'user', content: 'Who told Lukashenko about "positive changes" in the negotiations?' },
+      { role: 'assistant', content: 'Russian President Vladimir Putin, at a meeting with Lukashenko. [1]' },
+    ]);
+    expect(weight(told, 'putin')).toBeGreaterThan(weight(told, 'lukashenko'));
+    expect(weight(told, 'lukashenko')).toBeGreaterThan(0);
+    // "Who is <name>?" asks about the one named: "he" is still that one.
+    const defined = analyseQuestion('When was he appointed?', [
+      { role: 'user', content: 'Who is Mikhail Podolyak?' },
+      { role: 'assistant', content: "An adviser to the head of Ukraine's President's Office." },
+    ]);
+    expect(weight(defined, 'podolyak')).toBeGreaterThan(weight(defined, 'ukraine'));
+  });
+
   it('carries the option or flag a technical conversation is about into "that option", "it"', () => {
     const q = analyseQuestion("What's its default value?", [
       { role: 'user', content: 'What does the hideCursor option do in cli-progress?' },

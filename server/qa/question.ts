@@ -76,6 +76,18 @@ export function questionType(question: string): QuestionType {
   return best ?? 'what';
 }
 
+/** The first run of capitalised words that is not only function words: "Alexander Lukashenko, a close ally…". */
+function firstName(text: string): string[] {
+  for (const m of foldTypography(text).matchAll(/\p{Lu}[\p{L}'’-]*(?:\s+\p{Lu}[\p{L}'’-]*)*/gu)) {
+    const ws = words(m[0]).filter((w) => !isStopword(w));
+    if (ws.length) return ws;
+  }
+  return [];
+}
+
+/** "Who is Mikhail Podolyak?", "Who was Richard Dean, whom…": asks what a named one is. */
+const DEFINITION_QUESTION = /^\s*[Ww]ho\s+(?:is|was|are|were)\s+\p{Lu}/u;
+
 const MULTI_PART = /\bboth\b|\btwo\b|\bapart from\b|\band (when|what|where|who|whom|how|why|which)\b/i;
 
 const PRONOUN = /\b(he|she|him|her|his|hers|they|them|their|it|its|this|that|these|those|there)\b/i;
@@ -239,11 +251,22 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
     // the previous answer weigh less: "he" is usually the person asked about, sometimes one answered with.
     const names = subjectsOf(lastUser.content);
     const source = names.length ? names.join(' ') : lastUser.content;
-    carried = termsOf(source, 0.6).filter((t) => !ownStems.has(t.stem));
-    if (lastAnswer && names.length === 0) {
+    // "Who told Lukashenko…?" — "Putin." — "How old is he?": after a who-question (not "Who is <name>?")
+    // "he" is the one answered with; the question's names come second.
+    const answered =
+      lastAnswer && questionType(lastUser.content) === 'who' && !DEFINITION_QUESTION.test(lastUser.content)
+        ? firstName(answerText(lastAnswer.content))
+        : [];
+    // Terms taken from names are names, wherever they stood in their sentence.
+    const named = (terms: QueryTerm[]) => terms.map((t) => ({ ...t, entity: true }));
+    carried = [
+      ...named(termsOf(answered.join(' '), 0.6)),
+      ...(names.length ? named : (t: QueryTerm[]) => t)(termsOf(source, answered.length ? 0.3 : 0.6)),
+    ].filter((t, i, all) => !ownStems.has(t.stem) && all.findIndex((u) => u.stem === t.stem) === i);
+    if (lastAnswer && names.length === 0 && answered.length === 0) {
       const answerNames = subjectsOf(answerText(lastAnswer.content)).slice(0, 4).join(' ');
       const have = new Set([...ownStems, ...carried.map((t) => t.stem)]);
-      carried.push(...termsOf(answerNames, 0.3).filter((t) => !have.has(t.stem)));
+      carried.push(...named(termsOf(answerNames, 0.3)).filter((t) => !have.has(t.stem)));
     }
   }
   const searchText = carried.length ? `${question} ${carried.map((t) => t.word).join(' ')}` : question;
