@@ -101,7 +101,7 @@ export function scoreUnits(
     .split(/\[\d+\]/)
     .map((part, i) => foldTypography(oneLine(i === 0 ? part.replace(/^[^—]*? — /, '') : part)))
     .filter((part) => part.length >= 20);
-  // The people the documents read for this question give a title ("Mr Lukashenko"): never a place.
+  // The people the documents read for this question give a title or have speak ("Mr Lukashenko"): no place.
   const people = new Set(retrieved.flatMap((hit) => [...documentView(hit.passage.docId).people]));
   const out: ScoredUnit[] = [];
   for (const unit of unitsOf(retrieved, docs, retrieved.length, passages)) {

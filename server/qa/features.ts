@@ -2,7 +2,7 @@ import { hasAnswerType, answerTypeRequired, versionAsked } from './answer-kinds.
 import type { AnalysedQuestion } from './question.ts';
 import type { ExpandedTerm } from './retrieve.ts';
 import { foldTypography, isStopword, stemWord, words } from '../../store/lexical/words.ts';
-import { asksForName, asksForNamedKind, findSpan, nameAsked, type Span } from './span.ts';
+import { amountWords, asksForName, asksForNamedKind, findSpan, nameAsked, type Span } from './span.ts';
 import type { Unit } from './units.ts';
 
 /** The words of a span of text, as stems (for exact matching) and lower-cased surface forms (for similarity). */
@@ -124,7 +124,7 @@ export interface DocumentView {
   context: Bag;
   /** Both together (stems only). */
   whole: Bag;
-  /** Names the document titles as people ("Mr Lukashenko"), lower-cased. */
+  /** Names the document gives a title or has speak ("Mr Lukashenko", "Kovalenko said"), lower-cased. */
   people: ReadonlySet<string>;
 }
 
@@ -346,6 +346,5 @@ export function versionRequired(q: AnalysedQuestion, doc: DocumentView): boolean
 /** The amount, or one of the few words after it ("thousands of Kiev troops"), names what was counted. */
 function countsHead(text: string, span: Span, counted: string[], sim: WordSimilarity): boolean {
   const head = counted[counted.length - 1] as string;
-  const near = [...words(span.text), ...words(text.slice(span.end, span.end + 40)).slice(0, 4)];
-  return near.some((w) => stemWord(w) === stemWord(head) || sim.similarity(head, w) >= 0.6);
+  return amountWords(text, span).some((w) => stemWord(w) === stemWord(head) || sim.similarity(head, w) >= 0.6);
 }

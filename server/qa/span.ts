@@ -100,6 +100,11 @@ function* matches(re: RegExp, text: string): Generator<Span> {
  */
 const WEAK_NUMBER = /^(?:(?:about|around|nearly|almost|over|under|some|roughly|at least)\s+)?(?:a|an|one|half|third|quarter|fifth|tenth|dozen|dozens|hundreds|thousands|millions|billions|trillions)(?:\s+[a-z]+)?$/i;
 
+/** An amount's words and the few after it: "thousands of Kiev troops" counts the troops. */
+export function amountWords(text: string, s: Span): string[] {
+  return [...words(s.text), ...words(text.slice(s.end, s.end + 40)).slice(0, 4)];
+}
+
 const HOW_OFTEN = /\bhow (?:often|frequently)\b/i;
 const FREQUENCY =
   /\b(?:(?:almost|nearly|about|roughly)\s+)?(?:daily|weekly|monthly|yearly|annually|hourly|nightly|once|twice|every (?:day|week|month|year|\w+ (?:days|weeks|months|years))|\w+ times (?:a|per|each) (?:day|week|month|year)|(?:each|per|a) (?:day|week|month|year))\b/gi;
@@ -143,7 +148,9 @@ function fitsCategory(
   const head = name.split(/\s+/).filter((w) => !/^\d+$/.test(w)).pop()?.toLowerCase().replace(/['’]s$/, '') ?? '';
   const full = name.toLowerCase();
   // "Which region / area / part": any place answers (WordNet files Appalachia under another sense of region).
-  const kinds = category.length && !category.every((c) => VAGUE_PLACE.test(c)) ? category : type === 'where' || category.length ? ['location'] : type === 'who' ? ['person', 'organization'] : [];
+  const anyPlace = category.length > 0 && category.every((c) => VAGUE_PLACE.test(c));
+  const kinds =
+    category.length && !anyPlace ? category : type === 'where' || anyPlace ? ['location'] : type === 'who' ? ['person', 'organization'] : [];
   if (kinds.length === 0) return true;
   // A nationality or other adjective ("Ukrainian", "American") is not who or where.
   if (!name.includes(' ') && wn.senses(full, 'adj').length > 0) return false;
@@ -199,10 +206,7 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
     if (vague) found.push(...matches(vague, text));
     // Prefer the amount followed by what the question counts ("how many troops" → "120,000 troops").
     const head = q.counted[q.counted.length - 1];
-    // "thousands of Kiev troops": the counted noun may follow the amount by a few words.
-    const counts = (s: Span) =>
-      [...words(s.text), ...words(text.slice(s.end, s.end + 40)).slice(0, 4)].some((w) => stemWord(w) === stemWord(head as string));
-    const counted = head ? found.filter(counts) : [];
+    const counted = head ? found.filter((s) => amountWords(text, s).some((w) => stemWord(w) === stemWord(head))) : [];
     // "How far had the deficit fallen", "by how much did income rise": a change, in whatever it is measured.
     const measure = CHANGE.test(q.question) ? null : (MEASURES.find(([asks]) => asks.test(q.question))?.[1] ?? measureNamed);
     return pick(counted.length ? counted : found, (s) => {
