@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadEngine } from '../server/qa/engine.ts';
 import { DECISION_FEATURES, decisionFeatures, detailMissing, FEATURES } from '../server/qa/features.ts';
-import { fitListwise, fitLogistic, type Linear, linear, type ScorerWeights, WEIGHTS_FILE } from '../server/qa/scorer.ts';
+import { calibrate, fitListwise, fitLogistic, type Linear, linear, type ScorerWeights, WEIGHTS_FILE } from '../server/qa/scorer.ts';
 import { CORPORA } from './corpora.ts';
 import { corpusRows, type QuestionRows } from './training-data.ts';
 
@@ -25,32 +25,38 @@ export function foldOf(set: string, id: string, folds = FOLDS): number {
 
 type Fitted = Omit<Linear, 'features'>;
 
+/**
+ * The decision model's features overlap (three coverages, two ranks, the best probability built from them
+ * all): weakly regularised, its fit followed each fold's quirks. Shrunk hard, then rescaled (`calibrate`),
+ * it kept its probabilities and judged unseen questions better: out-of-fold utility 0.510 → 0.518, steady
+ * for l2 from 0.3 to 2.
+ */
+const DECISION_L2 = 1;
+
 /** Candidate model on every unit; decision model on each question's best unit (label: that unit answers). */
 export function fit(data: QuestionRows[], synthetic: QuestionRows[] = []): { candidate: Fitted; decision: Fitted } {
   // The ranker learns from generated questions too; the decision is calibrated on hand-written ones only.
   const candidate = fitListwise([...data, ...synthetic], { l2: 0.1, iterations: 400, rate: 0.5 });
   const tops = tops_(candidate, data);
-  const decision = fitLogistic(
-    tops.map((t) => t.x),
-    tops.map((t) => (t.correct ? 1 : 0)),
-    { l2: 0.01, iterations: 800, rate: 0.5 },
-  );
+  const x = tops.map((t) => t.x);
+  const y = tops.map((t) => (t.correct ? 1 : 0));
+  const decision = calibrate(fitLogistic(x, y, { l2: DECISION_L2, iterations: 800, rate: 0.5 }), x, y);
   return { candidate, decision };
 }
 
 function tops_(candidate: Fitted, data: QuestionRows[]) {
   const model = linear({ ...candidate, features: [...FEATURES] });
   return data.map((q) => {
-    const scored = q.rows.map((r, i) => ({ p: model.probability(r), r, label: q.labels[i] === 1 }));
-    scored.sort((a, b) => b.p - a.p);
+    const scored = q.rows.map((r, i) => {
+      const [docId, start, end] = q.places[i] as [string, number, number];
+      return { probability: model.probability(r), values: r, docId, start, end, label: q.labels[i] === 1 };
+    });
+    scored.sort((a, b) => b.probability - a.probability);
     const top = scored[0];
     return {
-      x: decisionFeatures(
-        scored.slice(0, 2).map((s) => s.p),
-        top?.r,
-      ),
+      x: decisionFeatures(scored),
       correct: Boolean(q.answerable && top?.label),
-      detailMissing: detailMissing(top?.r),
+      detailMissing: detailMissing(top?.values),
     };
   });
 }

@@ -19,6 +19,8 @@ export interface QuestionRows {
   answerable: boolean;
   rows: number[][];
   labels: number[];
+  /** Where each candidate quotes from: document, start, end. */
+  places: Array<[string, number, number]>;
 }
 
 /** Scores nothing (all weights 0): extraction needs every candidate's features, not a decision. */
@@ -46,15 +48,17 @@ export async function extractRows(engine: Engine, file: string, questions: Quest
     const r = await engine.answer({ question: q.question, ...(q.history ? { history: q.history } : {}) }, NEUTRAL_SCORER);
     const rows: number[][] = [];
     const labels: number[] = [];
+    const places: QuestionRows['places'] = [];
     for (const c of r.candidates) {
       const doc = engine.documents.get(c.unit.hit.passage.docId);
       const supported = gold.some(
         (g) => g && doc && sameSource(doc.source, g.file) && c.unit.start < g.end && g.start < c.unit.end,
       );
       rows.push(c.values);
+      places.push([c.unit.hit.passage.docId, c.unit.start, c.unit.end]);
       labels.push(q.answerable && supported && containsAnswer(c.unit.text, q.answers) ? 1 : 0);
     }
-    out.push({ set: file, id: q.id, answerable: q.answerable, rows, labels });
+    out.push({ set: file, id: q.id, answerable: q.answerable, rows, labels, places });
   }
   return out;
 }

@@ -190,7 +190,11 @@ export function composeAnswer(
     return abstain(`no document mentions ${unknownName.word}`, unmentioned, retrieved, docs, maxCitations, ranked);
   }
   const best = ranked[0];
-  const confidence = scorer.confidence(decisionFeatures(ranked.slice(0, 2).map((c) => c.probability), best?.values));
+  const confidence = scorer.confidence(
+    decisionFeatures(
+      ranked.map((c) => ({ probability: c.probability, values: c.values, docId: c.unit.hit.passage.docId, start: c.unit.start, end: c.unit.end })),
+    ),
+  );
   const missing = detailMissing(best?.values);
   if (!best || confidence < scorer.threshold || missing) {
     const reason = missing

@@ -277,6 +277,7 @@ export function withRelativeFeatures(rows: number[][]): void {
 export const DECISION_FEATURES = [
   'best',
   'margin',
+  'rivals',
   'bestCoverage',
   'bestCoverageExact',
   'missingEntity',
@@ -294,12 +295,32 @@ export const DECISION_FEATURES = [
   'carriedInPassage',
 ] as const;
 
-export function decisionFeatures(probabilities: number[], top: number[] | undefined): number[] {
-  const f = (name: FeatureName) => (top ? (top[FEATURES.indexOf(name)] as number) : 0);
-  const [p1 = 0, p2 = 0] = probabilities;
+/** A scored candidate as the decision sees it: its probability, its features, and where it quotes from. */
+export interface RankedCandidate {
+  probability: number;
+  values: readonly number[];
+  docId: string;
+  start: number;
+  end: number;
+}
+
+/** `ranked`: a question's candidates, most probable first. */
+export function decisionFeatures(ranked: readonly RankedCandidate[]): number[] {
+  const [best, second] = ranked;
+  const f = (name: FeatureName) => (best ? (best.values[FEATURES.indexOf(name)] as number) : 0);
+  const p1 = best?.probability ?? 0;
+  const p2 = second?.probability ?? 0;
+  // Other places in the documents (not the best unit, nor a sentence or pair overlapping it) that score at
+  // least half as well: where several passages each look like the answer, none is clearly it.
+  const rivals = best
+    ? ranked.filter(
+        (c) => (c.docId !== best.docId || c.end <= best.start || c.start >= best.end) && c.probability > p1 / 2,
+      ).length
+    : 0;
   return [
     p1,
     p1 - p2,
+    rivals,
     f('coverage'),
     f('coverageExact'),
     f('missingEntity'),

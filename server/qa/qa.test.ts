@@ -7,8 +7,8 @@ import { analyseQuestion } from './question.ts';
 import { measureAsked } from './answer-kinds.ts';
 import { documentContext } from '../../store/lexical/document-context.ts';
 import { initialismsOf } from '../../store/lexical/initialisms.ts';
-import { bagOf, credit, FEATURES, unionOf, unitFeatures, versionRequired } from './features.ts';
-import { fitLogistic, linear } from './scorer.ts';
+import { bagOf, credit, DECISION_FEATURES, decisionFeatures, FEATURES, unionOf, unitFeatures, versionRequired } from './features.ts';
+import { calibrate, fitLogistic, linear } from './scorer.ts';
 import { inflectionsOf } from './inflections.ts';
 import { asksForNamedKind, findSpan, peopleIn } from './span.ts';
 import { unitsOf } from './units.ts';
@@ -429,6 +429,37 @@ describe('the scorer', () => {
     expect(model.probability([0.9, 1])).toBeGreaterThan(0.8);
     expect(model.probability([0.1, 1])).toBeLessThan(0.2);
     expect(Math.abs(w.weights[0] as number)).toBeGreaterThan(Math.abs(w.weights[1] as number) * 5);
+  });
+
+  it('rescales a strongly regularised fit to probabilities again, keeping its order', () => {
+    const rows: number[][] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const x = (i % 20) / 20;
+      rows.push([x]);
+      labels.push(x > 0.5 ? 1 : 0);
+    }
+    const shrunk = fitLogistic(rows, labels, { l2: 1, iterations: 500 });
+    const before = linear({ ...shrunk, features: ['signal'] });
+    // Shrunk, every answer looks like a coin toss...
+    expect(before.probability([0.95])).toBeLessThan(0.75);
+    const after = linear({ ...calibrate(shrunk, rows, labels), features: ['signal'] });
+    // ...rescaled, the clear cases are clear again, in the same order.
+    expect(after.probability([0.95])).toBeGreaterThan(0.9);
+    expect(after.probability([0.05])).toBeLessThan(0.1);
+    expect(after.probability([0.6])).toBeGreaterThan(after.probability([0.4]));
+  });
+});
+
+describe('the decision', () => {
+  const best = { probability: 0.6, values: FEATURES.map(() => 0), docId: 'a', start: 100, end: 200 };
+  const rivals = (others: Array<{ probability: number; docId: string; start: number; end: number }>) =>
+    decisionFeatures([best, ...others.map((o) => ({ ...o, values: best.values }))])[DECISION_FEATURES.indexOf('rivals')];
+  it('counts the other places that look about as much like the answer, not the pair around the best one', () => {
+    // The pair holding the best sentence, and a weak sentence elsewhere: no rival.
+    expect(rivals([{ probability: 0.58, docId: 'a', start: 50, end: 200 }, { probability: 0.2, docId: 'b', start: 0, end: 80 }])).toBe(0);
+    // Two other passages score nearly as well: the answer is not clearly in one place.
+    expect(rivals([{ probability: 0.5, docId: 'b', start: 0, end: 80 }, { probability: 0.4, docId: 'a', start: 300, end: 400 }])).toBe(2);
   });
 });
 

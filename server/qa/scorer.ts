@@ -159,10 +159,27 @@ export function fitListwise(
     }
   }
   // Calibration: p = sigmoid(a·score + b) on every candidate, answerable or not.
-  const scores = all.map((r) => [std(r).reduce((a, v, j) => a + v * (w[j] as number), 0)]);
-  const labels = groups.flatMap((g) => g.labels);
-  const cal = fitLogistic(scores, labels, { l2: 0, iterations: 300, rate: 0.5 });
+  return calibrate({ mean, scale, weights: w, bias: 0 }, all, groups.flatMap((g) => g.labels));
+}
+
+/**
+ * Platt scaling: rescales a linear model's logit (a·z + b, fitted on `rows`) so that its sigmoid reads as a
+ * probability again. The ranking of rows is unchanged; a strongly regularised fit keeps its direction and
+ * regains its scale.
+ */
+export function calibrate(
+  model: Omit<Linear, 'features'>,
+  rows: ReadonlyArray<readonly number[]>,
+  labels: readonly number[],
+): Omit<Linear, 'features'> {
+  const logit = (r: readonly number[]) =>
+    r.reduce((s, v, j) => s + (model.weights[j] ?? 0) * ((v - (model.mean[j] ?? 0)) / (model.scale[j] || 1)), model.bias);
+  const cal = fitLogistic(
+    rows.map((r) => [logit(r)]),
+    labels,
+    { l2: 0, iterations: 300, rate: 0.5 },
+  );
   const a = (cal.weights[0] as number) / (cal.scale[0] as number);
   const b = cal.bias - a * (cal.mean[0] as number);
-  return { mean, scale, weights: w.map((wj) => wj * a), bias: b };
+  return { ...model, weights: model.weights.map((w) => w * a), bias: model.bias * a + b };
 }
