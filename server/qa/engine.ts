@@ -10,7 +10,7 @@ import {
   type ScoredUnit,
 } from './compose.ts';
 import { idf } from '../../store/lexical/bm25.ts';
-import { contextWords } from '../../store/lexical/document-context.ts';
+import { contextWords, fileNameWords } from '../../store/lexical/document-context.ts';
 import { DECISION_FEATURES, type DocumentView, FEATURES } from './features.ts';
 import { loadScorer, type Scorer } from './scorer.ts';
 import { loadWordNet } from './wordnet.ts';
@@ -91,6 +91,7 @@ export class Engine {
         context,
         whole: { stems: new Set([...text.stems, ...context.stems]), surface: [] },
         people: peopleIn(doc?.text ?? ''),
+        fileName: bagOf(doc ? fileNameWords(doc).join(' ') : ''),
       };
       if (doc) views.set(doc, view);
     }

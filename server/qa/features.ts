@@ -126,6 +126,8 @@ export interface DocumentView {
   whole: Bag;
   /** Names the document gives a title or has speak ("Mr Lukashenko", "Kovalenko said"), lower-cased. */
   people: ReadonlySet<string>;
+  /** The words of its file name (`1962_john_f_kennedy_d.txt`; none for a hash-like name). */
+  fileName: Bag;
 }
 
 export const FEATURES = [
@@ -158,6 +160,7 @@ export const FEATURES = [
   'spanCounted',
   'leadIn',
   'carriedInPassage',
+  'fileNameMissing',
   // Relative to the question's other candidates (filled in by `withRelativeFeatures`): a pointwise model
   // ranks better when it sees how a unit compares, not only how it scores.
   'coverageGap',
@@ -182,6 +185,8 @@ export function unitFeatures(
   sim: WordSimilarity,
   maxIdf: number,
   people: ReadonlySet<string> = doc.people,
+  /** The question's words that some retrieved document's file name holds. */
+  fileNamed: readonly ExpandedTerm[] = [],
 ): UnitFeatures {
   const own = terms.filter((t) => t.own);
   const carried = terms.filter((t) => !t.own);
@@ -250,6 +255,11 @@ export function unitFeatures(
     // "How old is he?" about Putin, answered from a passage about Lukashenko: the one referred back to must be
     // named near the answer, not only somewhere in its document.
     carriedInPassage: carriedNames.length ? coverage(carriedNames, unionOf([bag, passage])) : 1,
+    // "What did Kennedy say in 1962…" names a file (`1962_john_f_kennedy_d.txt`): a unit from another file is
+    // likely from the wrong speech. Not titles: a headline names whom the article is about, not the article.
+    fileNameMissing: fileNamed.length
+      ? fileNamed.filter((t) => !t.matches.some((m) => doc.fileName.stems.has(m))).length / fileNamed.length
+      : 0,
     coverageGap: 0,
     coveragePassageGap: 0,
     spanGap: 0,
@@ -293,6 +303,7 @@ export const DECISION_FEATURES = [
   'spanCounted',
   'carriedCoverage',
   'carriedInPassage',
+  'fileNameMissing',
 ] as const;
 
 /** A scored candidate as the decision sees it: its probability, its features, and where it quotes from. */
@@ -336,6 +347,7 @@ export function decisionFeatures(ranked: readonly RankedCandidate[]): number[] {
     f('spanCounted'),
     f('carriedCoverage'),
     f('carriedInPassage'),
+    f('fileNameMissing'),
   ];
 }
 

@@ -173,7 +173,7 @@ describe('short answer spans', () => {
   it('requires a version number for "which version" only where the document writes them', () => {
     const view = (text: string) => {
       const bag = bagOf(text);
-      return { text: bag, context: bagOf(''), whole: bag, people: new Set<string>() };
+      return { text: bag, context: bagOf(''), whole: bag, people: new Set<string>(), fileName: bagOf('') };
     };
     const readme = view('Install 1.13.0 or later. The use of bluebird promises has been replaced.');
     const speech = view('I propose a National Service Corps, a version of the Peace Corps at home.');
@@ -393,6 +393,24 @@ describe('soft matching of a pair', () => {
   });
 });
 
+describe('a question that names its file', () => {
+  it('sees that a unit comes from another file than the one the question names ("Kennedy", "1962")', async () => {
+    const text = 'We will land a man on the moon before this decade is out.';
+    const [unit] = await unitsOfDocument({ docId: 'k', source: '1962_john_f_kennedy_d.txt', title: 'State of the Union', text, hash: '' });
+    if (!unit) throw new Error('no unit');
+    const q = analyseQuestion('What did Kennedy promise about the moon in 1962?');
+    const terms = q.terms.map((t) => ({ ...t, matches: [t.stem], related: [], idf: 1 }));
+    const view = (file: string) => ({ text: bagOf(text), context: bagOf(''), whole: bagOf(text), people: new Set<string>(), fileName: bagOf(file) });
+    const kennedy = view('1962 john f kennedy d');
+    const named = terms.filter((t) => t.matches.some((m) => kennedy.fileName.stems.has(m)));
+    const missing = (v: ReturnType<typeof view>) =>
+      unitFeatures(q, terms, unit, v, { similarity: () => 0 }, 1, v.people, named).values[FEATURES.indexOf('fileNameMissing')];
+    expect(named.map((t) => t.word).sort()).toEqual(['1962', 'kennedy']);
+    expect(missing(kennedy)).toBe(0);
+    expect(missing(view('2002 george w bush'))).toBe(1);
+  });
+});
+
 describe('a follow-up about someone else', () => {
   it('sees whether the one referred back to is named near a unit, not only somewhere in its document', async () => {
     const text =
@@ -404,7 +422,7 @@ describe('a follow-up about someone else', () => {
       { role: 'assistant', content: 'Vladimir Putin, at a meeting in Moscow.' },
     ]);
     const terms = q.terms.map((t) => ({ ...t, matches: [t.stem], related: [], idf: 1 }));
-    const view = { text: bagOf(text), context: bagOf(''), whole: bagOf(text), people: new Set<string>() };
+    const view = { text: bagOf(text), context: bagOf(''), whole: bagOf(text), people: new Set<string>(), fileName: bagOf('') };
     const near = (start: string) => {
       const unit = units.find((u) => u.text.startsWith(start) && !u.pair);
       if (!unit) throw new Error(`no unit ${start}`);
@@ -500,7 +518,7 @@ describe('Markdown headings and lead-ins', () => {
     for (const u of units) expect(u.text).toBe(fenced.slice(u.start, u.end));
     // The lead-in alone announces an answer it does not hold: the scorer sees that (its weight is learned).
     const q = analyseQuestion('What command scaffolds a configuration?');
-    const view = { text: bagOf(fenced), context: bagOf(''), whole: bagOf(fenced), people: new Set<string>() };
+    const view = { text: bagOf(fenced), context: bagOf(''), whole: bagOf(fenced), people: new Set<string>(), fileName: bagOf('') };
     const leadIn = (text: string) => {
       const unit = units.find((u) => u.text === text);
       if (!unit) throw new Error(`no unit ${text}`);

@@ -8,11 +8,15 @@ import { words } from './words.ts';
  * (`004_ec9c24d3208588b7`) say nothing and are left out.
  */
 export function documentContext(doc: Pick<DocumentRecord, 'docId' | 'title' | 'source'>): string {
+  return [doc.title, ...fileNameWords(doc)].join(' ');
+}
+
+/** The words of a document's file name that say something about it (not a hash, not a counter). */
+export function fileNameWords(doc: Pick<DocumentRecord, 'docId' | 'source'>): string[] {
   const base = (doc.source.split('/').pop() ?? doc.docId).replace(/\.[a-z0-9]+$/i, '');
-  const fileWords = base
+  return base
     .split(/[^\p{L}\p{N}]+/u)
     .filter((w) => w && !/^[0-9a-f]{8,}$/i.test(w) && !(/\d/.test(w) && /\p{L}/u.test(w)) && !/^\d{1,3}$/.test(w));
-  return [doc.title, ...fileWords].join(' ');
 }
 
 /** The context as lower-cased words (for matching), memoised per document. */
