@@ -41,11 +41,14 @@ export interface Scorer {
   contributions(x: readonly number[]): Record<string, number>;
 }
 
+/** A linear model's logit: its weights over the standardised features, plus its bias. */
+function logitOf(w: Omit<Linear, 'features'>, x: readonly number[]): number {
+  return w.weights.reduce((s, wi, i) => s + wi * (((x[i] ?? 0) - (w.mean[i] ?? 0)) / (w.scale[i] || 1)), w.bias);
+}
+
 export function linear(w: Linear) {
-  const z = (x: readonly number[]) =>
-    w.weights.reduce((s, wi, i) => s + wi * (((x[i] ?? 0) - (w.mean[i] ?? 0)) / (w.scale[i] || 1)), w.bias);
   return {
-    probability: (x: readonly number[]) => 1 / (1 + Math.exp(-z(x))),
+    probability: (x: readonly number[]) => 1 / (1 + Math.exp(-logitOf(w, x))),
     contributions: (x: readonly number[]) =>
       Object.fromEntries(
         w.features.map((f, i) => [
@@ -172,10 +175,8 @@ export function calibrate(
   rows: ReadonlyArray<readonly number[]>,
   labels: readonly number[],
 ): Omit<Linear, 'features'> {
-  const logit = (r: readonly number[]) =>
-    r.reduce((s, v, j) => s + (model.weights[j] ?? 0) * ((v - (model.mean[j] ?? 0)) / (model.scale[j] || 1)), model.bias);
   const cal = fitLogistic(
-    rows.map((r) => [logit(r)]),
+    rows.map((r) => [logitOf(model, r)]),
     labels,
     { l2: 0, iterations: 300, rate: 0.5 },
   );
