@@ -56,7 +56,8 @@ const SHARE = /%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth)s?\b|\/\d/i;
 export const MEASURE_UNITS = {
   range: DISTANCE,
   distance: DISTANCE,
-  age: /\b\d+[- ]years?[- ]old\b|\baged? (?:of )?\d+|\b\d+ years of age\b/i,
+  // "Born 79 years ago" gives an age as surely as "79 years old".
+  age: /\b\d+[- ]years?[- ]old\b|\baged? (?:of )?\d+|\b\d+ years of age\b|\bborn \d+ years ago\b/i,
   price: MONEY,
   cost: MONEY,
   salary: MONEY,

@@ -194,9 +194,12 @@ describe('short answer spans', () => {
     expect(span('When did the invasion start?', 'It began on February 24, 2022.')).toBe('February 24, 2022');
   });
 
-  it('finds an age written before its number ("at age 9")', () => {
+  it('finds an age written before its number ("at age 9") or as a birth so many years ago', () => {
     expect(span('How old was he when he moved?', 'He moved to New York City at age 9. He later led a march.')).toBe('9');
     expect(span('How old was he when he moved?', 'He moved to New York City with 9 friends.')).toBeNull();
+    // A birth so many years ago is an age too.
+    expect(span('How old is she?', "Now, there's someone else here tonight, born 79 years ago.")).toBe('79 years');
+    expect(span('How old is she?', 'She opened the house 79 years ago.')).toBeNull();
   });
 
   it('reads "what is the range / what rate" as asking for an amount of that measure', () => {

@@ -36,6 +36,8 @@ describe('reading a question', () => {
     expect([...answerCategory('Which news organisation interviewed Lukashenko?')]).toEqual(
       expect.arrayContaining([stemWord('organisation')]),
     );
+    // A name inside the phrase is part of it, whatever its tag: "Associated" reads as a verb.
+    expect([...answerCategory('Which Associated Press journalist interviewed Lukashenko?')]).toEqual([stemWord('journalist')]);
     const q = analyseQuestion('What position does Mikhail Podolyak hold?');
     expect(q.terms.find((t) => t.word === 'position')?.weight).toBeLessThan(1);
     expect(q.terms.find((t) => t.word === 'podolyak')?.weight).toBe(1);

@@ -167,7 +167,10 @@ export function categoryNouns(question: string): string[] {
   const out: string[] = [];
   values.forEach((v, i) => {
     if (!/^(what|which)$/i.test(v)) return;
-    for (let j = i + 1; j < values.length && /^(ADJ|NOUN|PROPN|NUM)$/.test(tags[j] as string); j++) {
+    // A capitalised word inside the phrase is part of a name, whatever its tag ("Which Associated Press
+    // journalist…": "Associated" is read as a verb).
+    const inPhrase = (j: number) => /^(ADJ|NOUN|PROPN|NUM)$/.test(tags[j] as string) || /^\p{Lu}/u.test(values[j] as string);
+    for (let j = i + 1; j < values.length && inPhrase(j); j++) {
       // "What kind of timestamp…" asks for a timestamp.
       if (KIND_OF.test(values[j] as string) && values[j + 1]?.toLowerCase() === 'of') {
         j++;
