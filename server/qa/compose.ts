@@ -12,6 +12,7 @@ import {
   unitFeatures,
   type WordSimilarity,
   withRelativeFeatures,
+  fileNaming,
 } from './features.ts';
 import type { Scorer } from './scorer.ts';
 import { nameAsked, type Span } from './span.ts';
@@ -104,8 +105,10 @@ export function scoreUnits(
   // The people the documents read for this question give a title or have speak ("Mr Lukashenko"): no place.
   const people = new Set(retrieved.flatMap((hit) => [...documentView(hit.passage.docId).people]));
   // Question words some retrieved document's file name holds ("Kennedy", "1962"): the question names its file.
-  const fileNames = [...new Set(retrieved.map((hit) => hit.passage.docId))].map((id) => documentView(id).fileName);
-  const fileNamed = terms.filter((t) => t.own && fileNames.some((f) => t.matches.some((m) => f.stems.has(m))));
+  const { named: fileNamed, most: mostNamed } = fileNaming(
+    terms,
+    [...new Set(retrieved.map((hit) => hit.passage.docId))].map((id) => documentView(id).fileName),
+  );
   const out: ScoredUnit[] = [];
   for (const unit of unitsOf(retrieved, docs, retrieved.length, passages)) {
     // A follow-up is never answered with the answer it follows: not with a part of it, nor with it again
@@ -114,7 +117,7 @@ export function scoreUnits(
       const text = foldTypography(oneLine(unit.text));
       if (previousQuotes.some((quote) => quote.includes(text) || text.includes(quote))) continue;
     }
-    const { values, span } = unitFeatures(q, terms, unit, documentView(unit.hit.passage.docId), sim, maxIdf, people, fileNamed);
+    const { values, span } = unitFeatures(q, terms, unit, documentView(unit.hit.passage.docId), sim, maxIdf, people, fileNamed, mostNamed);
     out.push({ unit, values, span, probability: 0 });
   }
   withRelativeFeatures(out.map((c) => c.values));

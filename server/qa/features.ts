@@ -176,6 +176,17 @@ export interface UnitFeatures {
   span: Span | null;
 }
 
+/**
+ * The question's words that the file names of the documents read hold ("Kennedy", "1962" in
+ * `1962_john_f_kennedy_d.txt`), and how many of them the best-named file holds: a question may name two
+ * files ("Clinton in 1996 and Obama in 2014"), each named as fully as the best-named one.
+ */
+export function fileNaming(terms: readonly ExpandedTerm[], fileNames: readonly Bag[]): { named: ExpandedTerm[]; most: number } {
+  const holds = (f: Bag, t: ExpandedTerm) => t.matches.some((m) => f.stems.has(m));
+  const named = terms.filter((t) => t.own && fileNames.some((f) => holds(f, t)));
+  return { named, most: Math.max(0, ...fileNames.map((f) => named.filter((t) => holds(f, t)).length)) };
+}
+
 /** Features of one candidate unit. Pure: the same inputs always give the same numbers. */
 export function unitFeatures(
   q: AnalysedQuestion,
@@ -185,8 +196,10 @@ export function unitFeatures(
   sim: WordSimilarity,
   maxIdf: number,
   people: ReadonlySet<string> = doc.people,
-  /** The question's words that some retrieved document's file name holds. */
+  /** The question's words that some retrieved document's file name holds (`fileNaming`). */
   fileNamed: readonly ExpandedTerm[] = [],
+  /** How many of them the best-named retrieved file holds. */
+  mostNamed = fileNamed.length,
 ): UnitFeatures {
   const own = terms.filter((t) => t.own);
   const carried = terms.filter((t) => !t.own);
@@ -257,8 +270,8 @@ export function unitFeatures(
     carriedInPassage: carriedNames.length ? coverage(carriedNames, unionOf([bag, passage])) : 1,
     // "What did Kennedy say in 1962…" names a file (`1962_john_f_kennedy_d.txt`): a unit from another file is
     // likely from the wrong speech. Not titles: a headline names whom the article is about, not the article.
-    fileNameMissing: fileNamed.length
-      ? fileNamed.filter((t) => !t.matches.some((m) => doc.fileName.stems.has(m))).length / fileNamed.length
+    fileNameMissing: mostNamed
+      ? 1 - fileNamed.filter((t) => t.matches.some((m) => doc.fileName.stems.has(m))).length / mostNamed
       : 0,
     coverageGap: 0,
     coveragePassageGap: 0,

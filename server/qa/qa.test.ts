@@ -7,7 +7,7 @@ import { analyseQuestion } from './question.ts';
 import { measureAsked } from './answer-kinds.ts';
 import { documentContext } from '../../store/lexical/document-context.ts';
 import { initialismsOf } from '../../store/lexical/initialisms.ts';
-import { bagOf, credit, DECISION_FEATURES, decisionFeatures, FEATURES, unionOf, unitFeatures, versionRequired } from './features.ts';
+import { type Bag, bagOf, credit, DECISION_FEATURES, decisionFeatures, FEATURES, fileNaming, unionOf, unitFeatures, versionRequired } from './features.ts';
 import { calibrate, fitLogistic, linear } from './scorer.ts';
 import { inflectionsOf } from './inflections.ts';
 import { asksForNamedKind, findSpan, peopleIn } from './span.ts';
@@ -411,6 +411,23 @@ describe('a question that names its file', () => {
     expect(named.map((t) => t.word).sort()).toEqual(['1962', 'kennedy']);
     expect(missing(kennedy)).toBe(0);
     expect(missing(view('2002 george w bush'))).toBe(1);
+  });
+
+  it('takes a question naming two files ("Clinton in 1996 and Obama in 2014") as naming each fully', async () => {
+    const text = 'We expanded the Earned Income Tax Credit for working families.';
+    const [unit] = await unitsOfDocument({ docId: 'c', source: '1996_william_j_clinton_d.txt', title: 'State of the Union', text, hash: '' });
+    if (!unit) throw new Error('no unit');
+    const q = analyseQuestion('Which tax credit did both Clinton in 1996 and Obama in 2014 praise?');
+    const terms = q.terms.map((t) => ({ ...t, matches: [t.stem], related: [], idf: 1 }));
+    const files = ['1996 william j clinton d', '2014 barack obama d', '1995 william j clinton d', '2002 george w bush r'].map(bagOf);
+    const { named, most } = fileNaming(terms, files);
+    expect(named.map((t) => t.word).sort()).toEqual(['1996', '2014', 'clinton', 'obama']);
+    expect(most).toBe(2);
+    const missing = (file: Bag) => {
+      const v = { text: bagOf(text), context: bagOf(''), whole: bagOf(text), people: new Set<string>(), fileName: file };
+      return unitFeatures(q, terms, unit, v, { similarity: () => 0 }, 1, v.people, named, most).values[FEATURES.indexOf('fileNameMissing')];
+    };
+    expect(files.map(missing)).toEqual([0, 0, 0.5, 1]);
   });
 });
 
