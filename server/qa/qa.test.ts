@@ -351,6 +351,51 @@ describe('candidate units', () => {
     expect(units.find((u) => u.text === 'He then said more.')?.dependent).toBe(true);
   });
 
+  it('pairs sentences of a Markdown item wrapped over lines, never into the next item, heading or row', async () => {
+    const text = [
+      '# Options',
+      '',
+      '  * `idPrefix`:',
+      '    a string to prepend to any generated IDs.',
+      '    Defaults to an empty string.',
+      '  * `styleMap`: a style map.',
+      '## Output',
+      'The HTML is written to stdout.',
+      '| a | b |',
+    ].join('\n');
+    const pairs = async (source: string) =>
+      (await unitsOfDocument({ docId: 'm', source, title: 't', text, hash: '' })).filter((u) => u.pair).map((u) => u.text);
+    const markdown = await pairs('mammoth.md');
+    expect(markdown).toContain('a string to prepend to any generated IDs.\n    Defaults to an empty string.');
+    expect(markdown.some((t) => t.includes('Defaults to an empty string.\n  * `styleMap`'))).toBe(false);
+    expect(markdown.some((t) => t.includes('a style map.\n## Output') || t.includes('stdout.\n| a'))).toBe(false);
+    // The whole item, its name with what it says of it, is a unit too; never running into the next item.
+    expect(markdown).toContain('`idPrefix`:\n    a string to prepend to any generated IDs.\n    Defaults to an empty string.');
+    expect(markdown.some((t) => t.startsWith('`idPrefix`') && t.includes('styleMap'))).toBe(false);
+    // In plain text a line break may end a headline: only Markdown reads it as a space.
+    expect(await pairs('mammoth.txt')).not.toContain('a string to prepend to any generated IDs.\n    Defaults to an empty string.');
+  });
+
+  it('quotes a short reference entry under a heading that names a thing whole, never into the next entry', async () => {
+    const text = [
+      '## Options',
+      '',
+      '##### autoStart',
+      '',
+      'Type: `boolean`\\',
+      'Default: `true`',
+      '',
+      "Whether queue tasks within concurrency limit, are auto-executed as soon as they're added.",
+      '',
+      '##### queueClass',
+      '',
+      'Type: `Function`',
+    ].join('\n');
+    const units = (await unitsOfDocument({ docId: 'q', source: 'p-queue.md', title: 't', text, hash: '' })).map((u) => u.text);
+    expect(units).toContain(text.slice(text.indexOf('autoStart'), text.indexOf(" added.") + 7));
+    expect(units.some((t) => t.includes('autoStart') && t.includes('queueClass'))).toBe(false);
+  });
+
   it('pairs one-sentence paragraphs of prose across passages, never a headline or a list item', () => {
     const lines = [
       'Missile ready soon',

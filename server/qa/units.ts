@@ -128,6 +128,16 @@ function listLeadIn(text: string, offset: number): string {
   return '';
 }
 
+/** The most sentences, and characters, a list item quoted whole may have. */
+const ITEM_SENTENCES = 4;
+const ITEM_CHARS = 500;
+
+/** A sentence that opens a list item: only its marker before it on its line. */
+function itemStart(text: string, start: number): boolean {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  return LIST_ITEM.test(text.slice(lineStart, start + 4)) && text.slice(lineStart, start).replace(LIST_ITEM, '').trim() === '';
+}
+
 /** A table's header or delimiter row: context for its rows, never an answer of its own. */
 function tableHead(doc: DocumentRecord, offset: number): boolean {
   return tablesOf(doc).some((t) => t.start <= offset && offset < t.bodyStart);
@@ -172,6 +182,7 @@ export function unitsOf(
   retrieved.slice(0, read).forEach((hit, rank) => {
     const doc = docs.get(hit.passage.docId);
     if (!doc) return;
+    const markdown = MARKDOWN_FILE.test(doc.source);
     // A code block (one multi-line "sentence") is read line by line too: a CLI help or a config file
     // answers in a line or two ("-c/--connections NUM" + "The number of … default: 10").
     const own = hit.passage.sentences;
@@ -192,6 +203,19 @@ export function unitsOf(
         const pairText = doc.text.slice(start, next[1]);
         out.push({ hit, rank, start, end: next[1], text: pairText, pair: true, parts, dependent: false, sentence: i, heading: contextAt(doc, lineStart) });
         named = i + 1;
+        // A short reference entry ("##### autoStart" / "Type: `boolean`" / "Default: `true`" / "Whether queue
+        // tasks … are auto-executed…") is also quoted whole, as a list item is.
+        let last = i + 1;
+        while (last + 1 < sentences.length && last + 1 - i < ITEM_SENTENCES) {
+          const after = sentences[last + 1] as [number, number];
+          if (headingLine(doc.text, after[0]) || after[1] - start > ITEM_CHARS) break;
+          last++;
+        }
+        if (last - i >= 2) {
+          const entry = sentences.slice(i, last + 1) as Array<[number, number]>;
+          const end = (sentences[last] as [number, number])[1];
+          out.push({ hit, rank, start, end, text: doc.text.slice(start, end), pair: true, parts: entry, dependent: false, sentence: i, heading: contextAt(doc, lineStart) });
+        }
         return;
       }
       const text = doc.text.slice(start, end);
@@ -199,17 +223,34 @@ export function unitsOf(
       const heading = contextAt(doc, start);
       if (named !== i) out.push({ hit, rank, start, end, text, pair: false, dependent, sentence: i, heading });
       const next = sentences[i + 1];
-      if (next && (code || joins(doc.text, [start, end], next))) {
+      if (next && (code || joins(doc.text, [start, end], next, markdown))) {
         const pairText = doc.text.slice(start, next[1]);
         const parts: Array<[number, number]> = [[start, end], [next[0], next[1]]];
         out.push({ hit, rank, start, end: next[1], text: pairText, pair: true, parts, dependent, sentence: i, heading });
       }
     });
     if (code) return;
+    // A Markdown list item of three or more sentences ("`idPrefix`:" / "a string to prepend…" / "Defaults to an
+    // empty string.") is also a unit of its own: its name and what it says of it, quoted together.
+    if (markdown) {
+      sentences.forEach(([start], i) => {
+        if (!itemStart(doc.text, start)) return;
+        let j = i;
+        while (j + 1 < sentences.length && j - i < ITEM_SENTENCES - 1) {
+          const next = sentences[j + 1] as [number, number];
+          if (itemStart(doc.text, next[0]) || next[1] - start > ITEM_CHARS || !joins(doc.text, sentences[j] as [number, number], next, true)) break;
+          j++;
+        }
+        if (j - i < 2) return;
+        const end = (sentences[j] as [number, number])[1];
+        const parts = sentences.slice(i, j + 1) as Array<[number, number]>;
+        out.push({ hit, rank, start, end, text: doc.text.slice(start, end), pair: true, parts, dependent: false, sentence: i, heading: contextAt(doc, start) });
+      });
+    }
     // Passages are a few sentences long: the sentence that completes this passage's last one (or that its
     // first one leans on) often opens the next passage (or closes the one before).
     const pairAcross = (a: [number, number], b: [number, number], sentence: number) => {
-      if (!joins(doc.text, a, b)) return;
+      if (!joins(doc.text, a, b, markdown)) return;
       const text = doc.text.slice(a[0], b[1]);
       const dependent = DEPENDENT.test(foldTypography(text));
       const parts: Array<[number, number]> = [a, b];
@@ -242,14 +283,31 @@ export function neighboursOf(hit: Retrieved, passages: readonly Passage[]): { be
  * missile be deployed, … 14,000 miles."), or after a lead-in ending with a colon. A headline, byline, list item
  * or table row stays on its own.
  */
-function joins(text: string, a: [number, number], b: [number, number]): boolean {
+function joins(text: string, a: [number, number], b: [number, number], markdown = false): boolean {
   const gap = text.slice(a[1], b[0]);
   if (!/[\r\n]/.test(gap)) return true;
+  // Markdown wraps a paragraph or a list item over lines: one line break inside it is a space, unless the
+  // next line starts a block of its own (an item, a heading, a table row, a fence, a quote, HTML).
+  if (markdown && SOFT_BREAK.test(gap) && !BLOCK_START.test(text.slice(text.lastIndexOf('\n', b[0] - 1) + 1, b[1])) && !blockLine(text, a)) {
+    return true;
+  }
   // A lead-in or a label ("As a command-line utility:", "`idPrefix`:") says nothing without what follows it.
   // A code block's opening fence may stand between them ("using this command:" / ```shell / the command).
   if (/:[*_`]*$/.test(text.slice(a[0], a[1])) && LEAD_IN_GAP.test(gap) && !headingLine(text, b[0])) return true;
   // A PDF's page break between two paragraphs ("\n\f\n") is a paragraph break like any other.
   return /^[ \t]*\r?\n[ \t\f]*\r?\n[ \t]*$/.test(gap) && proseLine(text, a) && proseLine(text, b);
+}
+
+const MARKDOWN_FILE = /\.(?:md|markdown)$/i;
+/** One line break, no blank line. */
+const SOFT_BREAK = /^[ \t]*\r?\n[ \t]*$/;
+/** What opens a Markdown block of its own at the start of a line. */
+const BLOCK_START = /^[ \t]*(?:[-*+][ \t]|\d{1,3}[.)][ \t]|#|\||```|~~~|>|<)/;
+
+/** The line a sentence sits on is a heading or a table row: never continued by the next line. */
+function blockLine(text: string, [start]: [number, number]): boolean {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  return /^[ \t]*(?:#|\|)/.test(text.slice(lineStart, start + 1));
 }
 
 /** A sentence that is a whole line of running prose: starts a line with a capital, ends with a full stop. */
