@@ -128,7 +128,7 @@ function listLeadIn(text: string, offset: number): string {
   return '';
 }
 
-/** The most sentences, and characters, a list item quoted whole may have. */
+/** The most sentences, and characters, a list item or reference entry quoted whole may have. */
 const ITEM_SENTENCES = 4;
 const ITEM_CHARS = 500;
 
@@ -188,6 +188,24 @@ export function unitsOf(
     const own = hit.passage.sentences;
     const code = own.length === 1 && hit.passage.text.includes('\n');
     const sentences = code ? [...linesOf(doc.text, own[0] as [number, number])] : own;
+    // The last sentence of a run from sentence `i` of at most ITEM_SENTENCES and ITEM_CHARS, `ends` before.
+    const runFrom = (i: number, ends: (next: [number, number], before: [number, number]) => boolean): number => {
+      let last = i;
+      while (last + 1 < sentences.length && last + 1 - i < ITEM_SENTENCES) {
+        const next = sentences[last + 1] as [number, number];
+        if (next[1] - (sentences[i] as [number, number])[0] > ITEM_CHARS || ends(next, sentences[last] as [number, number])) break;
+        last++;
+      }
+      return last;
+    };
+    // Sentences `i`..`last` as one unit, when there are three or more.
+    const quoteWhole = (i: number, last: number, heading: string) => {
+      if (last - i < 2) return;
+      const [start] = sentences[i] as [number, number];
+      const [, end] = sentences[last] as [number, number];
+      const parts = sentences.slice(i, last + 1) as Array<[number, number]>;
+      out.push({ hit, rank, start, end, text: doc.text.slice(start, end), pair: true, parts, dependent: false, sentence: i, heading });
+    };
     // The sentence under a heading that names a thing ("Emitted every time…" under "next") is quoted with it.
     let named = -1;
     sentences.forEach(([start, end], i) => {
@@ -205,17 +223,7 @@ export function unitsOf(
         named = i + 1;
         // A short reference entry ("##### autoStart" / "Type: `boolean`" / "Default: `true`" / "Whether queue
         // tasks … are auto-executed…") is also quoted whole, as a list item is.
-        let last = i + 1;
-        while (last + 1 < sentences.length && last + 1 - i < ITEM_SENTENCES) {
-          const after = sentences[last + 1] as [number, number];
-          if (headingLine(doc.text, after[0]) || after[1] - start > ITEM_CHARS) break;
-          last++;
-        }
-        if (last - i >= 2) {
-          const entry = sentences.slice(i, last + 1) as Array<[number, number]>;
-          const end = (sentences[last] as [number, number])[1];
-          out.push({ hit, rank, start, end, text: doc.text.slice(start, end), pair: true, parts: entry, dependent: false, sentence: i, heading: contextAt(doc, lineStart) });
-        }
+        quoteWhole(i, runFrom(i, (after) => headingLine(doc.text, after[0])), contextAt(doc, lineStart));
         return;
       }
       const text = doc.text.slice(start, end);
@@ -235,16 +243,8 @@ export function unitsOf(
     if (markdown) {
       sentences.forEach(([start], i) => {
         if (!itemStart(doc.text, start)) return;
-        let j = i;
-        while (j + 1 < sentences.length && j - i < ITEM_SENTENCES - 1) {
-          const next = sentences[j + 1] as [number, number];
-          if (itemStart(doc.text, next[0]) || next[1] - start > ITEM_CHARS || !joins(doc.text, sentences[j] as [number, number], next, true)) break;
-          j++;
-        }
-        if (j - i < 2) return;
-        const end = (sentences[j] as [number, number])[1];
-        const parts = sentences.slice(i, j + 1) as Array<[number, number]>;
-        out.push({ hit, rank, start, end, text: doc.text.slice(start, end), pair: true, parts, dependent: false, sentence: i, heading: contextAt(doc, start) });
+        const last = runFrom(i, (next, before) => itemStart(doc.text, next[0]) || !joins(doc.text, before, next, true));
+        quoteWhole(i, last, contextAt(doc, start));
       });
     }
     // Passages are a few sentences long: the sentence that completes this passage's last one (or that its
