@@ -442,13 +442,20 @@ describe('soft matching of a pair', () => {
 });
 
 describe('a question that names its file', () => {
+  /** A one-sentence speech in `source`, a question about it, and a view of it under any file name. */
+  async function speech(source: string, text: string, question: string) {
+    const [unit] = await unitsOfDocument({ docId: 'd', source, title: 'State of the Union', text, hash: '' });
+    if (!unit) throw new Error('no unit');
+    const q = analyseQuestion(question);
+    const terms = q.terms.map((t) => ({ ...t, matches: [t.stem], related: [], idf: 1 }));
+    const view = (fileName: Bag) => ({ text: bagOf(text), context: bagOf(''), whole: bagOf(text), people: new Set<string>(), fileName });
+    return { unit, q, terms, view };
+  }
+
   it('sees that a unit comes from another file than the one the question names ("Kennedy", "1962")', async () => {
     const text = 'We will land a man on the moon before this decade is out.';
-    const [unit] = await unitsOfDocument({ docId: 'k', source: '1962_john_f_kennedy_d.txt', title: 'State of the Union', text, hash: '' });
-    if (!unit) throw new Error('no unit');
-    const q = analyseQuestion('What did Kennedy promise about the moon in 1962?');
-    const terms = q.terms.map((t) => ({ ...t, matches: [t.stem], related: [], idf: 1 }));
-    const view = (file: string) => ({ text: bagOf(text), context: bagOf(''), whole: bagOf(text), people: new Set<string>(), fileName: bagOf(file) });
+    const { unit, q, terms, view: viewOf } = await speech('1962_john_f_kennedy_d.txt', text, 'What did Kennedy promise about the moon in 1962?');
+    const view = (file: string) => viewOf(bagOf(file));
     const kennedy = view('1962 john f kennedy d');
     const named = terms.filter((t) => t.matches.some((m) => kennedy.fileName.stems.has(m)));
     const missing = (v: ReturnType<typeof view>) =>
@@ -460,16 +467,14 @@ describe('a question that names its file', () => {
 
   it('takes a question naming two files ("Clinton in 1996 and Obama in 2014") as naming each fully', async () => {
     const text = 'We expanded the Earned Income Tax Credit for working families.';
-    const [unit] = await unitsOfDocument({ docId: 'c', source: '1996_william_j_clinton_d.txt', title: 'State of the Union', text, hash: '' });
-    if (!unit) throw new Error('no unit');
-    const q = analyseQuestion('Which tax credit did both Clinton in 1996 and Obama in 2014 praise?');
-    const terms = q.terms.map((t) => ({ ...t, matches: [t.stem], related: [], idf: 1 }));
+    const question = 'Which tax credit did both Clinton in 1996 and Obama in 2014 praise?';
+    const { unit, q, terms, view } = await speech('1996_william_j_clinton_d.txt', text, question);
     const files = ['1996 william j clinton d', '2014 barack obama d', '1995 william j clinton d', '2002 george w bush r'].map(bagOf);
     const { named, most } = fileNaming(terms, files);
     expect(named.map((t) => t.word).sort()).toEqual(['1996', '2014', 'clinton', 'obama']);
     expect(most).toBe(2);
     const missing = (file: Bag) => {
-      const v = { text: bagOf(text), context: bagOf(''), whole: bagOf(text), people: new Set<string>(), fileName: file };
+      const v = view(file);
       return unitFeatures(q, terms, unit, v, { similarity: () => 0 }, 1, v.people, named, most).values[FEATURES.indexOf('fileNameMissing')];
     };
     expect(files.map(missing)).toEqual([0, 0, 0.5, 1]);
