@@ -101,6 +101,11 @@ function contextAt(doc: DocumentRecord, offset: number): string {
 
 const LIST_ITEM = /^([ \t]*)(?:[-*+]|\d{1,3}[.)])[ \t]+/;
 
+/** Where the line holding `offset` starts. */
+function lineStartAt(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
 /**
  * The sentence that introduces the list a unit is an item of ("The results object … has these properties:"
  * over "* `timeouts`: The number of connection timeouts"), or '' if none: the item is matched with it, as a
@@ -108,14 +113,14 @@ const LIST_ITEM = /^([ \t]*)(?:[-*+]|\d{1,3}[.)])[ \t]+/;
  * text of an item, or blank; the first other line is the lead-in if it ends with a colon.
  */
 function listLeadIn(text: string, offset: number): string {
-  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineStart = lineStartAt(text, offset);
   const lineEnd = text.indexOf('\n', lineStart);
   const item = LIST_ITEM.exec(text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd));
   if (!item) return '';
   const depth = (item[1] as string).length;
   let end = lineStart - 1;
   for (let seen = 0; end > 0 && seen < 300; seen++) {
-    const start = text.lastIndexOf('\n', end - 1) + 1;
+    const start = lineStartAt(text, end);
     const line = text.slice(start, end);
     end = start - 1;
     if (!line.trim()) continue;
@@ -134,7 +139,7 @@ const ITEM_CHARS = 500;
 
 /** A sentence that opens a list item: only its marker before it on its line. */
 function itemStart(text: string, start: number): boolean {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineStart = lineStartAt(text, start);
   return LIST_ITEM.test(text.slice(lineStart, start + 4)) && text.slice(lineStart, start).replace(LIST_ITEM, '').trim() === '';
 }
 
@@ -145,7 +150,7 @@ function tableHead(doc: DocumentRecord, offset: number): boolean {
 
 /** A Markdown heading's own line ("## Comments"): context for the units under it, never an answer itself. */
 function headingLine(text: string, start: number): boolean {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineStart = lineStartAt(text, start);
   return /^ {0,3}#{1,6}[ \t]+$/.test(text.slice(lineStart, start));
 }
 
@@ -216,7 +221,7 @@ export function unitsOf(
         const next = sentences[i + 1];
         const text = doc.text.slice(start, end);
         if (!next || !NAMED_SECTION.test(text) || headingLine(doc.text, next[0]) || !BLANK_LINES.test(doc.text.slice(end, next[0]))) return;
-        const lineStart = doc.text.lastIndexOf('\n', start - 1) + 1;
+        const lineStart = lineStartAt(doc.text, start);
         const parts: Array<[number, number]> = [[start, end], [next[0], next[1]]];
         const pairText = doc.text.slice(start, next[1]);
         out.push({ hit, rank, start, end: next[1], text: pairText, pair: true, parts, dependent: false, sentence: i, heading: contextAt(doc, lineStart) });
@@ -288,7 +293,7 @@ function joins(text: string, a: [number, number], b: [number, number], markdown 
   if (!/[\r\n]/.test(gap)) return true;
   // Markdown wraps a paragraph or a list item over lines: one line break inside it is a space, unless the
   // next line starts a block of its own (an item, a heading, a table row, a fence, a quote, HTML).
-  if (markdown && SOFT_BREAK.test(gap) && !BLOCK_START.test(text.slice(text.lastIndexOf('\n', b[0] - 1) + 1, b[1])) && !blockLine(text, a)) {
+  if (markdown && SOFT_BREAK.test(gap) && !opensBlock(text.slice(lineStartAt(text, b[0]), b[1])) && !blockLine(text, a)) {
     return true;
   }
   // A lead-in or a label ("As a command-line utility:", "`idPrefix`:") says nothing without what follows it.
@@ -301,18 +306,19 @@ function joins(text: string, a: [number, number], b: [number, number], markdown 
 const MARKDOWN_FILE = /\.(?:md|markdown)$/i;
 /** One line break, no blank line. */
 const SOFT_BREAK = /^[ \t]*\r?\n[ \t]*$/;
-/** What opens a Markdown block of its own at the start of a line. */
-const BLOCK_START = /^[ \t]*(?:[-*+][ \t]|\d{1,3}[.)][ \t]|#|\||```|~~~|>|<)/;
+/** Besides a list item, what opens a Markdown block of its own at the start of a line. */
+const OPENS_BLOCK = /^[ \t]*(?:#|\||```|~~~|>|<)/;
+const opensBlock = (line: string) => LIST_ITEM.test(line) || OPENS_BLOCK.test(line);
 
 /** The line a sentence sits on is a heading or a table row: never continued by the next line. */
 function blockLine(text: string, [start]: [number, number]): boolean {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineStart = lineStartAt(text, start);
   return /^[ \t]*(?:#|\|)/.test(text.slice(lineStart, start + 1));
 }
 
 /** A sentence that is a whole line of running prose: starts a line with a capital, ends with a full stop. */
 function proseLine(text: string, [start, end]: [number, number]): boolean {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineStart = lineStartAt(text, start);
   const sentence = text.slice(start, end);
   return (
     text.slice(lineStart, start).trim() === '' &&
