@@ -126,6 +126,16 @@ describe('spelling variants', () => {
     // Short words are not fuzzed: "talks" must not match "walks".
     expect(new Vocabulary(new Set(['walk'])).variants('talk')).toEqual([]);
   });
+
+  it('reads a near-spelling of a word the corpus uses as another word, unless it is a name', () => {
+    const vocab = new Vocabulary(new Set(['project', 'protect', 'nation', 'notion', 'zelenski', 'zelenskij']));
+    expect(vocab.variants('project')).toEqual([]);
+    expect(vocab.variants('nation')).toEqual([]);
+    // A word the corpus lacks is a misspelling of the nearest one it has.
+    expect(vocab.variants('projekt')).toEqual(['project']);
+    // Two spellings of one name in different documents are the same person.
+    expect(vocab.variants('zelenski', true)).toEqual(['zelenskij']);
+  });
 });
 
 describe('BM25', () => {

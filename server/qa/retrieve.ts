@@ -89,7 +89,7 @@ export class Retriever {
   expand(terms: QueryTerm[]): ExpandedTerm[] {
     const wn = wordNet();
     return terms.map((t) => {
-      const matches = [...(this.vocabulary.has(t.stem) ? [t.stem] : []), ...this.vocabulary.variants(t.stem)];
+      const matches = [...(this.vocabulary.has(t.stem) ? [t.stem] : []), ...this.vocabulary.variants(t.stem, t.entity)];
       for (const s of inflectionsOf(t.word)) if (!matches.includes(s) && this.vocabulary.has(s)) matches.push(s);
       if (t.initialism) {
         for (const s of this.initialisms.get(t.word) ?? []) if (!matches.includes(s)) matches.push(s);

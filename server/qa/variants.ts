@@ -109,22 +109,25 @@ export class Vocabulary {
 
   /**
    * Corpus terms that spell the same word: known transliterations, and for longer words (≥ 6 letters,
-   * where a 1–2 letter difference is a spelling, not another word) those within a small edit distance.
+   * where a 1–2 letter difference is a spelling, not another word) those within a small edit distance —
+   * only for a word the corpus lacks, or a name (`name`: "Zelenskyy" beside "Zelenski"): a near-spelling
+   * of a word the corpus uses is another word (project/protect, national/notion, leader/lender).
    */
-  variants(term: string): string[] {
-    let found = this.memo.get(term);
+  variants(term: string, name = false): string[] {
+    const key = name ? `\u0000${term}` : term;
+    let found = this.memo.get(key);
     if (!found) {
-      found = this.lookup(term);
+      found = this.lookup(term, name || !this.terms.has(term));
       if (this.memo.size > 50_000) this.memo.clear();
-      this.memo.set(term, found);
+      this.memo.set(key, found);
     }
     return found;
   }
 
-  private lookup(term: string): string[] {
+  private lookup(term: string, fuzzy: boolean): string[] {
     const out = new Set<string>();
     for (const v of VARIANTS.get(term) ?? []) if (v !== term && this.terms.has(v)) out.add(v);
-    if (term.length >= 6 && !/^\d/.test(term)) {
+    if (fuzzy && term.length >= 6 && !/^\d/.test(term)) {
       const max = term.length >= 9 ? 2 : 1;
       for (const buckets of this.buckets) {
         for (const cand of buckets.get(term[0] as string) ?? []) {
