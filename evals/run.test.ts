@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { run, type RunningServer, startServer } from '../test/helpers.ts';
+import { docxFile } from '../test/pdf-fixtures.ts';
 import { ComparableReportSchema } from './report.ts';
 
 // End to end: the real runner against the real engine on a fresh index of the seeds (built by test/global-setup).
@@ -55,6 +56,51 @@ describe('evals/run.ts in-process', () => {
     const { code, stderr } = await runEval(['--set', bad]);
     expect(code).toBe(2);
     expect(stderr).toContain('line 1: id:');
+  });
+});
+
+describe("evals/run.ts on an evaluator's own corpus of HTML and Word files", () => {
+  it('finds evidence quoted from the text a reader sees, and checks citations against the text indexed', async () => {
+    // Run as `npm run eval` from the evaluator's folder: evidence paths are relative to it (INIT_CWD).
+    const own = path.join(dir, 'own');
+    await mkdir(path.join(own, 'docs'), { recursive: true });
+    await writeFile(
+      path.join(own, 'docs', 'bridge.html'),
+      '<html><head><title>The new bridge</title></head><body><h1>The new bridge</h1>' +
+        '<p>The city council opened the Harbour Bridge on <b>12 March 2024</b> after four years of work.</p>' +
+        '<p>The bridge cost &pound;40 million and carries 30,000 cars a day.</p></body></html>',
+    );
+    await writeFile(
+      path.join(own, 'docs', 'tunnel.docx'),
+      await docxFile('The harbour tunnel', [
+        'The harbour tunnel was dug by the Norwegian firm Fjellverk between 1995 and 1999.',
+        'It is 2.4 kilometres long and lies 40 metres below the water.',
+      ]),
+    );
+    const indexDir = path.join(own, 'index');
+    const ingest = await run(['ingest/main.ts', '--dir', path.join(own, 'docs'), '--index-dir', indexDir]);
+    expect(ingest.code, ingest.stderr).toBe(0);
+    const set = path.join(own, 'set.jsonl');
+    const question = (id: string, q: string, answer: string, file: string, quote: string) =>
+      JSON.stringify({ v: 1, id, question: q, answerable: true, answers: [answer], evidence: [{ file, quote }], tags: ['what'] });
+    await writeFile(
+      set,
+      [
+        question('cost', 'How much did the Harbour Bridge cost?', '40 million', 'docs/bridge.html', 'The bridge cost £40 million'),
+        question('length', 'How long is the harbour tunnel?', '2.4 kilometres', 'docs/tunnel.docx', 'It is 2.4 kilometres long'),
+      ].join('\n'),
+    );
+    const out = path.join(own, 'out');
+    const { code, stderr } = await run(
+      ['evals/run.ts', '--index-dir', indexDir, '--set', set, '--out', out, '--min-verbatim', '1'],
+      { INIT_CWD: own },
+    );
+    expect(code, stderr).toBe(0);
+    const { summary } = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8'));
+    expect(summary.answerAccuracy).toMatchObject({ num: 2, den: 2 });
+    expect(summary.citationRecall).toMatchObject({ num: 2, den: 2 });
+    expect(summary.verbatimIntegrity.num).toBeGreaterThan(0);
+    expect(summary.verbatimIntegrity.value).toBe(1);
   });
 });
 

@@ -192,7 +192,6 @@ async function main(argv: readonly string[]): Promise<number> {
         : await inProcessTarget({
             indexDir: opts.indexDir,
             repoRoot: REPO_ROOT,
-            ...(opts.corpus ? { sourceRoot: path.resolve(REPO_ROOT, path.dirname(opts.corpus.dir)) } : {}),
             ...(opts.modelsDir === null ? {} : { modelsDir: opts.modelsDir }),
           });
     generative = await generativeTarget(target, {

@@ -1,17 +1,21 @@
-import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { loadFile } from '../ingest/documents.ts';
 
-/** Source paths are relative to the corpus folder's parent (the repo root): try the cwd, then the repo root. */
+/**
+ * The text of an evidence file as Footnote indexes it — HTML converted to text, PDF and Word extracted — so
+ * a quote copied from what a reader sees is found where citations point. A relative path is tried against
+ * the folder `npm run` was started in (INIT_CWD: npm itself runs scripts from the repo root), the working
+ * directory, then the repo root.
+ */
 export async function readSourceFile(source: string, repoRoot: string): Promise<string> {
-  const candidates = path.isAbsolute(source)
-    ? [source]
-    : [path.resolve(source), path.resolve(repoRoot, source)];
+  const bases = [process.env.INIT_CWD, process.cwd(), repoRoot].filter((b): b is string => Boolean(b));
+  const candidates = path.isAbsolute(source) ? [source] : [...new Set(bases.map((b) => path.resolve(b, source)))];
   for (const candidate of candidates) {
-    try {
-      return await readFile(candidate, 'utf8');
-    } catch {
-      // try the next location
-    }
+    if (!(await stat(candidate).catch(() => null))?.isFile()) continue;
+    const doc = await loadFile(candidate, source, path.basename(candidate), { maxBytes: Number.POSITIVE_INFINITY });
+    if ('reason' in doc) throw new Error(`cannot read source ${source}: ${doc.reason}`);
+    return doc.text;
   }
   throw new Error(`cannot read source ${source}`);
 }

@@ -11,7 +11,6 @@ import {
   type Target,
 } from './contract.ts';
 import type { ChatMessage } from './schema.ts';
-import { readSourceFile } from './sources.ts';
 
 const HTTP_TIMEOUT_MS = 120_000;
 
@@ -37,6 +36,8 @@ function cached<T>(load: (key: string) => Promise<T>): (key: string) => Promise<
 
 interface EngineLike {
   ask(req: AskRequest): Promise<unknown>;
+  /** The indexed documents by docId. */
+  documents: ReadonlyMap<string, { text: string }>;
   retrieve(
     query: string,
     opts: { mode: RetrievalMode; k: number; history?: ChatMessage[] },
@@ -67,8 +68,6 @@ export async function inProcessTarget(opts: {
   indexDir: string;
   modelsDir?: string;
   repoRoot: string;
-  /** Where citation sources (relative to the corpus folder's parent) are found; default the repo root. */
-  sourceRoot?: string;
 }): Promise<Target> {
   // Resolved at run time so the evals type-check and unit-test without the server module.
   const engineUrl = pathToFileURL(path.join(opts.repoRoot, 'server', 'qa', 'index.ts')).href;
@@ -83,11 +82,16 @@ export async function inProcessTarget(opts: {
     if (source === undefined) throw new Error(`docId ${docId} is not in the index manifest`);
     return source;
   };
-  const readSource = cached((source) => readSourceFile(source, opts.sourceRoot ?? opts.repoRoot));
   return {
     description: `in-process ${opts.indexDir}`,
     ask: async (req) => parseAs(AskResponseSchema, await engine.ask(req), 'Engine.ask() result'),
-    documentText: (c: Citation) => readSource(c.source),
+    // The text the engine indexed and quotes from (as GET /documents/:id serves it): for HTML, PDF and Word
+    // files it is not the file's bytes.
+    documentText: async (c: Citation) => {
+      const doc = engine.documents.get(c.docId);
+      if (doc === undefined) throw new Error(`docId ${c.docId} is not in the index`);
+      return doc.text;
+    },
     retrieve: async (query, retrieveOpts) => {
       const hits = parseAs(
         RetrievedSchema,
