@@ -26,9 +26,9 @@ export const ChatMessageSchema = z.object({
 export type ChatMessage = z.infer<typeof ChatMessageSchema>;
 
 export const EvidenceSchema = z.object({
-  /** Path relative to the repo root, e.g. `seeds/001_774f863917ca1d6a.txt`. */
+  /** Absolute, or relative to where the eval runs or to the repo root, e.g. `seeds/001_774f863917ca1d6a.txt`. */
   file: z.string().min(1),
-  /** Exact substring of the file (checked by dataset.test.ts). */
+  /** Exact substring of the file's text as Footnote reads it (HTML as text, PDF and Word extracted). */
   quote: z.string().min(1),
 });
 export type Evidence = z.infer<typeof EvidenceSchema>;
