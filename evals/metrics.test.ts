@@ -4,6 +4,7 @@ import {
   coversEvidence,
   firstRelevantRank,
   normalizeText,
+  locateEvidence,
   percentile,
   ratio,
   sameSource,
@@ -63,6 +64,22 @@ describe('coversEvidence', () => {
 
   it('needs the same source file', () => {
     expect(coversEvidence(passage(0, 69, 'seeds/b.txt'), G)).toBe(false);
+  });
+});
+
+describe('locateEvidence', () => {
+  const file = 'Intro.\nThe council said the “new bridge”\nwill open in\n  March. A long-\u200Brange plan.';
+
+  it('finds a quote copied from the page where the file wraps lines and curls its quote marks', () => {
+    const g = locateEvidence(file, { file: 'a.md', quote: 'said the "new bridge" will open in March.' });
+    expect(g && file.slice(g.start, g.end)).toBe('said the “new bridge”\nwill open in\n  March.');
+    expect(g?.quote).toBe(g && file.slice(g.start, g.end));
+    expect(locateEvidence(file, { file: 'a.pdf', quote: 'A long-range plan.' })?.quote).toBe('A long-\u200Brange plan.');
+  });
+
+  it('finds nothing where the words differ', () => {
+    expect(locateEvidence(file, { file: 'a.md', quote: 'will open in April.' })).toBeNull();
+    expect(locateEvidence(file, { file: 'a.md', quote: 'said the new bridge' })).toBeNull();
   });
 });
 

@@ -45,10 +45,32 @@ export function sameSource(a: string, b: string): boolean {
   return x === y || x.endsWith(`/${y}`) || y.endsWith(`/${x}`);
 }
 
-/** Locates a quote in its file; the dataset test guarantees the quote occurs exactly once. */
+/** A quote mark copied from a rendered page may be straight where the file's is curly, or the reverse. */
+const QUOTE_MARKS: Record<string, string> = {
+  "'": "['\u2018\u2019]",
+  '\u2018': "['\u2018\u2019]",
+  '\u2019': "['\u2018\u2019]",
+  '"': '["\u201C\u201D]',
+  '\u201C': '["\u201C\u201D]',
+  '\u201D': '["\u201C\u201D]',
+  // A PDF's line-end hyphen is followed by an invisible mark (ingest/pdf.ts HYPHEN_BREAK).
+  '-': '-\u200B?',
+};
+
+/**
+ * Locates a quote in its file (the dataset test guarantees ours occur exactly once): exactly, else with any
+ * run of whitespace for any other (the file wraps a paragraph where the page it was copied from did not)
+ * and either kind of quote mark. The text found replaces the quote, so later checks compare like with like.
+ */
 export function locateEvidence(fileText: string, evidence: Evidence): GoldEvidence | null {
   const start = fileText.indexOf(evidence.quote);
-  return start < 0 ? null : { ...evidence, start, end: start + evidence.quote.length };
+  if (start >= 0) return { ...evidence, start, end: start + evidence.quote.length };
+  const words = evidence.quote.trim().split(/\s+/);
+  const pattern = words
+    .map((w) => [...w].map((c) => QUOTE_MARKS[c] ?? c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join(''))
+    .join('[\\s\u200B]+');
+  const found = new RegExp(pattern, 'u').exec(fileText);
+  return found ? { ...evidence, quote: found[0], start: found.index, end: found.index + found[0].length } : null;
 }
 
 /**
