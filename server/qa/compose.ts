@@ -216,13 +216,19 @@ export function composeAnswer(
     // them answers that part of the question.
     const entities = terms.filter((t) => t.own && t.entity);
     const has = (docId: string, t: ExpandedTerm) => t.matches.some((m) => documentView(docId).whole.stems.has(m));
-    const lacking = entities.filter((t) => !has(best.unit.hit.passage.docId, t));
-    const other = ranked.find(
-      (c) =>
-        c.unit.hit.passage.docId !== best.unit.hit.passage.docId &&
-        c.probability >= best.probability * ANSWER_TUNING.multiPartRatio &&
-        (q.multiPart || (lacking.length > 0 && lacking.every((t) => has(c.unit.hit.passage.docId, t)))),
-    );
+    const bestDoc = best.unit.hit.passage.docId;
+    const lacking = entities.filter((t) => !has(bestDoc, t));
+    // A question naming two files ("Roosevelt in 1901 and Carter in 1979", "mammoth and semver"): the
+    // other named file answers its part, before any other document.
+    const names = (docId: string, t: ExpandedTerm) => t.matches.some((m) => documentView(docId).fileName.stems.has(m));
+    const namedElsewhere = (docId: string) => terms.some((t) => t.own && names(docId, t) && !names(bestDoc, t));
+    const likely = (c: ScoredUnit) =>
+      c.unit.hit.passage.docId !== bestDoc && c.probability >= best.probability * ANSWER_TUNING.multiPartRatio;
+    const other =
+      ranked.find((c) => likely(c) && namedElsewhere(c.unit.hit.passage.docId)) ??
+      ranked.find(
+        (c) => likely(c) && (q.multiPart || (lacking.length > 0 && lacking.every((t) => has(c.unit.hit.passage.docId, t)))),
+      );
     if (other) chosen.push(other);
   }
 

@@ -126,7 +126,8 @@ describe('answers from the seed articles', () => {
 
 
 describe('a question about two documents', () => {
-  it('cites each named one: "Carter in 1979 and Trump in 2018" quotes both speeches, "Trump" alone one', async () => {
+  /** An index of `files` copied from `from` into a folder named `name` (file names are document context). */
+  async function engineOf(name: string, from: string, files: string[]): Promise<Engine> {
     const { mkdtemp, mkdir, copyFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
@@ -134,23 +135,36 @@ describe('a question about two documents', () => {
     const { createEmbedder, DEFAULT_MODEL_ID } = await import('../../ingest/embedder.ts');
     const { MODELS_DIR } = await import('../../ingest/model/paths.ts');
     const work = await mkdtemp(path.join(tmpdir(), 'footnote-two-docs-'));
-    const corpusDir = path.join(work, 'sotu');
+    const corpusDir = path.join(work, name);
     await mkdir(corpusDir);
-    for (const f of ['1979_jimmy_carter_d.txt', '2018_donald_j_trump_r.txt']) {
-      await copyFile(path.join('evals/corpora/sotu2', f), path.join(corpusDir, f));
-    }
+    for (const f of files) await copyFile(path.join(from, f), path.join(corpusDir, f));
     const embedder = await createEmbedder({ modelId: DEFAULT_MODEL_ID, modelsDir: MODELS_DIR });
     await ingest({ corpusDir, indexDir: path.join(work, 'index'), embedder, maxBytes: 5 * 1024 * 1024 });
-    const speeches = await loadEngine({ indexDir: path.join(work, 'index'), embedder });
+    return loadEngine({ indexDir: path.join(work, 'index'), embedder });
+  }
 
+  /** The documents an answer cites, each citation checked verbatim. */
+  function citedDocs(engine: Engine, r: Awaited<ReturnType<Engine['ask']>>): Set<string> {
+    for (const c of r.citations) expect(c.text).toBe(engine.documents.get(c.docId)?.text.slice(c.start, c.end));
+    return new Set(r.citations.map((c) => c.docId));
+  }
+
+  it('cites each named one: "Carter in 1979 and Trump in 2018" quotes both speeches, "Trump" alone one', async () => {
+    const speeches = await engineOf('sotu', 'evals/corpora/sotu2', ['1979_jimmy_carter_d.txt', '2018_donald_j_trump_r.txt']);
     const both = await speeches.ask({ question: 'How many new jobs did Carter in 1979 and Trump in 2018 each claim had been created?' });
     expect(both.abstained).toBe(false);
-    expect(new Set(both.citations.map((c) => c.docId)).size).toBe(2);
-    for (const c of both.citations) {
-      expect(c.text).toBe(speeches.documents.get(c.docId)?.text.slice(c.start, c.end));
-    }
+    expect(citedDocs(speeches, both).size).toBe(2);
     const one = await speeches.ask({ question: 'How many new jobs did Trump say had been created since the election?' });
-    expect(new Set(one.citations.map((c) => c.docId))).toEqual(new Set([one.citations[0]?.docId]));
+    expect(citedDocs(speeches, one).size).toBe(1);
+  }, 120_000);
+
+  it('cites each file a question names by its file name: "mammoth and semver" quotes both READMEs', async () => {
+    const readmes = await engineOf('readmes', 'evals/corpora/readmes2', ['mammoth.md', 'semver.md']);
+    const both = await readmes.ask({ question: 'What are the npm commands to install mammoth and semver?' });
+    expect(both.abstained).toBe(false);
+    expect(citedDocs(readmes, both)).toEqual(new Set(['mammoth', 'semver']));
+    const one = await readmes.ask({ question: 'What is the npm command to install semver?' });
+    expect(citedDocs(readmes, one)).toEqual(new Set(['semver']));
   }, 120_000);
 });
 
