@@ -15,7 +15,7 @@ import {
   fileNaming,
 } from './features.ts';
 import type { Scorer } from './scorer.ts';
-import { nameAsked, type Span } from './span.ts';
+import { nameAsked, personAsked, type Span } from './span.ts';
 import { measureAsked, versionAsked } from './answer-kinds.ts';
 import { wordNet } from './wordnet.ts';
 import { type Unit, unitsOf } from './units.ts';
@@ -302,6 +302,6 @@ function askedDetail(q: AnalysedQuestion): string {
   if (q.type === 'when') return 'date';
   if (q.type === 'how-many' || measureAsked(q.question) !== undefined) return 'amount';
   if (versionAsked(q.question)) return 'version';
-  if (nameAsked(q.question)) return 'name';
+  if (nameAsked(q.question) || personAsked(q)) return 'name';
   return q.category.join(' ') || 'answer';
 }

@@ -124,25 +124,24 @@ describe('answers from the seed articles', () => {
   });
 });
 
+/** An index of `files` copied from `from` into a folder named `name` (file names are document context). */
+async function engineOf(name: string, from: string, files: string[]): Promise<Engine> {
+  const { mkdtemp, mkdir, copyFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { ingest } = await import('../../ingest/pipeline.ts');
+  const { createEmbedder, DEFAULT_MODEL_ID } = await import('../../ingest/embedder.ts');
+  const { MODELS_DIR } = await import('../../ingest/model/paths.ts');
+  const work = await mkdtemp(path.join(tmpdir(), 'footnote-engine-'));
+  const corpusDir = path.join(work, name);
+  await mkdir(corpusDir);
+  for (const f of files) await copyFile(path.join(from, f), path.join(corpusDir, f));
+  const embedder = await createEmbedder({ modelId: DEFAULT_MODEL_ID, modelsDir: MODELS_DIR });
+  await ingest({ corpusDir, indexDir: path.join(work, 'index'), embedder, maxBytes: 5 * 1024 * 1024 });
+  return loadEngine({ indexDir: path.join(work, 'index'), embedder });
+}
 
 describe('a question about two documents', () => {
-  /** An index of `files` copied from `from` into a folder named `name` (file names are document context). */
-  async function engineOf(name: string, from: string, files: string[]): Promise<Engine> {
-    const { mkdtemp, mkdir, copyFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const path = await import('node:path');
-    const { ingest } = await import('../../ingest/pipeline.ts');
-    const { createEmbedder, DEFAULT_MODEL_ID } = await import('../../ingest/embedder.ts');
-    const { MODELS_DIR } = await import('../../ingest/model/paths.ts');
-    const work = await mkdtemp(path.join(tmpdir(), 'footnote-two-docs-'));
-    const corpusDir = path.join(work, name);
-    await mkdir(corpusDir);
-    for (const f of files) await copyFile(path.join(from, f), path.join(corpusDir, f));
-    const embedder = await createEmbedder({ modelId: DEFAULT_MODEL_ID, modelsDir: MODELS_DIR });
-    await ingest({ corpusDir, indexDir: path.join(work, 'index'), embedder, maxBytes: 5 * 1024 * 1024 });
-    return loadEngine({ indexDir: path.join(work, 'index'), embedder });
-  }
-
   /** The documents an answer cites, each citation checked verbatim. */
   function citedDocs(engine: Engine, r: Awaited<ReturnType<Engine['ask']>>): Set<string> {
     for (const c of r.citations) expect(c.text).toBe(engine.documents.get(c.docId)?.text.slice(c.start, c.end));
@@ -165,6 +164,22 @@ describe('a question about two documents', () => {
     expect(citedDocs(readmes, both)).toEqual(new Set(['mammoth', 'semver']));
     const one = await readmes.ask({ question: 'What is the npm command to install semver?' });
     expect(citedDocs(readmes, one)).toEqual(new Set(['semver']));
+  }, 120_000);
+});
+
+describe('who-questions', () => {
+  it('abstain when the best sentence names nobody, and answer with the name when it does', async () => {
+    const speeches = await engineOf('sotu', 'evals/corpora/sotu', ['1941_franklin_d_roosevelt_d.txt', '2002_george_w_bush_r.txt']);
+    // The speech quotes "Those, who would give up essential liberty…" without naming its author.
+    const unnamed = await speeches.ask({
+      question: 'Who did FDR name as the author of the line about giving up essential liberty for a little temporary safety?',
+      debug: true,
+    });
+    expect(unnamed.abstained).toBe(true);
+    expect(unnamed.debug?.abstainReason).toBe('no name in the best candidate');
+    const named = await speeches.ask({ question: "Who was Afghanistan's new Minister of Women's Affairs?" });
+    expect(named.abstained).toBe(false);
+    expect(named.citations[0]?.text).toContain('Dr. Sima Samar');
   }, 120_000);
 });
 

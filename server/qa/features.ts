@@ -2,7 +2,7 @@ import { hasAnswerType, answerTypeRequired, versionAsked } from './answer-kinds.
 import type { AnalysedQuestion } from './question.ts';
 import type { ExpandedTerm } from './retrieve.ts';
 import { foldTypography, isStopword, stemWord, words } from '../../store/lexical/words.ts';
-import { amountWords, asksForName, asksForNamedKind, findSpan, nameAsked, type Span } from './span.ts';
+import { amountWords, asksForName, asksForNamedKind, findSpan, nameAsked, personAsked, type Span } from './span.ts';
 import type { Unit } from './units.ts';
 
 /** The words of a span of text, as stems (for exact matching) and lower-cased surface forms (for similarity). */
@@ -169,6 +169,9 @@ export const FEATURES = [
 ] as const;
 export type FeatureName = (typeof FEATURES)[number];
 
+/** "…he blamed the West": the one asked about may be named in the sentence before. */
+const PERSONAL_PRONOUN = /\b(?:he|she|they|him|her|them)\b/i;
+
 const SPEECH = /\b(said|says|say|told|tells|wrote|writes|warned|warns|added|adds|according to|stated|claimed|argued|insisted|urged|called|announced|declared|proposed|propose|ask|asked|believe|believes)\b|["“”]/i;
 
 export interface UnitFeatures {
@@ -260,7 +263,14 @@ export function unitFeatures(
       : 1,
     spanMissing: !span && (q.type === 'when' || q.type === 'how-many' || asksForName(q)) ? 1 : 0,
     detailMissing:
-      !span && (answerTypeRequired(q) || asksForNamedKind(q) || nameAsked(q.question) || versionRequired(q, doc)) ? 1 : 0,
+      !span &&
+      (answerTypeRequired(q) ||
+        asksForNamedKind(q) ||
+        nameAsked(q.question) ||
+        (personAsked(q) && !PERSONAL_PRONOUN.test(unit.text)) ||
+        versionRequired(q, doc))
+        ? 1
+        : 0,
     // "How many zones…" answered by "a million hearts": the amount must count what was asked about.
     spanCounted: span && q.counted.length ? (countsHead(unit.text, span, q.counted, sim) ? 1 : -1) : 0,
     // "You can install it using this command:" announces the answer; quoted alone it answers nothing.

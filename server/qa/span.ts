@@ -286,6 +286,11 @@ export function nameAsked(question: string): boolean {
 
 const DEFINITION = /^\s*[Ww]ho\s+(?:is|was|are|were)\s+((?:\p{Lu}[\p{L}'’.-]*\s*)+)\??\s*$/u;
 
+/** "Who did…", "who leads…": a person answers. Not "who is <Name>?", answered by what the one named is. */
+export function personAsked(q: AnalysedQuestion): boolean {
+  return q.type === 'who' && !DEFINITION.test(q.question);
+}
+
 /** What a sentence says a named one is: "Name, <role>," or "Name is/was a <role>". */
 function* appositions(text: string, name: string): Generator<Span> {
   const last = name.trim().split(/\s+/).pop() as string;
