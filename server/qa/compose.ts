@@ -20,7 +20,7 @@ import { measureAsked, versionAsked } from './answer-kinds.ts';
 import { wordNet } from './wordnet.ts';
 import { type Unit, unitsOf } from './units.ts';
 import type { ExpandedTerm, Retrieved } from './retrieve.ts';
-import { foldTypography } from '../../store/lexical/words.ts';
+import { foldTypography, words } from '../../store/lexical/words.ts';
 
 export type { Bag, WordSimilarity };
 export { bagOf };
@@ -189,8 +189,14 @@ export function composeAnswer(
   // A name asked about that no document uses in any spelling ("Gettysburg", "Wagner"): whatever else a
   // sentence shares with the question, it is about something else. Not a word WordNet knows as a common
   // noun ("Guardsmen" capitalised mid-question), nor a number ("'96").
+  // Nor one written beside a name they know ("Mykhailo Podolyak" where they write "Mikhail Podolyak"): a
+  // first name spelled another way, not someone they never mention.
+  const known = new Set(terms.filter((t) => t.entity && t.matches.length > 0).map((t) => t.word));
+  const tokens = words(q.question);
+  const besideKnown = (w: string) =>
+    tokens.some((x, i) => x === w && (known.has(tokens[i - 1] ?? '') || known.has(tokens[i + 1] ?? '')));
   const unknownName = unmentioned.find(
-    (t) => t.entity && !/^\d/.test(t.word) && t.related.length === 0 && !wn.commonNoun(t.word),
+    (t) => t.entity && !/^\d/.test(t.word) && t.related.length === 0 && !wn.commonNoun(t.word) && !besideKnown(t.word),
   );
   if (unknownName) {
     return abstain(`no document mentions ${unknownName.word}`, unmentioned, retrieved, docs, maxCitations, ranked);

@@ -69,6 +69,15 @@ describe('answers from the seed articles', () => {
     expect(engine.documents.get(cited?.docId ?? '')?.text.slice(cited?.start, cited?.end)).toBe(cited?.text);
   });
 
+  it('reads a first name spelled another way beside a surname the articles know as the same person', async () => {
+    // The articles write "Mikhail Podolyak"; a "Mykhailo" they never mention is someone else.
+    const r = await engine.ask({ question: 'What role does Mykhailo Podolyak have?' });
+    expect(r.abstained).toBe(false);
+    expect(r.citations.map((c) => c.text).join(' ')).toContain("Mikhail Podolyak, adviser to the head of the President's Office");
+    const stranger = await engine.ask({ question: 'What did Mykhailo Wagnerov say about Lukashenka?', debug: true });
+    expect(stranger.debug?.abstainReason).toBe('no document mentions mykhailo');
+  });
+
   it('reads a question in its own words: "incursion" finds the invasion, "begin" the day it began', async () => {
     // seeds/000: "…Ukraine's invasion of Russia, which began on August 6…" (an invasion is a kind of incursion).
     const r = await engine.ask({ question: "When did Ukraine's incursion into Kursk begin?" });
