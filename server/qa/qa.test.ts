@@ -230,6 +230,9 @@ describe('short answer spans', () => {
     expect(span('How fast were costs rising?', 'Costs are rising $1 million per hour.')).toBe('$1 million per hour');
     // A distance is not a speed: "how fast" with no speed in the sentence has no answer there.
     expect(span('How fast does the missile fly?', 'The missile can fly 14,000 miles.')).toBeNull();
+    // Number words written out with "and" are one number, not "one hundred".
+    const americans = 'Today, thank God, one hundred and thirty million Americans, in forty-eight States, have forgotten.';
+    expect(span('How many Americans were there?', americans)).toBe('one hundred and thirty million Americans');
   });
 
   it('never gives as "where" a name the documents call a person', () => {

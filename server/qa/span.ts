@@ -33,7 +33,8 @@ const NUMBER_WORDS =
 const QUANTITY = new RegExp(
   `(?:\\b(?:about|around|nearly|almost|over|under|more than|less than|fewer than|up to|some|roughly|at least)\\s+)?` +
     `(?:[$£€]\\s?)?(?:\\d+\\/\\d+|\\d[\\d,]*(?:\\.\\d+)?|\\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten)\\s+(?:${NUMBER_WORDS})\\b|\\b(?:${NUMBER_WORDS})\\b)` +
-    `(?:[\\s-]+(?:${NUMBER_WORDS}|percent|per cent)s?\\b)*(?:%|[x×]\\b)?` +
+    // "one hundred and thirty million": "and" after hundred or thousand joins one number.
+    `(?:(?:[\\s-]+|(?<=\\b(?:hundred|thousand))\\s+and\\s+)(?:${NUMBER_WORDS}|percent|per cent)s?\\b)*(?:%|[x×]\\b)?` +
     // The words after an amount never swallow the next one ("August 6 when thousands of troops").
     `(?:[\\s-]+(?!(?:${NUMBER_WORDS})\\b)(?:[a-z]+)){0,2}`,
   'gi',
@@ -82,7 +83,13 @@ function trimQuantity(m: string): string {
     return tokens.slice(0, firstNumber + 1).join(' ').replace(/[,.;:]+$/, '');
   }
   let end = firstNumber + 1;
-  while (end < tokens.length && NUMERIC.test(tokens[end] as string)) end++;
+  while (
+    end < tokens.length &&
+    (NUMERIC.test(tokens[end] as string) ||
+      (tokens[end] === 'and' && /^(?:hundred|thousand)$/i.test(tokens[end - 1] as string) && NUMBER_WORD.test(tokens[end + 1] ?? '')))
+  ) {
+    end++;
+  }
   const next = tokens[end];
   if (next && /^[a-z]+$/i.test(next) && !UNIT_STOP.test(next)) end++;
   return tokens.slice(0, end).join(' ').replace(/[,.;:]+$/, '');
