@@ -7,6 +7,7 @@ import {
   bagOf,
   type DocumentView,
   decisionFeatures,
+  defaultMissing,
   detailMissing,
   FEATURES,
   unitFeatures,
@@ -210,7 +211,7 @@ export function composeAnswer(
   const missing = detailMissing(best?.values);
   if (!best || confidence < scorer.threshold || missing) {
     const reason = missing
-      ? `no ${askedDetail(q)} in the best candidate`
+      ? `no ${best && defaultMissing(q, best.unit) ? 'default' : askedDetail(q)} in the best candidate`
       : best
       ? `confidence ${confidence.toFixed(2)} < ${scorer.threshold.toFixed(2)}`
       : 'no candidate sentences';

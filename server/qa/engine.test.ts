@@ -192,6 +192,19 @@ describe('who-questions', () => {
   }, 120_000);
 });
 
+describe('a question about a default', () => {
+  it('abstains when the best unit names no default, and answers from one that does', async () => {
+    const readme = await engineOf('readmes', 'evals/corpora/readmes2', ['debug.md']);
+    // The README's table gives `DEBUG_DEPTH` a purpose ("Object inspection depth."), not a default.
+    const unsaid = await readme.ask({ question: 'What is the default value of DEBUG_DEPTH in debug?', debug: true });
+    expect(unsaid.abstained).toBe(true);
+    expect(unsaid.debug?.abstainReason).toBe('no default in the best candidate');
+    const said = await readme.ask({ question: 'Where does debug log by default?' });
+    expect(said.abstained).toBe(false);
+    expect(said.citations.map((c) => c.text).join(' ')).toMatch(/by default stderr is used/);
+  }, 120_000);
+});
+
 describe('a server engine, answering before its HNSW graph is read', () => {
   const questions = [
     'What did Lukashenko say about peace talks?',

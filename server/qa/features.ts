@@ -169,6 +169,15 @@ export const FEATURES = [
 ] as const;
 export type FeatureName = (typeof FEATURES)[number];
 
+/**
+ * "What is the default value of DEBUG_DEPTH?": a unit that names no default ("Object inspection depth."),
+ * nor a heading over it, doesn't say.
+ */
+export function defaultMissing(q: AnalysedQuestion, unit: Unit): boolean {
+  return DEFAULT.test(q.question) && !DEFAULT.test(unit.text) && !DEFAULT.test(unit.heading ?? '');
+}
+const DEFAULT = /\bdefault/i;
+
 /** "…he blamed the West": the one asked about may be named in the sentence before. */
 const PERSONAL_PRONOUN = /\b(?:he|she|they|him|her|them)\b/i;
 
@@ -263,12 +272,13 @@ export function unitFeatures(
       : 1,
     spanMissing: !span && (q.type === 'when' || q.type === 'how-many' || asksForName(q)) ? 1 : 0,
     detailMissing:
-      !span &&
-      (answerTypeRequired(q) ||
-        asksForNamedKind(q) ||
-        nameAsked(q.question) ||
-        (personAsked(q) && !PERSONAL_PRONOUN.test(unit.text)) ||
-        versionRequired(q, doc))
+      (!span &&
+        (answerTypeRequired(q) ||
+          asksForNamedKind(q) ||
+          nameAsked(q.question) ||
+          (personAsked(q) && !PERSONAL_PRONOUN.test(unit.text)) ||
+          versionRequired(q, doc))) ||
+      defaultMissing(q, unit)
         ? 1
         : 0,
     // "How many zones…" answered by "a million hearts": the amount must count what was asked about.
