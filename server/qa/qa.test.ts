@@ -235,6 +235,15 @@ describe('short answer spans', () => {
     expect(span('How many Americans were there?', americans)).toBe('one hundred and thirty million Americans');
   });
 
+  it('answers "exactly how many" only with an amount that is not approximate, "what exact date" with a day', () => {
+    const border = 'Ukraine has deployed more than 120,000 troops, and Minsk nearly a third of its forces.';
+    expect(span('How many troops were deployed?', border)).toBe('more than 120,000 troops');
+    expect(span('Exactly how many troops were deployed?', border)).toBeNull();
+    expect(span('Exactly how many troops were deployed?', 'Minsk deployed 4,000 troops.')).toBe('4,000 troops');
+    expect(span('On what exact date were the talks to begin?', 'The talks were due in Doha in August.')).toBeNull();
+    expect(span('On what exact date were the talks to begin?', 'The talks were due in Doha on August 22.')).toBe('August 22');
+  });
+
   it('never gives as "where" a name the documents call a person', () => {
     const sentence = 'But the stunning new U-turn from Lukashenko is the first time he has sought a truce.';
     const people = peopleIn('Mr Lukashenko added that talks must start. Kovalenko said it was a signal.');

@@ -27,6 +27,10 @@ const ASKS_YEAR = /\b(?:what|which) year\b/i;
 const YEAR_IN = /\b(?:1[5-9]|20)\d\d\b/;
 /** "On what date…" is answered by a calendar date, not "tonight" or "the anniversary of…". */
 const ASKS_DATE = /\b(?:what|which) (?:date|day)\b/i;
+/** "Exactly how many…", "on what exact date…": an approximate amount or a month alone doesn't answer. */
+const EXACT = /\bexact(?:ly)?\b/i;
+const APPROXIMATE = /^(?:about|around|nearly|almost|over|under|more than|less than|fewer than|up to|some|roughly|at least)\b/i;
+const DAY_OF_MONTH = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:${MONTHS})|\\d{4}-\\d{2}-\\d{2}`);
 const CALENDAR = new RegExp(`\\d|\\b(?:${MONTHS}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)`);
 const NUMBER_WORDS =
   'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|billions|half|third|quarter|fifth|tenth';
@@ -186,7 +190,10 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
   if (q.type === 'when') {
     return pick(
       matches(DATE, text),
-      (s) => (!ASKS_YEAR.test(q.question) || YEAR_IN.test(s.text)) && (!ASKS_DATE.test(q.question) || CALENDAR.test(s.text)),
+      (s) =>
+        (!ASKS_YEAR.test(q.question) || YEAR_IN.test(s.text)) &&
+        (!ASKS_DATE.test(q.question) || CALENDAR.test(s.text)) &&
+        (!EXACT.test(q.question) || DAY_OF_MONTH.test(s.text)),
     );
   }
   if (versionAsked(q.question)) return pick(matches(VERSION, text));
@@ -217,6 +224,7 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
     // "How far had the deficit fallen", "by how much did income rise": a change, in whatever it is measured.
     const measure = CHANGE.test(q.question) ? null : (MEASURES.find(([asks]) => asks.test(q.question))?.[1] ?? measureNamed);
     return pick(counted.length ? counted : found, (s) => {
+      if (EXACT.test(q.question) && APPROXIMATE.test(s.text)) return false;
       if (!new RegExp(`\\d|\\b(?:${NUMBER_WORDS})\\b`, 'i').test(s.text)) return vague !== null && new RegExp(vague.source, 'i').test(s.text);
       // A lone "one", "half" or "quarter" ("One key to it…", "in that quarter") is a word, not an amount,
       // unless it counts what was asked about or is a fraction of something ("a third of its land").
