@@ -28,6 +28,20 @@ describe('parseCli', () => {
     ]);
   });
 
+  it('reads the paths a user types relative to where they ran npm, and --docs as their own corpus', () => {
+    const env = { INIT_CWD: '/home/me/work' };
+    const o = parseCli(['--docs', 'docs', '--set', 'q.jsonl', '--out', 'out'], env);
+    expect(o).toMatchObject({ set: '/home/me/work/q.jsonl', out: '/home/me/work/out' });
+    expect(o.corpus).toMatchObject({ name: 'docs', dir: '/home/me/work/docs', dev: '/home/me/work/q.jsonl' });
+    expect(o.indexDir).toMatch(/^data\/eval-index\/docs-[0-9a-f]{12}$/);
+    expect(parseCli(['--docs', 'docs', '--set', 'q.jsonl'], { INIT_CWD: '/elsewhere' }).indexDir).not.toBe(o.indexDir);
+    // Defaults stay where the project keeps them.
+    expect(parseCli(['--from-feedback'], env).fromFeedback).toBe('data/feedback.jsonl');
+    expect(parseCli([], env).out).toBe('evals/out');
+    expect(() => parseCli(['--docs', 'docs'], env)).toThrow(/--docs needs --set/);
+    expect(() => parseCli(['--docs', 'docs', '--set', 'q.jsonl', '--corpus', 'sotu'], env)).toThrow(UsageError);
+  });
+
   it('rejects bad usage', () => {
     expect(() => parseCli(['--nope'], {})).toThrow(UsageError);
     expect(() => parseCli(['stray'], {})).toThrow(UsageError);

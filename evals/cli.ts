@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CORPORA, type Corpus } from './corpora.ts';
 import { ms, pct } from './format.ts';
@@ -30,6 +32,8 @@ export const USAGE = `Usage: node --import tsx evals/run.ts [options]
   --url <http://host:port>   evaluate a running server over HTTP (POST /ask, GET /documents/:id);
                              default: load server/qa/index.ts in-process
   --corpus <seeds|sotu>      a corpus of evals/corpora.ts: (re)builds its own index, runs its dev set
+  --docs <dir>               your own documents (.txt .md .html .pdf .docx): (re)builds their own index
+                             under data/eval-index/ and runs --set against it
   --set <file.jsonl>         question set (default evals/dev.jsonl, or the corpus's dev set)
   --index-dir <dir>          index for in-process runs (default $INDEX_DIR or data/index)
   --models-dir <dir>         models for in-process runs (default $MODELS_DIR, else the engine's default)
@@ -100,9 +104,7 @@ export function parseCli(
   try {
     // --from-feedback takes an optional file: without one (last, or before another flag) it gets the default.
     const args = argv.flatMap((a, i) =>
-      a === '--from-feedback' && (i === argv.length - 1 || argv[i + 1]?.startsWith('-'))
-        ? [a, 'data/feedback.jsonl']
-        : [a],
+      a === '--from-feedback' && (i === argv.length - 1 || argv[i + 1]?.startsWith('-')) ? [a, ''] : [a],
     );
     ({ values } = parseArgs({
       args,
@@ -119,6 +121,7 @@ export function parseCli(
         compare: stringOption,
         'from-feedback': stringOption,
         corpus: stringOption,
+        docs: stringOption,
         'max-p95-ms': stringOption,
         ...Object.fromEntries(RATIO_GATES.map((g) => [g.flag, stringOption])),
       },
@@ -130,6 +133,9 @@ export function parseCli(
     const v = values[name];
     return typeof v === 'string' ? v : null;
   };
+  // npm runs scripts from the repo root; a path the user typed is relative to where they typed it.
+  const here = (p: string | null) => (p !== null && env.INIT_CWD ? path.resolve(env.INIT_CWD, p) : p);
+  const userPath = (name: string) => here(str(name));
   const gates = RATIO_GATES.flatMap((g): Gate[] => {
     const raw = str(g.flag);
     return raw === null ? [] : [{ key: g.key, kind: g.kind, bound: parseNumber(g.flag, raw, 0, 1) }];
@@ -137,24 +143,37 @@ export function parseCli(
   const p95 = str('max-p95-ms');
   const url = str('url');
   const corpusName = str('corpus');
-  const corpus = corpusName === null ? null : CORPORA[corpusName];
-  if (corpusName !== null && !corpus) {
+  const named = corpusName === null ? null : CORPORA[corpusName];
+  if (corpusName !== null && !named) {
     throw new UsageError(`--corpus must be one of ${Object.keys(CORPORA).join(', ')}`);
   }
+  const set = userPath('set');
+  const own = ownCorpus(userPath('docs'), set, userPath('index-dir'), corpusName !== null || url !== null);
+  const corpus = named ?? own;
   return {
     help: values.help === true,
     url: url === null ? null : parseUrl(url),
-    corpus: corpus ?? null,
-    set: str('set') ?? corpus?.dev ?? 'evals/dev.jsonl',
-    indexDir: str('index-dir') ?? corpus?.indexDir ?? env.INDEX_DIR ?? 'data/index',
-    modelsDir: str('models-dir') ?? env.MODELS_DIR ?? null,
-    out: str('out') ?? 'evals/out',
-    compare: str('compare'),
+    corpus,
+    set: set ?? corpus?.dev ?? 'evals/dev.jsonl',
+    indexDir: userPath('index-dir') ?? corpus?.indexDir ?? env.INDEX_DIR ?? 'data/index',
+    modelsDir: userPath('models-dir') ?? env.MODELS_DIR ?? null,
+    out: userPath('out') ?? 'evals/out',
+    compare: userPath('compare'),
     gates,
     maxP95Ms: p95 === null ? null : parseNumber('max-p95-ms', p95, 0, Number.MAX_SAFE_INTEGER),
-    fromFeedback: str('from-feedback'),
+    fromFeedback: str('from-feedback') === '' ? 'data/feedback.jsonl' : userPath('from-feedback'),
     llm: values.llm === true,
   };
+}
+
+/** `--docs <dir>`: the user's own documents, indexed where no other folder's index is (or in --index-dir). */
+function ownCorpus(dir: string | null, set: string | null, indexDir: string | null, elsewhere: boolean): Corpus | null {
+  if (dir === null) return null;
+  if (elsewhere) throw new UsageError('--docs runs in-process on your documents: not with --corpus or --url');
+  if (set === null) throw new UsageError('--docs needs --set <your question set>');
+  const abs = path.resolve(dir);
+  const id = createHash('sha256').update(abs).digest('hex').slice(0, 12);
+  return { name: path.basename(abs), dir: abs, indexDir: indexDir ?? `data/eval-index/docs-${id}`, dev: set, holdout: [] };
 }
 
 /** Messages for every threshold missed; an unmeasured metric (no questions of that kind) misses too. */
