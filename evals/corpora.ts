@@ -44,14 +44,14 @@ export const CORPORA: Record<string, Corpus> = {
     dir: 'evals/corpora/sotu2',
     indexDir: 'data/eval-index/sotu2',
     dev: 'evals/sotu2-dev.jsonl',
-    holdout: [],
+    holdout: ['evals/sotu2-holdout.jsonl'],
   },
   readmes2: {
     name: 'readmes2',
     dir: 'evals/corpora/readmes2',
     indexDir: 'data/eval-index/readmes2',
     dev: 'evals/readmes2-dev.jsonl',
-    holdout: [],
+    holdout: ['evals/readmes2-holdout.jsonl'],
   },
 };
 

@@ -68,11 +68,14 @@ const SETS: SetSpec[] = [
       },
     }),
   ),
-  // Held out, written 2026-12-02 by writers who never ran the system, before that session's tuning.
+  // Held out, written 2026-12-02 by writers who never ran the system (the first three before the tenth
+  // session's tuning, the last two during the thirteenth, scored once at its end).
   ...[
     ['evals/holdout3.jsonl', 'h3-'],
     ['evals/sotu-holdout2.jsonl', 'sh2-'],
     ['evals/readmes-holdout2.jsonl', 'rh2-'],
+    ['evals/sotu2-holdout.jsonl', 's2h-'],
+    ['evals/readmes2-holdout.jsonl', 'r2h-'],
   ].map(
     ([file, prefix]): SetSpec => ({
       file: file as string,
