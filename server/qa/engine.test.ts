@@ -190,6 +190,14 @@ describe('who-questions', () => {
     expect(named.abstained).toBe(false);
     expect(named.citations[0]?.text).toContain('Dr. Sima Samar');
   }, 120_000);
+
+  it('include "which senator…", whose category is first of all a person', async () => {
+    const wilson = await engineOf('sotu', 'evals/corpora/sotu2', ['1913_woodrow_wilson_d.txt']);
+    // Wilson urges the Senate to pass the currency bill; he names no senator.
+    const r = await wilson.ask({ question: 'Which senator sponsored the currency bill?', debug: true });
+    expect(r.abstained).toBe(true);
+    expect(r.debug?.abstainReason).toBe('no name in the best candidate');
+  }, 120_000);
 });
 
 describe('a question about a default', () => {

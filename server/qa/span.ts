@@ -301,9 +301,13 @@ export function nameAsked(question: string): boolean {
 
 const DEFINITION = /^\s*[Ww]ho\s+(?:is|was|are|were)\s+((?:\p{Lu}[\p{L}'’.-]*\s*)+)\??\s*$/u;
 
-/** "Who did…", "who leads…": a person answers. Not "who is <Name>?", answered by what the one named is. */
+/**
+ * "Who did…", "which senator…" (a category whose first WordNet sense is a person): a person answers. Not
+ * "who is <Name>?", answered by what the one named is.
+ */
 export function personAsked(q: AnalysedQuestion): boolean {
-  return q.type === 'who' && !DEFINITION.test(q.question);
+  const head = categoryHead(q);
+  return (q.type === 'who' && !DEFINITION.test(q.question)) || (head !== undefined && wordNet().isA(head, 'person', 1));
 }
 
 /** What a sentence says a named one is: "Name, <role>," or "Name is/was a <role>". */
