@@ -84,7 +84,8 @@ describe("evals/run.ts on an evaluator's own corpus of HTML and Word files", () 
       set,
       [
         question('cost', 'How much did the Harbour Bridge cost?', '40 million', 'docs/bridge.html', 'The bridge cost £40 million'),
-        question('length', 'How long is the harbour tunnel?', '2.4 kilometres', 'docs/tunnel.docx', 'It is 2.4 kilometres long'),
+        // Relative to the documents folder, as a writer reading only that folder would put it.
+        question('length', 'How long is the harbour tunnel?', '2.4 kilometres', 'tunnel.docx', 'It is 2.4 kilometres long'),
       ].join('\n'),
     );
     // One command: --docs indexes the folder (under --index-dir here, to keep the repo's data/ clean).

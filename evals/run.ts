@@ -39,12 +39,12 @@ const CHART_FILE = 'metrics.svg';
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-async function locateGold(questions: readonly Question[]): Promise<Map<string, GoldEvidence[]>> {
+async function locateGold(questions: readonly Question[], docsDir?: string): Promise<Map<string, GoldEvidence[]>> {
   const gold = new Map<string, GoldEvidence[]>();
   for (const q of questions) {
     const located = await Promise.all(
       q.evidence.map(async (e) => {
-        const g = locateEvidence(await readSourceFile(e.file, REPO_ROOT), e);
+        const g = locateEvidence(await readSourceFile(e.file, REPO_ROOT, docsDir), e);
         if (g === null) throw new Error(`${q.id}: evidence quote not found in ${e.file}: "${e.quote}"`);
         return g;
       }),
@@ -181,7 +181,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let generative: Awaited<ReturnType<typeof generativeTarget>> = null;
   try {
     questions = parseQuestionSet(await readFile(opts.set, 'utf8'));
-    gold = await locateGold(questions);
+    gold = await locateGold(questions, opts.corpus?.dir);
     if (opts.compare !== null) {
       baseline = await readBaseline(opts.compare);
     }
