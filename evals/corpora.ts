@@ -59,15 +59,16 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * Builds (incrementally: unchanged passages are not re-embedded) the corpus's own index with the real
- * ingest CLI, so an eval or a training run never depends on what `data/index` holds today.
+ * ingest CLI, so an eval or a training run never depends on what `data/index` holds today. `show`: the
+ * ingest's progress and summary go to stderr as it runs (a folder of PDFs takes a while), not only on failure.
  */
-export function ensureCorpusIndex(corpus: Corpus): void {
+export function ensureCorpusIndex(corpus: Corpus, { show = false }: { show?: boolean } = {}): void {
   const r = spawnSync(
     process.execPath,
     ['--import', 'tsx', 'ingest/main.ts', '--dir', corpus.dir, '--index-dir', corpus.indexDir],
-    { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: REPO_ROOT, encoding: 'utf8', stdio: show ? ['ignore', 2, 2] : ['ignore', 'pipe', 'pipe'] },
   );
   if (r.status !== 0) {
-    throw new Error(`ingest of ${corpus.dir} failed (exit ${r.status}): ${r.stderr || r.stdout}`);
+    throw new Error(`ingest of ${corpus.dir} failed (exit ${r.status})${show ? '' : `: ${r.stderr || r.stdout}`}`);
   }
 }

@@ -95,6 +95,8 @@ describe("evals/run.ts on an evaluator's own corpus of HTML and Word files", () 
       { INIT_CWD: own },
     );
     expect(code, stderr).toBe(0);
+    // The folder's indexing shows as it runs (a folder of PDFs takes a while).
+    expect(stderr).toMatch(/indexed 2 document\(s\), \d+ passage\(s\)/);
     const { summary } = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8'));
     expect(summary.answerAccuracy).toMatchObject({ num: 2, den: 2 });
     expect(summary.citationRecall).toMatchObject({ num: 2, den: 2 });

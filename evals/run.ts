@@ -185,7 +185,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (opts.compare !== null) {
       baseline = await readBaseline(opts.compare);
     }
-    if (opts.corpus !== null && opts.url === null) ensureCorpusIndex(opts.corpus);
+    if (opts.corpus !== null && opts.url === null) ensureCorpusIndex(opts.corpus, { show: true });
     target =
       opts.url !== null
         ? httpTarget(opts.url)
