@@ -16,7 +16,7 @@ import {
   fileNaming,
 } from './features.ts';
 import type { Scorer } from './scorer.ts';
-import { nameAsked, personAsked, type Span } from './span.ts';
+import { exactAsked, nameAsked, personAsked, type Span } from './span.ts';
 import { measureAsked, versionAsked } from './answer-kinds.ts';
 import { wordNet } from './wordnet.ts';
 import { type Unit, unitsOf } from './units.ts';
@@ -136,9 +136,13 @@ function abstain(
   docs: Map<string, DocumentRecord>,
   maxCitations: number,
   ranked: ScoredUnit[],
+  /** What the best candidate lacks ("default", "date", "name"), when that is why. */
+  detail?: string,
 ): ComposedAnswer {
   const names = missing.map((t) => `“${t.word}”`);
-  const answer = names.length
+  const answer = detail
+    ? `The documents don't say: the passages closest to the question give no ${detail}.`
+    : names.length
     ? `The documents don't say: none of them mentions ${names.slice(0, 3).join(' or ')}.`
     : "The documents don't say: no passage answers this question.";
   const citations = closest.slice(0, Math.min(3, maxCitations)).map((hit, i) => {
@@ -210,12 +214,15 @@ export function composeAnswer(
   );
   const missing = detailMissing(best?.values);
   if (!best || confidence < scorer.threshold || missing) {
-    const reason = missing
-      ? `no ${best && defaultMissing(q, best.unit) ? 'default' : askedDetail(q)} in the best candidate`
+    const detail = missing ? (best && defaultMissing(q, best.unit) ? 'default' : askedDetail(q)) : undefined;
+    const reason = detail
+      ? `no ${detail} in the best candidate`
       : best
       ? `confidence ${confidence.toFixed(2)} < ${scorer.threshold.toFixed(2)}`
       : 'no candidate sentences';
-    return { ...abstain(reason, unmentioned, retrieved, docs, maxCitations, ranked), confidence };
+    // "…give no answer" says nothing "no passage answers this question" doesn't.
+    const said = detail === 'answer' ? undefined : detail;
+    return { ...abstain(reason, unmentioned, retrieved, docs, maxCitations, ranked, said), confidence };
   }
   const chosen = [best];
   if (maxCitations > 1) {
@@ -306,8 +313,9 @@ export function describeCandidates(
 
 /** What an abstention says the best candidate lacks: "no date", "no version", "no city"… */
 function askedDetail(q: AnalysedQuestion): string {
-  if (q.type === 'when') return 'date';
-  if (q.type === 'how-many' || measureAsked(q.question) !== undefined) return 'amount';
+  const exact = exactAsked(q.question) ? 'exact ' : '';
+  if (q.type === 'when') return `${exact}date`;
+  if (q.type === 'how-many' || measureAsked(q.question) !== undefined) return `${exact}amount`;
   if (versionAsked(q.question)) return 'version';
   if (nameAsked(q.question) || personAsked(q)) return 'name';
   return q.category.join(' ') || 'answer';

@@ -92,6 +92,12 @@ describe('answers from the seed articles', () => {
     expect(r.debug?.abstainReason).toBe('no amount in the best candidate');
   });
 
+  it('says which detail the documents lack: "exactly how many" is not "more than 120,000"', async () => {
+    const r = await engine.ask({ question: 'Exactly how many Belarusian soldiers were sent to the border?' });
+    expect(r.abstained).toBe(true);
+    expect(r.answer).toBe("The documents don't say: the passages closest to the question give no exact amount.");
+  });
+
   it('answers a two-part question from both articles', async () => {
     const r = await engine.ask({ question: "What do both articles on Putin's demands say about Crimea?" });
     expect(r.abstained).toBe(false);
@@ -207,6 +213,7 @@ describe('a question about a default', () => {
     const unsaid = await readme.ask({ question: 'What is the default value of DEBUG_DEPTH in debug?', debug: true });
     expect(unsaid.abstained).toBe(true);
     expect(unsaid.debug?.abstainReason).toBe('no default in the best candidate');
+    expect(unsaid.answer).toBe("The documents don't say: the passages closest to the question give no default.");
     const said = await readme.ask({ question: 'Where does debug log by default?' });
     expect(said.abstained).toBe(false);
     expect(said.citations.map((c) => c.text).join(' ')).toMatch(/by default stderr is used/);

@@ -29,6 +29,7 @@ const YEAR_IN = /\b(?:1[5-9]|20)\d\d\b/;
 const ASKS_DATE = /\b(?:what|which) (?:date|day)\b/i;
 /** "Exactly how many…", "on what exact date…": an approximate amount or a month alone doesn't answer. */
 const EXACT = /\bexact(?:ly)?\b/i;
+export const exactAsked = (question: string): boolean => EXACT.test(question);
 const APPROXIMATE = /^(?:about|around|nearly|almost|over|under|more than|less than|fewer than|up to|some|roughly|at least)\b/i;
 const DAY_OF_MONTH = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:${MONTHS})|\\d{4}-\\d{2}-\\d{2}`);
 const CALENDAR = new RegExp(`\\d|\\b(?:${MONTHS}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)`);
