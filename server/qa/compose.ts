@@ -10,6 +10,7 @@ import {
   defaultMissing,
   detailMissing,
   FEATURES,
+  holds,
   unitFeatures,
   type WordSimilarity,
   withRelativeFeatures,
@@ -229,12 +230,12 @@ export function composeAnswer(
     // Names the best unit's document lacks ("… Clinton in 1996 and Obama in 2014"): another document that has
     // them answers that part of the question.
     const entities = terms.filter((t) => t.own && t.entity);
-    const has = (docId: string, t: ExpandedTerm) => t.matches.some((m) => documentView(docId).whole.stems.has(m));
+    const has = (docId: string, t: ExpandedTerm) => holds(documentView(docId).whole, t);
     const bestDoc = best.unit.hit.passage.docId;
     const lacking = entities.filter((t) => !has(bestDoc, t));
     // A question naming two files ("Roosevelt in 1901 and Carter in 1979", "mammoth and semver"): the
     // other named file answers its part, before any other document.
-    const names = (docId: string, t: ExpandedTerm) => t.matches.some((m) => documentView(docId).fileName.stems.has(m));
+    const names = (docId: string, t: ExpandedTerm) => holds(documentView(docId).fileName, t);
     const namedElsewhere = (docId: string) => terms.some((t) => t.own && names(docId, t) && !names(bestDoc, t));
     const likely = (c: ScoredUnit) =>
       c.unit.hit.passage.docId !== bestDoc && c.probability >= best.probability * ANSWER_TUNING.multiPartRatio;

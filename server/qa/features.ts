@@ -88,6 +88,11 @@ export function credit(t: ExpandedTerm, bag: Bag, sim?: WordSimilarity): number 
 }
 const softMemo = new WeakMap<Bag, WeakMap<ExpandedTerm, number>>();
 
+/** Whether `bag` holds the term itself or one of its spellings (no related word, no paraphrase). */
+export function holds(bag: Bag, t: ExpandedTerm): boolean {
+  return t.matches.some((m) => bag.stems.has(m));
+}
+
 /** IDF-weighted share of `terms` that `bag` contains (soft credit included). */
 export function coverage(terms: ExpandedTerm[], bag: Bag, sim?: WordSimilarity, hard = false): number {
   let total = 0;
@@ -194,7 +199,6 @@ export interface UnitFeatures {
  * files ("Clinton in 1996 and Obama in 2014"), each named as fully as the best-named one.
  */
 export function fileNaming(terms: readonly ExpandedTerm[], fileNames: readonly Bag[]): { named: ExpandedTerm[]; most: number } {
-  const holds = (f: Bag, t: ExpandedTerm) => t.matches.some((m) => f.stems.has(m));
   const named = terms.filter((t) => t.own && fileNames.some((f) => holds(f, t)));
   return { named, most: Math.max(0, ...fileNames.map((f) => named.filter((t) => holds(f, t)).length)) };
 }
