@@ -146,10 +146,15 @@ function abstain(
     : names.length
     ? `The documents don't say: none of them mentions ${names.slice(0, 3).join(' or ')}.`
     : "The documents don't say: no passage answers this question.";
-  const citations = closest.slice(0, Math.min(3, maxCitations)).map((hit, i) => {
+  // Related reading, each quote once: a README repeats a table (uuid's options under each function), and
+  // three footnotes opening the same row tell the reader nothing the first doesn't.
+  const citations: Citation[] = [];
+  for (const hit of closest) {
+    if (citations.length >= Math.min(3, maxCitations)) break;
     const first = hit.passage.sentences[0] ?? [hit.passage.start, hit.passage.end];
-    return toCitation(hit, i + 1, first, docs, hit.score);
-  });
+    const citation = toCitation(hit, citations.length + 1, first, docs, hit.score);
+    if (!citations.some((c) => oneLine(c.quote) === oneLine(citation.quote))) citations.push(citation);
+  }
   return {
     answer,
     abstained: true,

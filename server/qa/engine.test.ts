@@ -220,6 +220,19 @@ describe('a question about a default', () => {
   }, 120_000);
 });
 
+describe('an abstention', () => {
+  it('offers each closest passage once, though the README repeats it', async () => {
+    const readme = await engineOf('readmes', 'evals/corpora/readmes3', ['uuid.md']);
+    // uuid's README repeats its options table under v1, v6 and v7: the same `options.rng` row three times.
+    const r = await readme.ask({ question: 'Which function do I call to get a completely random identifier?' });
+    expect(r.abstained).toBe(true);
+    const quotes = r.citations.map((c) => c.quote.replace(/\s+/g, ' ').trim());
+    expect(quotes.length).toBeGreaterThan(1);
+    expect(new Set(quotes).size).toBe(quotes.length);
+    for (const c of r.citations) expect(c.text).toBe(readme.documents.get(c.docId)?.text.slice(c.start, c.end));
+  }, 120_000);
+});
+
 describe('a server engine, answering before its HNSW graph is read', () => {
   const questions = [
     'What did Lukashenko say about peace talks?',
