@@ -134,6 +134,15 @@ describe('short answer spans', () => {
       'more than 25 percent',
     );
     expect(span('What share of Americans did not vote?', 'Two-thirds of the American people did not vote.')).toBe('Two-thirds');
+    // A share written as a ratio or in fourths is one amount; "2 in 2022" is not a ratio.
+    expect(span('What share of Americans could not find work?', 'One in 10 Americans still cannot find work.')).toBe(
+      'One in 10 Americans',
+    );
+    expect(span('How many voters backed the plan?', 'Two out of three voters backed the plan.')).toBe('Two out of three voters');
+    expect(span('What proportion of Americans farmed?', 'More than three-fourths of our population cultivate the soil.')).toBe(
+      'More than three-fourths',
+    );
+    expect(span('How many people came?', 'He came back at 2 in 2022 with 300 people.')).toBe('300 people');
   });
 
   it('answers "which version" with a version number, and finds none in a sentence without one', () => {

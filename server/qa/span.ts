@@ -34,10 +34,13 @@ const APPROXIMATE = /^(?:about|around|nearly|almost|over|under|more than|less th
 const DAY_OF_MONTH = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:${MONTHS})|\\d{4}-\\d{2}-\\d{2}`);
 const CALENDAR = new RegExp(`\\d|\\b(?:${MONTHS}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)`);
 const NUMBER_WORDS =
-  'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|billions|half|third|quarter|fifth|tenth';
+  'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|billions|half|third|quarter|fourth|fifth|tenth';
+/** "One in 10 Americans", "two out of three voters": a share written as a ratio, one amount. */
+const RATIO = '\\b(?:\\d+|one|two|three|four|five|six|seven|eight|nine|ten)\\s+(?:in|out of)\\s+(?:\\d{1,3}(?:,\\d{3})*(?![\\d,])|two|three|four|five|six|seven|eight|nine|ten|twenty|a hundred|a thousand)\\b';
+const RATIO_START = new RegExp(`^${RATIO}`, 'i');
 const QUANTITY = new RegExp(
   `(?:\\b(?:about|around|nearly|almost|over|under|more than|less than|fewer than|up to|some|roughly|at least)\\s+)?` +
-    `(?:[$£€]\\s?)?(?:\\d+\\/\\d+|\\d[\\d,]*(?:\\.\\d+)?|\\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten)\\s+(?:${NUMBER_WORDS})\\b|\\b(?:${NUMBER_WORDS})\\b)` +
+    `(?:[$£€]\\s?)?(?:${RATIO}|\\d+\\/\\d+|\\d[\\d,]*(?:\\.\\d+)?|\\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten)\\s+(?:${NUMBER_WORDS})\\b|\\b(?:${NUMBER_WORDS})\\b)` +
     // "one hundred and thirty million": "and" after hundred or thousand joins one number.
     `(?:(?:[\\s-]+|(?<=\\b(?:hundred|thousand))\\s+and\\s+)(?:${NUMBER_WORDS}|percent|per cent)s?\\b)*(?:%|[x×]\\b)?` +
     // The words after an amount never swallow the next one ("August 6 when thousands of troops").
@@ -74,12 +77,17 @@ const NUMERIC = new RegExp(`^(?:[$£€]?\\d[\\d,]*(?:\\.\\d+)?%?|${NUMBER_WORDS
 
 /** "two-thirds", "twenty-five": number words joined by a hyphen are one number. */
 const NUMBER_WORD = new RegExp(
-  `^(?:${NUMBER_WORDS}|thirds|quarters|fifths|tenths)(?:-(?:${NUMBER_WORDS}|thirds|quarters|fifths|tenths))*$`,
+  `^(?:${NUMBER_WORDS}|thirds|quarters|fourths|fifths|tenths)(?:-(?:${NUMBER_WORDS}|thirds|quarters|fourths|fifths|tenths))*$`,
   'i',
 );
 
 /** Keeps the qualifier, the number and at most one noun after it: "more than 120,000 troops", "$5 billion". */
 function trimQuantity(m: string): string {
+  const ratio = RATIO_START.exec(m.trim());
+  if (ratio) {
+    const next = m.trim().slice(ratio[0].length).split(/\s+/)[1];
+    return next && /^[a-z]+$/i.test(next) && !UNIT_STOP.test(next) ? `${ratio[0]} ${next}` : ratio[0];
+  }
   const tokens = m.trim().split(/[\s]+/);
   const firstNumber = tokens.findIndex((t) => /\d/.test(t) || NUMBER_WORD.test(t));
   if (firstNumber < 0) return '';
@@ -110,7 +118,7 @@ function* matches(re: RegExp, text: string): Generator<Span> {
  * An amount that is only one of these words (with a qualifier at most): too often not an amount at all, and
  * "billions" or "thousands" alone says how big, not how much.
  */
-const WEAK_NUMBER = /^(?:(?:about|around|nearly|almost|over|under|some|roughly|at least)\s+)?(?:a|an|one|half|third|quarter|fifth|tenth|dozen|dozens|hundreds|thousands|millions|billions|trillions)(?:\s+[a-z]+)?$/i;
+const WEAK_NUMBER = /^(?:(?:about|around|nearly|almost|over|under|some|roughly|at least)\s+)?(?:a|an|one|half|third|quarter|fourth|fifth|tenth|dozen|dozens|hundreds|thousands|millions|billions|trillions)(?:\s+[a-z]+)?$/i;
 
 /** An amount's words and the few after it: "thousands of Kiev troops" counts the troops. */
 export function amountWords(text: string, s: Span): string[] {
@@ -229,7 +237,7 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
       if (!new RegExp(`\\d|\\b(?:${NUMBER_WORDS})\\b`, 'i').test(s.text)) return vague !== null && new RegExp(vague.source, 'i').test(s.text);
       // A lone "one", "half" or "quarter" ("One key to it…", "in that quarter") is a word, not an amount,
       // unless it counts what was asked about or is a fraction of something ("a third of its land").
-      const fractionOf = /\b(?:half|third|quarter|fifth|tenth)$/i.test(s.text) && /^\s+of\b/.test(text.slice(s.end, s.end + 4));
+      const fractionOf = /\b(?:half|third|quarter|fourth|fifth|tenth)$/i.test(s.text) && /^\s+of\b/.test(text.slice(s.end, s.end + 4));
       if (!counted.length && WEAK_NUMBER.test(s.text) && !fractionOf) return false;
       // "How old", "how far", "how much money"...: the amount must be of that measure ("67-year-old",
       // "14,000 miles", "$5 billion", "at age 9"), looked for in the span and the words around it.
