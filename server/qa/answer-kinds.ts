@@ -48,7 +48,7 @@ function countsTheThing(
 }
 
 const MEASURE_ASKED =
-  /\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+|its\s+|their\s+)?(?:(?!(?:does|do|did|can|could|should|will|would|has|have|had)\b)[a-z-]+\s+){0,2}?(rate|percentage|percent|share|proportion|fraction|range|distance|age|price|cost|salary|wage|budget|population|speed|temperature|number|amount|figure|estimate|total|sum)\b/i;
+  /\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+|its\s+|their\s+)?(?:(?!(?:does|do|did|can|could|should|will|would|has|have|had)\b)[a-z-]+\s+){0,2}?(rate|percentage|percent|share|proportion|fraction|range|distance|age|price|cost|salary|wage|budget|population|speed|temperature|number|amount|figure|estimate|total|sum|port)\b/i;
 const DISTANCE = /\b(?:miles?|kilomet(?:er|re)s?|km|feet|foot|yards?|met(?:er|re)s?|nautical)\b/i;
 const MONEY = /[$£€]|\b(?:dollars?|cents?|pounds?|euros?|billion|million|trillion)\b/i;
 // "One in 10 Americans", "two out of three": a ratio is a share too.
@@ -71,6 +71,8 @@ export const MEASURE_UNITS = {
   share: SHARE,
   proportion: SHARE,
   fraction: SHARE,
+  // "What port does the Memcache adapter use?": a port is a number ("11211"), whatever the sentence says of ports.
+  port: /\d/,
 } satisfies Record<string, RegExp>;
 
 /**

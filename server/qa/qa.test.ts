@@ -145,6 +145,12 @@ describe('short answer spans', () => {
     expect(span('How many people came?', 'He came back at 2 in 2022 with 300 people.')).toBe('300 people');
   });
 
+  it('answers "what port" with a number, and finds none in a sentence without one', () => {
+    expect(span('What port does the memcache adapter use by default?', "new Keyv('memcache://localhost:11211');")).toBe('11211');
+    expect(span("What's the default port of the server?", 'The server listens on port 8787 unless PORT is set.')).toBe('8787');
+    expect(span('What port does the memcache adapter use by default?', 'Caching works in memory by default.')).toBeNull();
+  });
+
   it('answers "which version" with a version number, and finds none in a sentence without one', () => {
     expect(span('In which mammoth version were bluebird promises replaced?', '1.13.0: bluebird promises were replaced.')).toBe('1.13.0');
     expect(span('Which version of the spec does semver follow?', 'It follows the `v2.0.0` specification.')).toBe('v2.0.0');

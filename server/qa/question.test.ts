@@ -20,6 +20,9 @@ describe('reading a question', () => {
     ['When does the CLI exit with a failure status?', 'what'],
     ['How fast does the missile fly?', 'how-many'],
     ['How often are releases published?', 'how-many'],
+    // Where someone stands on something is a view, not a place.
+    ['Where did Eisenhower stand on socialized medicine?', 'what'],
+    ['Where does the project stand?', 'what'],
   ])('%s → %s', (q, type) => {
     expect(questionType(q)).toBe(type);
   });

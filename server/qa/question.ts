@@ -46,7 +46,8 @@ const TYPE_PATTERNS: Array<[QuestionType, RegExp]> = [
   ['how-many', /\bhow (many|much|far|long|old|large|big|fast|often|frequently|high|tall|deep|heavy|wide)\b|\bwhat (number|percentage|share|range)\b/],
   // "When does the CLI exit with a failure?" asks on what condition, not for a date ("when did…" does).
   ['when', /\bwhen\b(?!\s+(?:does|do|can|should)\b)|\b(what|which)( (exact|specific|precise|particular))? (date|day|month|year|time)\b/],
-  ['where', /\bwhere\b|\bwhich (country|city|region|place)\b|\bfrom what (country|territory)\b/],
+  // "Where did Eisenhower stand on socialized medicine?" asks for a view, not a place.
+  ['where', /\bwhere\b(?![^?,]*\bstands?\b)|\bwhich (country|city|region|place)\b|\bfrom what (country|territory)\b/],
   ['why', /\bwhy\b|\bwhat (caused|was the reason|reason)\b|\bfor what reason\b/],
   ['who', /\bwho(m|se)?\b|\bwhich (person|leader|official|president|journalist)\b/],
   ['what', /\b(what|which)\b/],

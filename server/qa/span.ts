@@ -66,7 +66,7 @@ const CODE = /`([^`\n]{1,80})`|(?<![\w-])--?[a-z][\w-]*(?:\/--?[a-z][\w-]*)?/gi;
 const LEADING_NOISE = /^(?:The|A|An|In|On|At|But|And|This|That|He|She|It|They|We|I|Our|Their|His|Her|Its|My|Your|Mr|Mrs|Ms|Dr)\b\.?\s*/;
 
 /** Words of the unit a quantity may name after its number ("14,000 miles"): never a function word. */
-const UNIT_STOP = /^(?:the|a|an|of|to|in|on|at|and|or|but|that|this|is|was|were|are|be|by|for|from|with|as|it|its|their|his|her|which|who|has|had|have|will|would|than|more|per|into|since|after|before|along|across|last|next|each|every|ago|also|only|now|then|so|too)$/i;
+const UNIT_STOP = /^(?:the|a|an|of|to|in|on|at|and|or|but|that|this|is|was|were|are|be|by|for|from|with|as|it|its|their|his|her|which|who|has|had|have|will|would|than|more|per|into|since|after|before|along|across|last|next|each|every|ago|also|only|now|then|so|too|unless|if|when|while|because|although|until)$/i;
 
 /** Some word of the span is not in the question; a title is not news ("President McKinley" for "McKinley's assassin"). */
 function isNew(text: string, q: AnalysedQuestion): boolean {
