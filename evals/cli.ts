@@ -173,7 +173,7 @@ function ownCorpus(dir: string | null, set: string | null, indexDir: string | nu
   if (set === null) throw new UsageError('--docs needs --set <your question set>');
   const abs = path.resolve(dir);
   const id = createHash('sha256').update(abs).digest('hex').slice(0, 12);
-  return { name: path.basename(abs), dir: abs, indexDir: indexDir ?? `data/eval-index/docs-${id}`, dev: set, holdout: [] };
+  return { name: path.basename(abs), dir: abs, indexDir: indexDir ?? `data/eval-index/docs-${id}`, dev: set, holdout: [], trains: false };
 }
 
 /** Messages for every threshold missed; an unmeasured metric (no questions of that kind) misses too. */
