@@ -20,7 +20,7 @@ import type { Scorer } from './scorer.ts';
 import { exactAsked, nameAsked, personAsked, type Span } from './span.ts';
 import { measureAsked, versionAsked } from './answer-kinds.ts';
 import { wordNet } from './wordnet.ts';
-import { type Unit, unitsOf } from './units.ts';
+import { headingLine, type Unit, unitsOf } from './units.ts';
 import type { ExpandedTerm, Retrieved } from './retrieve.ts';
 import { foldTypography, words } from '../../store/lexical/words.ts';
 
@@ -151,7 +151,11 @@ function abstain(
   const citations: Citation[] = [];
   for (const hit of closest) {
     if (citations.length >= Math.min(3, maxCitations)) break;
-    const first = hit.passage.sentences[0] ?? [hit.passage.start, hit.passage.end];
+    // The passage's first sentence that says something: not a Markdown heading ("## Sponsors") nor an HTML
+    // anchor (`<a name="…"></a>`), which alone tell the reader nothing of what the passage says.
+    const text = docs.get(hit.passage.docId)?.text ?? '';
+    const says = ([s, e]: [number, number]) => !headingLine(text, s) && !/^(?:<[^>]*>\s*)+$/.test(text.slice(s, e));
+    const first = hit.passage.sentences.find(says) ?? hit.passage.sentences[0] ?? [hit.passage.start, hit.passage.end];
     const citation = toCitation(hit, citations.length + 1, first, docs, hit.score);
     if (!citations.some((c) => oneLine(c.quote) === oneLine(citation.quote))) citations.push(citation);
   }

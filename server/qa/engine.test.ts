@@ -231,6 +231,20 @@ describe('an abstention', () => {
     expect(new Set(quotes).size).toBe(quotes.length);
     for (const c of r.citations) expect(c.text).toBe(readme.documents.get(c.docId)?.text.slice(c.start, c.end));
   }, 120_000);
+
+  it('quotes what each closest passage says, not the heading it opens with', async () => {
+    const readme = await engineOf('readmes', 'evals/corpora/readmes4', ['pg-pool.md']);
+    const r = await readme.ask({ question: 'Does pg-pool support CORS?' });
+    expect(r.abstained).toBe(true);
+    expect(r.citations.length).toBeGreaterThan(0);
+    for (const c of r.citations) {
+      const text = readme.documents.get(c.docId)?.text ?? '';
+      const at = c.start + c.text.indexOf(c.quote);
+      // Not "### your new favorite helper method": the sentence under it.
+      expect(text.slice(text.lastIndexOf('\n', at - 1) + 1, at)).not.toMatch(/#/);
+      expect(c.quote.length).toBeGreaterThan(20);
+    }
+  }, 120_000);
 });
 
 describe('a server engine, answering before its HNSW graph is read', () => {

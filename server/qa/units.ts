@@ -149,7 +149,7 @@ function tableHead(doc: DocumentRecord, offset: number): boolean {
 }
 
 /** A Markdown heading's own line ("## Comments"): context for the units under it, never an answer itself. */
-function headingLine(text: string, start: number): boolean {
+export function headingLine(text: string, start: number): boolean {
   const lineStart = lineStartAt(text, start);
   return /^ {0,3}#{1,6}[ \t]+$/.test(text.slice(lineStart, start));
 }
