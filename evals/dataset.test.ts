@@ -55,7 +55,8 @@ const SETS: SetSpec[] = [
       expect(answerableTagged('paraphrase')).toBeGreaterThanOrEqual(5);
     },
   },
-  // The other corpora's dev sets: the scorer is trained on the first four, never on the others.
+  // The other corpora's dev sets: the scorer is trained on the first four, never on the others (whose writers
+  // were asked for a spread of kinds, not every tag: readmes4 has no where-question).
   ...[
     'evals/sotu-dev.jsonl',
     'evals/readmes-dev.jsonl',
@@ -66,8 +67,9 @@ const SETS: SetSpec[] = [
     'evals/sotu4-dev.jsonl',
     'evals/readmes4-dev.jsonl',
   ].map(
-    (file): SetSpec => ({
+    (file, i): SetSpec => ({
       file,
+      ...(i >= 4 ? { everyTag: false as const } : {}),
       counts: (questions, tagged) => {
         expect(questions.length).toBeGreaterThanOrEqual(60);
         expect(tagged('unanswerable')).toBeGreaterThanOrEqual(15);
