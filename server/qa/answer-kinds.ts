@@ -51,9 +51,10 @@ const MEASURE_ASKED =
   /\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+|its\s+|their\s+)?(?:(?!(?:does|do|did|can|could|should|will|would|has|have|had)\b)[a-z-]+\s+){0,2}?(rate|percentage|percent|share|proportion|fraction|range|distance|age|price|cost|salary|wage|budget|population|speed|temperature|number|amount|figure|estimate|total|sum|port)\b/i;
 const DISTANCE = /\b(?:miles?|kilomet(?:er|re)s?|km|feet|foot|yards?|met(?:er|re)s?|nautical)\b/i;
 const MONEY = /[$£€]|\b(?:dollars?|cents?|pounds?|euros?|billion|million|trillion)\b/i;
-// "One in 10 Americans", "two out of three": a ratio is a share too.
-const SHARE =
-  /%|\bper ?cent\b|\b(?:half|third|quarter|fourth|fifth|tenth)s?\b|\/\d|\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:in|out of)\s+(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twenty|a hundred|a thousand)\b/i;
+/** "One in 10 Americans", "two out of three voters": a share written as a ratio (not "2 in 2022"). */
+export const RATIO =
+  '\\b(?:\\d+|one|two|three|four|five|six|seven|eight|nine|ten)\\s+(?:in|out of)\\s+(?:\\d{1,3}(?:,\\d{3})*(?![\\d,])|two|three|four|five|six|seven|eight|nine|ten|twenty|a hundred|a thousand)\\b';
+const SHARE = new RegExp(`%|\\bper ?cent\\b|\\b(?:half|third|quarter|fourth|fifth|tenth)s?\\b|\\/\\d|${RATIO}`, 'i');
 /** What an amount of each measure is written in (the short-answer spans use them too). */
 export const MEASURE_UNITS = {
   range: DISTANCE,

@@ -1,5 +1,5 @@
 import type { AnalysedQuestion } from './question.ts';
-import { MEASURE_UNITS, measureAsked, VERSION, versionAsked } from './answer-kinds.ts';
+import { MEASURE_UNITS, measureAsked, RATIO, VERSION, versionAsked } from './answer-kinds.ts';
 import { isStopword, stemWord, words } from '../../store/lexical/words.ts';
 import { wordNet } from './wordnet.ts';
 
@@ -35,8 +35,7 @@ const DAY_OF_MONTH = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}\\b|\\b\\d{1,2}
 const CALENDAR = new RegExp(`\\d|\\b(?:${MONTHS}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)`);
 const NUMBER_WORDS =
   'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|billions|half|third|quarter|fourth|fifth|tenth';
-/** "One in 10 Americans", "two out of three voters": a share written as a ratio, one amount. */
-const RATIO = '\\b(?:\\d+|one|two|three|four|five|six|seven|eight|nine|ten)\\s+(?:in|out of)\\s+(?:\\d{1,3}(?:,\\d{3})*(?![\\d,])|two|three|four|five|six|seven|eight|nine|ten|twenty|a hundred|a thousand)\\b';
+// A ratio ("One in 10 Americans") is one amount.
 const RATIO_START = new RegExp(`^${RATIO}`, 'i');
 const QUANTITY = new RegExp(
   `(?:\\b(?:about|around|nearly|almost|over|under|more than|less than|fewer than|up to|some|roughly|at least)\\s+)?` +
