@@ -49,6 +49,7 @@ function countsTheThing(
 
 const MEASURE_ASKED =
   /\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+|its\s+|their\s+)?(?:(?!(?:does|do|did|can|could|should|will|would|has|have|had)\b)[a-z-]+\s+){0,2}?(rate|percentage|percent|share|proportion|fraction|range|distance|age|price|cost|salary|wage|budget|population|speed|temperature|number|amount|figure|estimate|total|sum|port)\b/i;
+const COST_ASKED = /^\s*what\b[^?]*\b(?:would|will|did|does|do|to)\s+cost\b/i;
 const DISTANCE = /\b(?:miles?|kilomet(?:er|re)s?|km|feet|foot|yards?|met(?:er|re)s?|nautical)\b/i;
 const MONEY = /[$£€]|\b(?:dollars?|cents?|pounds?|euros?|billion|million|trillion)\b/i;
 /** "One in 10 Americans", "two out of three voters": a share written as a ratio (not "2 in 2022"). */
@@ -81,6 +82,8 @@ export const MEASURE_UNITS = {
  * question asks for none; otherwise what the amount must be measured in (null: any amount).
  */
 export function measureAsked(question: string): RegExp | null | undefined {
+  // "What did Fillmore estimate the canal would cost?": what something costs is a sum of money.
+  if (COST_ASKED.test(question)) return MONEY;
   const m = MEASURE_ASKED.exec(question);
   const noun = m?.[1]?.toLowerCase();
   if (!m || noun === undefined) return undefined;

@@ -145,6 +145,35 @@ describe('short answer spans', () => {
     expect(span('How many people came?', 'He came back at 2 in 2022 with 300 people.')).toBe('300 people');
   });
 
+  it('answers "what was the name of…" with a name, not a nationality', () => {
+    const q = 'What was the name of the Louisiana boy who sent his allowance?';
+    expect(span(q, '"We are American." It lives on in the boy in Louisiana who just sent me his allowance.')).toBeNull();
+    expect(span('What was the name of the ship?', 'The ship was called the Endeavour by its crew.')).toBe('Endeavour');
+  });
+
+  it('reads no amount in a digit inside a name ("v4", "uuid@11")', () => {
+    expect(span('How many v4 UUIDs per second can uuid generate?', 'It is possible to validate for only v4 UUIDs.')).toBeNull();
+    expect(span('How many releases came after uuid@11?', 'Since uuid@11, options are no longer shared.')).toBeNull();
+    expect(span('How many UUIDs per second can v1 produce?', 'It throws if more than 10M UUIDs/sec are requested.')).toBe('more than 10M');
+  });
+
+  it('answers "which flag" with a flag, not any inline code', () => {
+    expect(span('Which mustache CLI flag sets custom delimiters?', 'Custom delimiters can be used in place of `{{` and `}}`.')).toBeNull();
+    expect(span('Which flag tells the mustache tool where my partials are?', 'Pass paths to partials using `-p` flag:')).toBe('-p');
+  });
+
+  it('answers "exactly how much" with a counted amount, not a scale alone', () => {
+    const q = 'Exactly how much had the government spent on Muscle Shoals?';
+    expect(span(q, 'Muscle Shoals, on which it has expended many million dollars.')).toBeNull();
+    expect(span(q, 'It has expended a million dollars on Muscle Shoals.')).toBe('a million dollars');
+  });
+
+  it('answers "what would it cost" with a sum of money, and finds none in a sentence without one', () => {
+    const q = 'What did Fillmore estimate the ship canal would cost?';
+    expect(span(q, 'The canal would cost $40,000,000 to build.')).toBe('$40,000,000');
+    expect(span(q, 'The company has made progress in its preliminary arrangements for 2 years.')).toBeNull();
+  });
+
   it('answers "what port" with a number, and finds none in a sentence without one', () => {
     expect(span('What port does the memcache adapter use by default?', "new Keyv('memcache://localhost:11211');")).toBe('11211');
     expect(span("What's the default port of the server?", 'The server listens on port 8787 unless PORT is set.')).toBe('8787');

@@ -31,6 +31,8 @@ const ASKS_DATE = /\b(?:what|which) (?:date|day)\b/i;
 const EXACT = /\bexact(?:ly)?\b/i;
 export const exactAsked = (question: string): boolean => EXACT.test(question);
 const APPROXIMATE = /^(?:about|around|nearly|almost|over|under|more than|less than|fewer than|up to|some|roughly|at least)\b/i;
+/** An amount that says how many: a digit or a count word ("a million", "three hundred"), not a scale alone. */
+const COUNTED_AMOUNT = /\d|\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|dozen|half|third|quarter|fourth|fifth|tenth)\b/i;
 const DAY_OF_MONTH = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:${MONTHS})|\\d{4}-\\d{2}-\\d{2}`);
 const CALENDAR = new RegExp(`\\d|\\b(?:${MONTHS}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)`);
 const NUMBER_WORDS =
@@ -171,14 +173,18 @@ function fitsCategory(
   const kinds =
     category.length && !anyPlace ? category : type === 'where' || anyPlace ? ['location'] : type === 'who' ? ['person', 'organization'] : [];
   if (kinds.length === 0) return true;
-  // A nationality or other adjective ("Ukrainian", "American") is not who or where.
-  if (!name.includes(' ') && wn.senses(full, 'adj').length > 0) return false;
+  if (adjectiveOnly(name)) return false;
   const known = wn.senses(full.replace(/ /g, '_'), 'noun').length > 0 || wn.senses(head, 'noun').length > 0;
   // A name WordNet has never heard of may still be right (most people, agencies): only a known wrong kind
   // rules it out, or, for a place or a newspaper, the documents calling it a person ("Mr Lukashenko": "from
   // Lukashenko" is not where).
   if (!known) return !(people.has(head) && !kinds.some((k) => k === 'person' || wn.isA(k, 'person')));
   return kinds.some((k) => wn.isA(full, k) || wn.isA(head, k));
+}
+
+/** A nationality or other adjective ("Ukrainian", "American"): no one's name, nor a place's. */
+function adjectiveOnly(name: string): boolean {
+  return !name.includes(' ') && wordNet().senses(name.toLowerCase(), 'adj').length > 0;
 }
 
 /**
@@ -212,9 +218,10 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
     for (const s of matches(QUANTITY, text)) {
       const t = trimQuantity(s.text);
       if (!/\d|[a-z]/i.test(t)) continue;
-      // A day of a date ("February 24, 2022") or a digit inside a name ("Satan-2") is not an amount.
+      // A day of a date ("February 24, 2022") or a digit inside a name ("Satan-2", "v4", "uuid@11", "ES2015")
+      // is not an amount.
       const before = text.slice(Math.max(0, s.start - 12), s.start);
-      if (new RegExp(`(?:${MONTHS})\\s*$`).test(before) || /[\p{L}]-$/u.test(before)) continue;
+      if (new RegExp(`(?:${MONTHS})\\s*$`).test(before) || /[\p{L}@_]-?$/u.test(before)) continue;
       if (/^\d{1,2}(?:st|nd|rd|th)?,?\s+(?:1[5-9]|20)\d\d\b/.test(text.slice(s.start, s.start + 12))) continue;
       // A bare year is a date, not an amount, unless the question asks how long.
       // "2000ms" is an amount ("1990s" still a date).
@@ -232,7 +239,8 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
     // "How far had the deficit fallen", "by how much did income rise": a change, in whatever it is measured.
     const measure = CHANGE.test(q.question) ? null : (MEASURES.find(([asks]) => asks.test(q.question))?.[1] ?? measureNamed);
     return pick(counted.length ? counted : found, (s) => {
-      if (EXACT.test(q.question) && APPROXIMATE.test(s.text)) return false;
+      // "Exactly how much…": "many million dollars" names a scale, not an amount.
+      if (EXACT.test(q.question) && (APPROXIMATE.test(s.text) || !COUNTED_AMOUNT.test(s.text))) return false;
       if (!new RegExp(`\\d|\\b(?:${NUMBER_WORDS})\\b`, 'i').test(s.text)) return vague !== null && new RegExp(vague.source, 'i').test(s.text);
       // A lone "one", "half" or "quarter" ("One key to it…", "in that quarter") is a word, not an amount,
       // unless it counts what was asked about or is a fraction of something ("a third of its land").
@@ -292,9 +300,14 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
       return pick([...placed, ...names], (s) => nameLike(s.text) && !TITLED.test(s.text) && fitsCategory(s.text, q.category, q.type, people));
     }
     if (q.type === 'who') return pick(names, (s) => nameLike(s.text) && fitsCategory(s.text, q.category, q.type, people));
-    if (named) return pick(names, (s) => nameLike(s.text));
+    if (named) return pick(names, (s) => nameLike(s.text) && !adjectiveOnly(s.text));
     if (q.category.length) {
-      return pick(names, (s) => s.code === true || (nameLike(s.text) && fitsCategory(s.text, q.category, q.type, people)));
+      // "Which CLI flag…" is answered by a flag ("-p", "--silent"), not by any inline code ("`{{`").
+      const flag = /^(?:flag|switch)(?:es|s)?$/.test(q.category[q.category.length - 1] ?? '');
+      return pick(
+        names,
+        (s) => (s.code === true && (!flag || /^--?[a-z]/i.test(s.text))) || (nameLike(s.text) && fitsCategory(s.text, q.category, q.type, people)),
+      );
     }
   }
   return null;
