@@ -23,6 +23,13 @@ describe('reading a question', () => {
     // Where someone stands on something is a view, not a place.
     ['Where did Eisenhower stand on socialized medicine?', 'what'],
     ['Where does the project stand?', 'what'],
+    // A "when" inside a clause sets a condition; the question is the sentence that asks.
+    ['My app throws "not supported" when I generate UUIDs. What package fixes that?', 'what'],
+    ['How do I make picomatch ignore case differences when matching?', 'what'],
+    ['And the event that fires only when a new client gets connected?', 'what'],
+    ['And in Afghanistan, when could US troops start coming home?', 'when'],
+    ['Remind me when the treaty was signed?', 'when'],
+    ['Why had the American minister at St. Petersburg been instructed to negotiate?', 'why'],
   ])('%s → %s', (q, type) => {
     expect(questionType(q)).toBe(type);
   });

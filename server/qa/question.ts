@@ -44,13 +44,17 @@ const AUXILIARIES = /^(is|are|was|were|did|does|do|has|have|had|can|could|will|w
 
 const TYPE_PATTERNS: Array<[QuestionType, RegExp]> = [
   ['how-many', /\bhow (many|much|far|long|old|large|big|fast|often|frequently|high|tall|deep|heavy|wide)\b|\bwhat (number|percentage|share|range)\b/],
-  // "When does the CLI exit with a failure?" asks on what condition, not for a date ("when did…" does).
-  ['when', /\bwhen\b(?!\s+(?:does|do|can|should)\b)|\b(what|which)( (exact|specific|precise|particular))? (date|day|month|year|time)\b/],
+  // "When does the CLI exit with a failure?" asks on what condition, not for a date ("when did…" does). Opening
+  // the question (or a clause after a comma) or followed by a past or future auxiliary, "when" asks for a time;
+  // elsewhere it opens a clause ("…throws an error when I generate UUIDs", "the event that fires when a client
+  // connects").
+  ['when', /(?:^|,\s*)(?:(?:and|but|so|then)\s+)?when\b(?!\s+(?:does|do|can|should)\b)|\bwhen\s+(?:did|was|were|will|would|had|has|have|is|are)\b|\b(?:tell me|remind me|recall|know) when\b|\b(what|which)( (exact|specific|precise|particular))? (date|day|month|year|time)\b/],
   // "Where did Eisenhower stand on socialized medicine?" asks for a view, not a place.
   ['where', /\bwhere\b(?![^?,]*\bstands?\b)|\bwhich (country|city|region|place)\b|\bfrom what (country|territory)\b/],
   ['why', /\bwhy\b|\bwhat (caused|was the reason|reason)\b|\bfor what reason\b/],
   ['who', /\bwho(m|se)?\b|\bwhich (person|leader|official|president|journalist)\b/],
-  ['what', /\b(what|which)\b/],
+  // "How can I find out when an entry expires?" asks for a way, whatever the clause after it asks.
+  ['what', /\b(what|which)\b|^how\b/],
 ];
 
 /**
@@ -59,7 +63,8 @@ const TYPE_PATTERNS: Array<[QuestionType, RegExp]> = [
  */
 export function questionType(question: string): QuestionType {
   // "When tracking a run, is the table rendered?" asks yes or no: a leading clause sets the scene only.
-  const whole = foldTypography(question).toLowerCase().trim();
+  // "My app throws X when I generate UUIDs. What package fixes that?": the sentence that asks is the question.
+  const whole = asking(foldTypography(question)).toLowerCase().trim();
   const main = whole.replace(/^(when|if|while|after|before|once|unless|since|by default)\b[^,?]*,\s*/, '');
   const q = main.length > 0 ? main : whole;
   // "Was construction behind schedule when FDR spoke?": a question that opens with an auxiliary asks yes or
@@ -75,6 +80,13 @@ export function questionType(question: string): QuestionType {
     }
   }
   return best ?? 'what';
+}
+
+/** The last sentence that ends in a question mark, or the whole text when none does (or only the last). */
+function asking(text: string): string {
+  // Not after an abbreviation: "Why had the minister at St. Petersburg been instructed…?" is one sentence.
+  const sentences = text.trim().split(/(?<=(?<!\b\p{Lu}\p{Ll}{0,2})[.!?])\s+(?=[\p{Lu}"“'‘(])/u);
+  return sentences.findLast((s) => s.trimEnd().endsWith('?')) ?? text;
 }
 
 /** The first run of capitalised words that is not only function words: "Alexander Lukashenko, a close ally…". */
