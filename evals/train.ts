@@ -10,7 +10,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadEngine } from '../server/qa/engine.ts';
-import { DECISION_FEATURES, decisionFeatures, detailMissing, FEATURES } from '../server/qa/features.ts';
+import { DECISION_FEATURES, decisionFeatures, detailMissing, FEATURES, fromUnnamedDocument } from '../server/qa/features.ts';
 import { calibrate, fitListwise, fitLogistic, type Linear, linear, type ScorerWeights, WEIGHTS_FILE } from '../server/qa/scorer.ts';
 import { CORPORA } from './corpora.ts';
 import { corpusRows, type QuestionRows } from './training-data.ts';
@@ -58,6 +58,7 @@ function tops_(candidate: Fitted, data: QuestionRows[]) {
       x: decisionFeatures(scored),
       correct: Boolean(q.answerable && top?.label),
       detailMissing: detailMissing(top?.values),
+      fromUnnamedDocument: fromUnnamedDocument(top?.values),
     };
   });
 }
@@ -75,8 +76,9 @@ export function decide(weights: ReturnType<typeof fit>, data: QuestionRows[]): O
   const tops = tops_(weights.candidate, data);
   return data.map((q, i) => {
     const t = tops[i] as (typeof tops)[number];
-    // The same rule as the engine: an asked-for detail missing from the best unit is an abstention.
-    const probability = t.detailMissing ? 0 : decision.probability(t.x);
+    // The same rules as the engine: an asked-for detail missing from the best unit, or the best unit from
+    // another document than the one the question names, is an abstention.
+    const probability = t.detailMissing || t.fromUnnamedDocument ? 0 : decision.probability(t.x);
     return { set: q.set, id: q.id, answerable: q.answerable, probability, correct: t.correct };
   });
 }

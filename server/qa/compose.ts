@@ -9,6 +9,7 @@ import {
   decisionFeatures,
   defaultMissing,
   detailMissing,
+  fromUnnamedDocument,
   FEATURES,
   holds,
   unitFeatures,
@@ -223,10 +224,13 @@ export function composeAnswer(
     ),
   );
   const missing = detailMissing(best?.values);
-  if (!best || confidence < scorer.threshold || missing) {
+  const elsewhere = fromUnnamedDocument(best?.values);
+  if (!best || confidence < scorer.threshold || missing || elsewhere) {
     const detail = missing ? (best && defaultMissing(q, best.unit) ? 'default' : askedDetail(q)) : undefined;
     const reason = detail
       ? `no ${detail} in the best candidate`
+      : elsewhere
+      ? 'the best candidate is not from the document the question names'
       : best
       ? `confidence ${confidence.toFixed(2)} < ${scorer.threshold.toFixed(2)}`
       : 'no candidate sentences';

@@ -182,6 +182,19 @@ describe('a question about two documents', () => {
   }, 120_000);
 });
 
+describe('a question that names a document', () => {
+  it('abstains when the best unit comes from another document, and answers from the one named', async () => {
+    const readmes = await engineOf('readmes', 'evals/corpora/readmes2', ['chalk.md', 'debug.md']);
+    // debug's README tells how to use it in a browser; chalk's says nothing about browsers.
+    const chalk = await readmes.ask({ question: 'Does chalk work in the browser?', debug: true });
+    expect(chalk.abstained).toBe(true);
+    expect(chalk.debug?.abstainReason).toBe('the best candidate is not from the document the question names');
+    const debug = await readmes.ask({ question: 'Does debug work in the browser?' });
+    expect(debug.abstained).toBe(false);
+    expect(new Set(debug.citations.map((c) => c.docId))).toEqual(new Set(['debug']));
+  }, 120_000);
+});
+
 describe('who-questions', () => {
   it('abstain when the best sentence names nobody, and answer with the name when it does', async () => {
     const speeches = await engineOf('sotu', 'evals/corpora/sotu', ['1941_franklin_d_roosevelt_d.txt', '2002_george_w_bush_r.txt']);

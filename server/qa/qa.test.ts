@@ -305,6 +305,19 @@ describe('short answer spans', () => {
     expect(span('Which country answered first?', 'China answered first.')).toBe('China');
   });
 
+  it('answers "who was the minister…" or "the name of the citizen…" with a person, not a place, title or nationality', () => {
+    const died = 'The lamented death of our recently appointed minister on his way to Spain delayed the Government of Madrid.';
+    expect(span('Who was the newly appointed US minister to Spain who died on his way?', died)).toBeNull();
+    const address = 'Mr. Speaker, Mr. Vice President, Members of the 104th Congress, my fellow Americans all across our land.';
+    expect(span('Who was the Speaker of the House that Clinton addressed?', address)).toBeNull();
+    expect(span('What was the name of the boy who sent his allowance?', 'The boy lives in Louisiana, like many Americans.')).toBeNull();
+    const named = 'Our minister to Spain, John Forsyth, was received at Madrid.';
+    expect(span('Who was the US minister to Spain?', named)).toBe('John Forsyth');
+    expect(span('What was the name of the citizen who gave the ships?', 'The ships were the gift of Henry Grinnell, a merchant.')).toBe(
+      'Henry Grinnell',
+    );
+  });
+
   it('accepts any place for "which region / area"', () => {
     const effort = 'We will launch a special effort in the chronically distressed areas of Appalachia.';
     expect(span('Which region did Johnson single out for a special effort?', effort)).toBe('Appalachia');
@@ -534,6 +547,25 @@ describe('a question that names its file', () => {
       return unitFeatures(q, terms, unit, v, { similarity: () => 0 }, 1, v.people, named, most).values[FEATURES.indexOf('fileNameMissing')];
     };
     expect(files.map(missing)).toEqual([0, 0, 0.5, 1]);
+  });
+});
+
+describe('a yes-or-no question', () => {
+  it('sees the units that settle it: a negation, a restriction or a default', async () => {
+    const text = 'Format arguments must be of a primitive type. The logger prints format arguments as JSON.';
+    const units = await unitsOfDocument({ docId: 'r', source: 'roarr.md', title: 'roarr', text, hash: '' });
+    const polar = (question: string, sentence: string) => {
+      const unit = units.find((u) => u.text === sentence);
+      if (!unit) throw new Error(`no unit "${sentence}"`);
+      const q = analyseQuestion(question);
+      const terms = q.terms.map((t) => ({ ...t, matches: [t.stem], related: [], idf: 1 }));
+      const view = { text: bagOf(text), context: bagOf(''), whole: bagOf(text), people: new Set<string>(), fileName: bagOf('roarr') };
+      return unitFeatures(q, terms, unit, view, { similarity: () => 0 }, 1).values[FEATURES.indexOf('polar')];
+    };
+    expect(polar('Can I pass objects as format arguments?', 'Format arguments must be of a primitive type.')).toBe(1);
+    expect(polar('Can I pass objects as format arguments?', 'The logger prints format arguments as JSON.')).toBe(0);
+    // Only a yes-or-no question is settled that way.
+    expect(polar('What must format arguments be?', 'Format arguments must be of a primitive type.')).toBe(0);
   });
 });
 

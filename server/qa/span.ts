@@ -182,9 +182,23 @@ function fitsCategory(
   return kinds.some((k) => wn.isA(full, k) || wn.isA(head, k));
 }
 
-/** A nationality or other adjective ("Ukrainian", "American"): no one's name, nor a place's. */
-function adjectiveOnly(name: string): boolean {
-  return !name.includes(' ') && wordNet().senses(name.toLowerCase(), 'adj').length > 0;
+/**
+ * A nationality or other adjective ("Ukrainian", "American"): no one's name, nor a place's. With `plural`, its
+ * plural too ("Americans"): no person's name, though a group may answer "who opposed it?" ("Republicans").
+ */
+function adjectiveOnly(name: string, plural = false): boolean {
+  const word = name.toLowerCase();
+  const forms = plural ? [word, word.replace(/s$/, '')] : [word];
+  return !name.includes(' ') && forms.some((w) => wordNet().senses(w, 'adj').length > 0);
+}
+
+/**
+ * A name that may be a person's: no place or group WordNet knows, nor a nationality ("Americans"), nor a title
+ * ("Mr. Vice President", "Prime Minister": a common noun of several words names an office, not its holder).
+ */
+function personName(name: string, q: AnalysedQuestion, people: ReadonlySet<string>): boolean {
+  const title = /[\s-]/.test(name) && wordNet().commonNoun(name.toLowerCase().replace(/[\s-]+/g, '_'));
+  return !title && fitsCategory(name, ['person'], q.type, people) && !adjectiveOnly(name, true);
 }
 
 /**
@@ -299,8 +313,12 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
       const placed = names.filter((s) => /\b(?:in|at|near|from|to|into|outside|inside)\s+(?:the\s+)?$/i.test(text.slice(Math.max(0, s.start - 12), s.start)));
       return pick([...placed, ...names], (s) => nameLike(s.text) && !TITLED.test(s.text) && fitsCategory(s.text, q.category, q.type, people));
     }
-    if (q.type === 'who') return pick(names, (s) => nameLike(s.text) && fitsCategory(s.text, q.category, q.type, people));
-    if (named) return pick(names, (s) => nameLike(s.text) && !adjectiveOnly(s.text));
+    // "Who was the minister to Spain…", "the name of the citizen who…": a person's name, not "United States".
+    const person = personRole(q.question);
+    if (q.type === 'who') {
+      return pick(names, (s) => nameLike(s.text) && (person ? personName(s.text, q, people) : fitsCategory(s.text, q.category, q.type, people)));
+    }
+    if (named) return pick(names, (s) => nameLike(s.text) && !adjectiveOnly(s.text) && (!person || personName(s.text, q, people)));
     if (q.category.length) {
       // "Which CLI flag…" is answered by a flag ("-p", "--silent"), not by any inline code ("`{{`").
       const flag = /^(?:flag|switch)(?:es|s)?$/.test(q.category[q.category.length - 1] ?? '');
@@ -318,6 +336,15 @@ const NAME_ASKED = /\bwhat(?:'s|\s+(?:is|was|were|are))\s+(?:the|its|his|her|the
 
 export function nameAsked(question: string): boolean {
   return NAME_ASKED.test(question);
+}
+
+/** The one asked about by role: "who was the (newly appointed US) minister…", "the name of the (New York) citizen…". */
+const ROLE = /\b(?:who\s+(?:is|was|are|were)|names?\s+of)\s+(?:the|a|an|its|his|her|their)\s+((?:[\p{L}-]+\s+){0,4}?[\p{L}-]+)(?=\s+(?:of|to|in|at|for|from|on|with|who|whom|whose|that|which|under|during)\b|\s*[,?]|\s*$)/iu;
+
+/** Whether the question asks for a person by role: only a person's name then answers it, not a place's. */
+export function personRole(question: string): boolean {
+  const head = ROLE.exec(question)?.[1]?.split(/[\s-]+/).pop()?.toLowerCase();
+  return head !== undefined && wordNet().isA(head, 'person', 1);
 }
 
 const DEFINITION = /^\s*[Ww]ho\s+(?:is|was|are|were)\s+((?:\p{Lu}[\p{L}'’.-]*\s*)+)\??\s*$/u;
