@@ -203,7 +203,10 @@ export interface UnitFeatures {
  * files ("Clinton in 1996 and Obama in 2014"), each named as fully as the best-named one.
  */
 export function fileNaming(terms: readonly ExpandedTerm[], fileNames: readonly Bag[]): { named: ExpandedTerm[]; most: number } {
-  const named = terms.filter((t) => t.own && fileNames.some((f) => holds(f, t)));
+  const naming = (own: boolean) => terms.filter((t) => t.own === own && fileNames.some((f) => holds(f, t)));
+  // A follow-up that names no file ("And the following year?") stays with the one its conversation named.
+  const own = naming(true);
+  const named = own.length ? own : naming(false);
   return { named, most: Math.max(0, ...fileNames.map((f) => named.filter((t) => holds(f, t)).length)) };
 }
 

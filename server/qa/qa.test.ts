@@ -548,6 +548,17 @@ describe('a question that names its file', () => {
     };
     expect(files.map(missing)).toEqual([0, 0, 0.5, 1]);
   });
+
+  it('keeps a follow-up that names no file ("And the following year?") with the file its conversation named', () => {
+    const terms = (words: Array<[string, boolean]>) =>
+      words.map(([word, own]) => ({ word, stem: word, weight: 1, entity: false, own, matches: [word], related: [], idf: 1 }));
+    const files = ['1975 gerald r ford r', '1876 ulysses s grant r'].map(bagOf);
+    const followUp = terms([['following', true], ['year', true], ['deficit', false], ['ford', false]]);
+    expect(fileNaming(followUp, files).named.map((t) => t.word)).toEqual(['ford']);
+    // A question naming a file itself is read by its own words only.
+    const own = terms([['grant', true], ['debt', true], ['ford', false]]);
+    expect(fileNaming(own, files).named.map((t) => t.word)).toEqual(['grant']);
+  });
 });
 
 describe('a yes-or-no question', () => {

@@ -64,6 +64,19 @@ describe('reading a question', () => {
     expect(carried?.weight).toBeLessThan(1);
   });
 
+  it('carries the whole question before into one that leaves it out ("And the following year?")', () => {
+    const history = [
+      { role: 'user' as const, content: 'What size federal deficit did Ford expect in 1975?' },
+      { role: 'assistant' as const, content: 'He said "This year\'s Federal deficit will be about $30 billion."' },
+    ];
+    const q = analyseQuestion('And the following year?', history);
+    const carried = q.terms.filter((t) => !t.own).map((t) => t.word);
+    expect(carried).toEqual(expect.arrayContaining(['deficit', 'ford']));
+    expect(q.terms.find((t) => t.word === 'ford')?.entity).toBe(true);
+    // A question that stands on its own carries nothing.
+    expect(analyseQuestion('How large was the national debt in 1975?', history).terms.every((t) => t.own)).toBe(true);
+  });
+
   it('after a who-question, takes "he" to be the one answered with, not the one asked about', () => {
     const weight = (q: ReturnType<typeof analyseQuestion>, word: string) => q.terms.find((t) => t.word === word)?.weight ?? 0;
     const told = analyseQuestion('How old is he?', [

@@ -103,6 +103,9 @@ const DEFINITION_QUESTION = /^\s*[Ww]ho\s+(?:is|was|are|were)\s+\p{Lu}/u;
 
 const MULTI_PART = /\bboth\b|\btwo\b|\bapart from\b|\band (when|what|where|who|whom|how|why|which)\b/i;
 
+/** "And the following year?", "What about Canada?": a question that only makes sense after the one before. */
+const ELLIPSIS = /^\s*(?:and|but|or|also|what about|how about)\b/i;
+
 const PRONOUN = /\b(he|she|him|her|his|hers|they|them|their|it|its|this|that|these|those|there)\b/i;
 
 /** Capitalised words not at the start of the text: names, places, organisations. */
@@ -261,12 +264,14 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
   const lastUser = [...history].reverse().find((t) => t.role === 'user');
   const lastAnswer = [...history].reverse().find((t) => t.role === 'assistant');
   let carried: QueryTerm[] = [];
-  if (lastUser && (PRONOUN.test(question) || own.length < 2)) {
+  if (lastUser && (PRONOUN.test(question) || own.length < 2 || ELLIPSIS.test(question))) {
     const ownStems = new Set(own.map((t) => t.stem));
     // The subject of the previous question: its names, or all its key words if it had none. The names of
     // the previous answer weigh less: "he" is usually the person asked about, sometimes one answered with.
     const names = subjectsOf(lastUser.content);
-    const source = names.length ? names.join(' ') : lastUser.content;
+    // "And the following year?" leaves out all of the question before it, not only whom it was about.
+    const elided = ELLIPSIS.test(question) && !PRONOUN.test(question);
+    const source = names.length && !elided ? names.join(' ') : lastUser.content;
     // "Who told Lukashenko…?" — "Putin." — "How old is he?": after a who-question (not "Who is <name>?")
     // "he" is the one answered with; the question's names come second.
     const answered =
@@ -275,9 +280,11 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
         : [];
     // Terms taken from names are names, wherever they stood in their sentence.
     const named = (terms: QueryTerm[]) => terms.map((t) => ({ ...t, entity: true }));
+    const nameStems = new Set(termsOf(names.join(' '), 1).map((t) => t.stem));
+    const namesNamed = (terms: QueryTerm[]) => terms.map((t) => (nameStems.has(t.stem) ? { ...t, entity: true } : t));
     carried = [
       ...named(termsOf(answered.join(' '), 0.6)),
-      ...(names.length ? named : (t: QueryTerm[]) => t)(termsOf(source, answered.length ? 0.3 : 0.6)),
+      ...(names.length && !elided ? named : namesNamed)(termsOf(source, answered.length ? 0.3 : 0.6)),
     ].filter((t, i, all) => !ownStems.has(t.stem) && all.findIndex((u) => u.stem === t.stem) === i);
     if (lastAnswer && names.length === 0 && answered.length === 0) {
       const answerNames = subjectsOf(answerText(lastAnswer.content)).slice(0, 4).join(' ');
