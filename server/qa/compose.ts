@@ -111,6 +111,7 @@ export function scoreUnits(
   const { named: fileNamed, most: mostNamed } = fileNaming(
     terms,
     [...new Set(retrieved.map((hit) => hit.passage.docId))].map((id) => documentView(id).fileName),
+    q.followed,
   );
   const out: ScoredUnit[] = [];
   for (const unit of unitsOf(retrieved, docs, retrieved.length, passages)) {

@@ -1,5 +1,5 @@
 import { hasAnswerType, answerTypeRequired, versionAsked } from './answer-kinds.ts';
-import type { AnalysedQuestion } from './question.ts';
+import type { AnalysedQuestion, QueryTerm } from './question.ts';
 import type { ExpandedTerm } from './retrieve.ts';
 import { foldTypography, isStopword, stemWord, words } from '../../store/lexical/words.ts';
 import { amountWords, asksForName, asksForNamedKind, findSpan, nameAsked, personAsked, type Span } from './span.ts';
@@ -202,11 +202,18 @@ export interface UnitFeatures {
  * `1962_john_f_kennedy_d.txt`), and how many of them the best-named file holds: a question may name two
  * files ("Clinton in 1996 and Obama in 2014"), each named as fully as the best-named one.
  */
-export function fileNaming(terms: readonly ExpandedTerm[], fileNames: readonly Bag[]): { named: ExpandedTerm[]; most: number } {
-  const naming = (own: boolean) => terms.filter((t) => t.own === own && fileNames.some((f) => holds(f, t)));
-  // A follow-up that names no file ("And the following year?") stays with the one its conversation named.
-  const own = naming(true);
-  const named = own.length ? own : naming(false);
+export function fileNaming(
+  terms: readonly ExpandedTerm[],
+  fileNames: readonly Bag[],
+  /** For a follow-up, the words of the question it follows (`AnalysedQuestion.followed`). */
+  followed: readonly QueryTerm[] = [],
+): { named: ExpandedTerm[]; most: number } {
+  const naming = (among: readonly ExpandedTerm[]) => among.filter((t) => fileNames.some((f) => holds(f, t)));
+  // A follow-up that names no file ("And the following year?", "Is there another syntax for that?") stays with
+  // the one its conversation named: by the words it carries, else by any word of the question it follows.
+  const own = naming(terms.filter((t) => t.own));
+  const carried = own.length ? own : naming(terms.filter((t) => !t.own));
+  const named = carried.length ? carried : naming(followed.map((t) => ({ ...t, matches: [t.stem], related: [], idf: 0 })));
   return { named, most: Math.max(0, ...fileNames.map((f) => named.filter((t) => holds(f, t)).length)) };
 }
 

@@ -195,6 +195,14 @@ describe('short answer spans', () => {
       expect(asksForNamedKind(analyseQuestion(q))).toBe(true);
     }
     expect(asksForNamedKind(analyseQuestion('Which journalist wrote it?'))).toBe(false);
+    // A word whose place sense comes third only: a terminal program, a tax break.
+    expect(asksForNamedKind(analyseQuestion('Which terminal does the README recommend on Windows?'))).toBe(false);
+    expect(asksForNamedKind(analyseQuestion('What tax break did Ford offer homeowners?'))).toBe(false);
+  });
+
+  it('does not take for the count an amount the question already says ("B-2 bombers")', () => {
+    const b2 = 'After completing 20 planes for which we have begun procurement, we will shut down production of the B - 2 bombers.';
+    expect(span('How many B-2 bombers would be built?', b2)).toBe('20 planes');
   });
 
   it('asks for a measure only when the measure heads the wh-phrase, not after its verb', () => {

@@ -38,6 +38,8 @@ export interface AnalysedQuestion {
   attribution: boolean;
   /** The previous answer in the conversation, markers included (a follow-up must not repeat it). */
   previousAnswer: string;
+  /** For a follow-up, every key word of the question it follows (the file it named, when it names none). */
+  followed: QueryTerm[];
 }
 
 const AUXILIARIES = /^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b/i;
@@ -264,7 +266,9 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
   const lastUser = [...history].reverse().find((t) => t.role === 'user');
   const lastAnswer = [...history].reverse().find((t) => t.role === 'assistant');
   let carried: QueryTerm[] = [];
+  let followed: QueryTerm[] = [];
   if (lastUser && (PRONOUN.test(question) || own.length < 2 || ELLIPSIS.test(question))) {
+    followed = termsOf(lastUser.content, 0);
     const ownStems = new Set(own.map((t) => t.stem));
     // The subject of the previous question: its names, or all its key words if it had none. The names of
     // the previous answer weigh less: "he" is usually the person asked about, sometimes one answered with.
@@ -304,5 +308,6 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
     category: nouns,
     attribution: ATTRIBUTION.test(question),
     previousAnswer: lastAnswer?.content ?? '',
+    followed,
   };
 }

@@ -249,7 +249,11 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
     if (vague) found.push(...matches(vague, text));
     // Prefer the amount followed by what the question counts ("how many troops" → "120,000 troops").
     const head = q.counted[q.counted.length - 1];
-    const counted = head ? found.filter((s) => amountWords(text, s).some((w) => stemWord(w) === stemWord(head))) : [];
+    // Not an amount the question already says: "2 bombers" (of "the B - 2 bombers") does not answer "how many B-2
+    // bombers", and must not hide the "20 planes" that does.
+    const counted = head
+      ? found.filter((s) => isNew(s.text, q) && amountWords(text, s).some((w) => stemWord(w) === stemWord(head)))
+      : [];
     // "How far had the deficit fallen", "by how much did income rise": a change, in whatever it is measured.
     const measure = CHANGE.test(q.question) ? null : (MEASURES.find(([asks]) => asks.test(q.question))?.[1] ?? measureNamed);
     return pick(counted.length ? counted : found, (s) => {
@@ -394,7 +398,9 @@ export function asksForName(q: AnalysedQuestion): boolean {
 export function asksForNamedKind(q: AnalysedQuestion): boolean {
   const wn = wordNet();
   const head = categoryHead(q);
-  return head !== undefined && ENTITY_KINDS.some((k) => wn.isA(head, k));
+  // Its first two senses: "which terminal" (a program) or "what tax break" asks for no place, though a third
+  // sense of each is one; "which country / island / village" still does.
+  return head !== undefined && ENTITY_KINDS.some((k) => wn.isA(head, k, 2));
 }
 
 /**
