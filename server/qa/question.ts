@@ -285,10 +285,9 @@ export function analyseQuestion(question: string, history: ChatTurn[] = []): Ana
     // Terms taken from names are names, wherever they stood in their sentence.
     const named = (terms: QueryTerm[]) => terms.map((t) => ({ ...t, entity: true }));
     const nameStems = new Set(termsOf(names.join(' '), 1).map((t) => t.stem));
-    const namesNamed = (terms: QueryTerm[]) => terms.map((t) => (nameStems.has(t.stem) ? { ...t, entity: true } : t));
     carried = [
       ...named(termsOf(answered.join(' '), 0.6)),
-      ...(names.length && !elided ? named : namesNamed)(termsOf(source, answered.length ? 0.3 : 0.6)),
+      ...termsOf(source, answered.length ? 0.3 : 0.6).map((t) => (nameStems.has(t.stem) ? { ...t, entity: true } : t)),
     ].filter((t, i, all) => !ownStems.has(t.stem) && all.findIndex((u) => u.stem === t.stem) === i);
     if (lastAnswer && names.length === 0 && answered.length === 0) {
       const answerNames = subjectsOf(answerText(lastAnswer.content)).slice(0, 4).join(' ');
