@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Engine, loadEngine } from './engine.ts';
 import hnswlib from 'hnswlib-node';
 import { exactNearest, Retriever } from './retrieve.ts';
+import { analyseQuestion } from './question.ts';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -46,6 +47,14 @@ describe('answers from the seed articles', () => {
     }
     const kyiv = await engine.retrieve('What does Kyiv want from Moscow?', { mode: 'bm25', k: 3 });
     expect(kyiv[0]?.passage.text).toContain('Kiev, on the other hand, wants the withdrawal');
+  });
+
+  it('searches for what a verb phrase means: "take place" for "occurred"', async () => {
+    const related = (question: string, word: string) =>
+      engine.retriever.expand(analyseQuestion(question).terms).find((t) => t.word === word)?.related ?? [];
+    expect(related('When did the shelling take place?', 'place')).toContain('occur');
+    // "place" alone is no "occur".
+    expect(related('Which place was shelled?', 'place')).not.toContain('occur');
   });
 
   it('abstains when no article mentions what is asked, and says which word', async () => {

@@ -324,6 +324,10 @@ describe('short answer spans', () => {
     expect(span('What was the name of the citizen who gave the ships?', 'The ships were the gift of Henry Grinnell, a merchant.')).toBe(
       'Henry Grinnell',
     );
+    // The one the question names is not the one it asks for.
+    const search = 'The brigantines from a generous citizen of New York sailed in quest of Sir John Franklin.';
+    expect(span('What was the name of the citizen who gave the brigantines for the Franklin search?', search)).toBeNull();
+    expect(span('Who gave the brigantines for the Franklin search?', search)).toBeNull();
   });
 
   it('accepts any place for "which region / area"', () => {

@@ -98,8 +98,8 @@ describe('reading a question', () => {
       { role: 'user', content: 'What does the hideCursor option do in cli-progress?' },
       { role: 'assistant', content: 'It hides the cursor while the bar runs.' },
     ]);
-    // The identifier is the subject: not every word of the previous question.
-    expect(q.terms.filter((t) => !t.own).map((t) => t.word)).toEqual(['hidecursor']);
+    // The identifier is the subject (itself and its words): not every word of the previous question.
+    expect(q.terms.filter((t) => !t.own).map((t) => t.word)).toEqual(['hidecursor', 'hide', 'cursor']);
     const fromAnswer = analyseQuestion('What does that option default to?', [
       { role: 'user', content: 'Which option sets the spaces between table columns?' },
       { role: 'assistant', content: 'That is the `colSpacing` option of the dataTable formatter.' },
@@ -132,6 +132,28 @@ describe('words and terms', () => {
     expect(words("The U.S. Congress's co-op didn't run 1,250.5 miles")).toEqual([
       'the', 'u', 's', 'congress', 'co', 'op', 'didnt', 'run', '1250.5', 'miles',
     ]);
+  });
+
+  it('reads a camel-case identifier as itself and as its words, so "buffer length" finds `bufferLength`', () => {
+    expect(words('`bufferLength` and initWebAssemblySync() in HdrHistogramJS')).toEqual([
+      'bufferlength', 'buffer', 'length', 'and', 'initwebassemblysync', 'init', 'web', 'assembly', 'sync', 'in',
+      'hdrhistogramjs', 'hdr', 'histogram', 'js',
+    ]);
+    // Capitalised and all-capital words are one word each.
+    expect(words('NATO met Kennedy in New-York about UUIDs')).toEqual(['nato', 'met', 'kennedy', 'in', 'new', 'york', 'about', 'uuids']);
+  });
+
+  it('knows the verb and adverb phrases of a question, whose synonyms its single words lack', () => {
+    const phrase = (q: string) => analyseQuestion(q).terms.filter((t) => t.phrase).map((t) => [t.word, t.phrase]);
+    expect(phrase('What does read(n) give back when fewer bytes are buffered?')).toEqual([['back', 'give_back']]);
+    expect(phrase('How do I get rid of a task I added?')).toEqual([['rid', 'get_rid_of']]);
+    expect(phrase('Can I close the connections right away?')).toEqual([
+      ['right', 'right_away'],
+      ['away', 'right_away'],
+    ]);
+    expect(phrase('How many troops crossed the border?')).toEqual([]);
+    // A verb before a preposition is no phrase: "call in" here is not "summon".
+    expect(phrase('What function do I call in mustache to render a template?')).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@ import type { ChatTurn } from './contract.ts';
 import winkNLP from 'wink-nlp';
 import { englishModel } from '../../ingest/english-model.ts';
 import { foldTypography, isStopword, stemWord, words } from '../../store/lexical/words.ts';
+import { wordNet } from './wordnet.ts';
 
 export type QuestionType = 'who' | 'when' | 'where' | 'how-many' | 'why' | 'yes-no' | 'what';
 
@@ -18,6 +19,8 @@ export interface QueryTerm {
   initialism?: boolean;
   /** A word of the question itself (not carried over from the conversation). */
   own?: boolean;
+  /** The WordNet verb or adverb phrase the word is part of ("give_back", "get_rid_of", "right_away"). */
+  phrase?: string;
 }
 
 export interface AnalysedQuestion {
@@ -210,13 +213,52 @@ function termsOf(text: string, weight: number): QueryTerm[] {
   const out: QueryTerm[] = [];
   const names = new Set(properNouns(text).flatMap((n) => words(n)));
   const capitals = new Set([...text.matchAll(/\b\p{Lu}{2,5}\b/gu)].map((m) => m[0].toLowerCase()));
-  for (const w of words(text)) {
-    if (isStopword(w)) continue;
+  const ws = words(text);
+  const phrases = phrasesOf(ws);
+  ws.forEach((w, i) => {
+    if (isStopword(w)) return;
     const s = stemWord(w);
-    if (seen.has(s)) continue;
+    if (seen.has(s)) return;
     seen.add(s);
     const entity = names.has(w) || /^\d/.test(w);
-    out.push({ stem: s, word: w, weight, ...(entity ? { entity } : {}), ...(capitals.has(w) ? { initialism: true } : {}) });
+    const phrase = phrases.get(i);
+    out.push({
+      stem: s,
+      word: w,
+      weight,
+      ...(entity ? { entity } : {}),
+      ...(capitals.has(w) ? { initialism: true } : {}),
+      ...(phrase ? { phrase } : {}),
+    });
+  });
+  return out;
+}
+
+/** Words that mostly open a phrase of their own after a verb rather than finish a phrasal verb. */
+const PREPOSITION = /^(?:in|on|at|for|to|with|from|by|into|of|about|as)$/;
+
+/**
+ * The verb and adverb phrases WordNet knows among a text's words, by the position of each content word in
+ * them: a reader's "give back", "get rid of", "right away" are a README's "returns", "remove",
+ * "immediately", which neither word says alone.
+ */
+function phrasesOf(ws: string[]): Map<number, string> {
+  const wn = wordNet();
+  const out = new Map<number, string>();
+  for (let i = 0; i + 1 < ws.length; i++) {
+    for (const length of [3, 2]) {
+      const rest = ws.slice(i + 1, i + length);
+      if (rest.length < length - 1) continue;
+      // "call in" of "what do I call in mustache…" is a verb and a preposition, not the phrase "call in".
+      if (length === 2 && PREPOSITION.test(rest[0] as string)) continue;
+      const first = ws[i] as string;
+      const phrase = [first, ...wn.lemmas(first, 'verb')]
+        .map((f) => [f, ...rest].join('_'))
+        .find((p) => wn.lemmas(p, 'verb').length > 0 || wn.lemmas(p, 'adv').length > 0);
+      if (!phrase) continue;
+      for (let j = i; j < i + length; j++) if (!out.has(j)) out.set(j, phrase);
+      break;
+    }
   }
   return out;
 }

@@ -94,7 +94,8 @@ export class Retriever {
       if (t.initialism) {
         for (const s of this.initialisms.get(t.word) ?? []) if (!matches.includes(s)) matches.push(s);
       }
-      const related = [...new Set([...wn.related(t.word)].map((w) => stemWord(w)))].filter(
+      const words = [...wn.related(t.word), ...(t.phrase ? wn.related(t.phrase) : [])];
+      const related = [...new Set(words.map((w) => stemWord(w)))].filter(
         (s) => s !== t.stem && !matches.includes(s) && this.vocabulary.has(s),
       );
       const best = matches.length

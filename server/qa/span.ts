@@ -198,7 +198,17 @@ function adjectiveOnly(name: string, plural = false): boolean {
  */
 function personName(name: string, q: AnalysedQuestion, people: ReadonlySet<string>): boolean {
   const title = /[\s-]/.test(name) && wordNet().commonNoun(name.toLowerCase().replace(/[\s-]+/g, '_'));
-  return !title && fitsCategory(name, ['person'], q.type, people) && !adjectiveOnly(name, true);
+  return !title && !namedByQuestion(name, q) && fitsCategory(name, ['person'], q.type, people) && !adjectiveOnly(name, true);
+}
+
+/**
+ * A full name whose last word the question has is the one the question names, not the one it asks for:
+ * "Sir John Franklin" for "who gave the ships for the Franklin search?", "John F. Kennedy" for "whom did
+ * Kennedy appoint?".
+ */
+function namedByQuestion(name: string, q: AnalysedQuestion): boolean {
+  const last = words(name).pop();
+  return /\s/.test(name.trim()) && last !== undefined && q.stems.has(stemWord(last));
 }
 
 /**
@@ -288,7 +298,8 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
       // "the St. Louis Exposition", "the Geneva Conference": a place named before a common noun.
       const prefix = t.match(/^(.+?)\s+\p{Lu}\p{Ll}+$/u)?.[1];
       const last = t.split(/\s+/).pop()?.toLowerCase() ?? '';
-      if (prefix && q.type !== 'who' && wordNet().commonNoun(last)) {
+      // Not a person's name ending in a word that is also a common noun ("Sir John Franklin": a franklin).
+      if (prefix && q.type !== 'who' && wordNet().commonNoun(last) && !wordNet().isA(last, 'person')) {
         names.push({ text: prefix, start: s.start + lead, end: s.start + lead + prefix.length });
       }
     }
@@ -320,7 +331,12 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
     // "Who was the minister to Spain…", "the name of the citizen who…": a person's name, not "United States".
     const person = personRole(q.question);
     if (q.type === 'who') {
-      return pick(names, (s) => nameLike(s.text) && (person ? personName(s.text, q, people) : fitsCategory(s.text, q.category, q.type, people)));
+      return pick(
+        names,
+        (s) =>
+          nameLike(s.text) &&
+          (person ? personName(s.text, q, people) : !namedByQuestion(s.text, q) && fitsCategory(s.text, q.category, q.type, people)),
+      );
     }
     if (named) return pick(names, (s) => nameLike(s.text) && !adjectiveOnly(s.text) && (!person || personName(s.text, q, people)));
     if (q.category.length) {

@@ -57,22 +57,47 @@ export function foldTypography(s: string): string {
 
 const INNER_MARK = /['.,-]/;
 
-/** Lower-cased word tokens (letters and digits, with inner apostrophes, hyphens and number separators). */
+/**
+ * A lower-case letter or digit followed by a capital, or a capital run ending before a capitalised word
+ * (`HTMLParser`; not a plural initialism: `UUIDs`, `APIs`).
+ */
+const CAMEL = /(?<=[\p{Ll}\p{N}])(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll}{2})/u;
+
+/**
+ * Lower-cased word tokens (letters and digits, with inner apostrophes, hyphens and number separators).
+ * An identifier written in camel case counts as itself and as its words (`bufferLength` → bufferlength,
+ * buffer, length): a reader asks about "the buffer length", the README writes the property's name.
+ */
 export function words(text: string): string[] {
   const out: string[] = [];
   const re = /[\p{L}\p{N}]+(?:['.,-][\p{L}\p{N}]+)*/gu;
-  for (const m of foldTypography(text).toLowerCase().matchAll(re)) {
+  for (const m of foldTypography(text).matchAll(re)) {
+    const token = m[0];
+    const lower = token.toLowerCase();
     // Most tokens are plain letters or digits: nothing below would change them.
-    if (!INNER_MARK.test(m[0])) {
-      out.push(m[0]);
+    if (!INNER_MARK.test(token)) {
+      out.push(lower);
+      if (lower !== token) pushCamelParts(token, out);
       continue;
     }
     // Possessive 's and trailing abbreviations dots are not part of the word.
-    const w = m[0].replace(/'s$/, '');
+    const w = token.replace(/'s$/, '');
     if (/^[\p{N},.]+$/u.test(w)) out.push(w.replace(/,/g, ''));
-    else for (const part of w.split(/[.-]/)) if (part) out.push(part.replace(/'/g, ''));
+    else
+      for (const part of w.split(/[.-]/)) {
+        if (!part) continue;
+        const plain = part.replace(/'/g, '');
+        out.push(plain.toLowerCase());
+        pushCamelParts(plain, out);
+      }
   }
   return out;
+}
+
+/** The words of a camel-case identifier (none for a plain or all-capital word). */
+function pushCamelParts(token: string, out: string[]): void {
+  const parts = token.split(CAMEL);
+  if (parts.length > 1) for (const p of parts) out.push(p.toLowerCase());
 }
 
 const stemCache = new Map<string, string>();
