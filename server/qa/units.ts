@@ -1,6 +1,6 @@
 import type { DocumentRecord, Passage } from '../../store/format.ts';
 import type { Retrieved } from './retrieve.ts';
-import { contentSegments } from '../../ingest/clean.ts';
+import { headingAt } from '../../store/lexical/headings.ts';
 import { foldTypography } from '../../store/lexical/words.ts';
 
 /** A candidate answer: one sentence, or two neighbours, of a retrieved passage (offsets into the document). */
@@ -21,37 +21,6 @@ export interface Unit {
   sentence: number;
   /** The Markdown heading the unit sits under and its table's header row ('' if none): context it is matched together with. */
   heading: string;
-}
-
-const HEADING = /^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$/gm;
-const headingMemo = new WeakMap<DocumentRecord, Array<{ start: number; level: number; text: string }>>();
-
-/** The document's Markdown headings (outside code blocks), in order. */
-function headingsOf(doc: DocumentRecord): Array<{ start: number; level: number; text: string }> {
-  let hs = headingMemo.get(doc);
-  if (!hs) {
-    const code = contentSegments(doc.text).filter((s) => s.code);
-    hs = [...doc.text.matchAll(HEADING)]
-      .filter((m) => !code.some((c) => c.start <= m.index && m.index < c.end))
-      .map((m) => ({ start: m.index, level: (m[1] as string).length, text: m[2] as string }));
-    headingMemo.set(doc, hs);
-  }
-  return hs;
-}
-
-/**
- * The headings a unit sits under (not its own line), outermost first: its section and the sections that
- * section is part of ("autocannon API autocannon.track(instance[, opts])" over "`outputStream`: … default:
- * `process.stderr`" answers "where does autocannon.track write its progress by default").
- */
-function headingAt(doc: DocumentRecord, offset: number): string {
-  const path: Array<{ level: number; text: string }> = [];
-  for (const h of headingsOf(doc)) {
-    if (h.start + 3 >= offset) break;
-    while ((path.at(-1)?.level ?? 0) >= h.level) path.pop();
-    path.push(h);
-  }
-  return path.map((h) => h.text).join(' ');
 }
 
 /** A Markdown table's delimiter row: `--- | :---: | ---`. */

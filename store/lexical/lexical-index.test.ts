@@ -29,6 +29,25 @@ function sameIndex(a: ReturnType<typeof buildBm25>, b: ReturnType<typeof buildBm
   for (const [t, list] of a.postings.entries()) expect([...(b.postings.get(t) as Uint32Array)]).toEqual([...list]);
 }
 
+describe('what a passage is indexed as', () => {
+  it('holds the Markdown headings it sits under, so "which property…" finds an item of the Properties section', async () => {
+    const { toPassages } = await import('../../ingest/passages.ts');
+    const text =
+      '# minipass\n\nA stream.\n\n## Methods\n\n- `write(chunk)` Write data to the buffer.\n\n' +
+      '## Properties\n\n- `bufferLength` Read-only. Total number of bytes buffered.\n';
+    const doc = { docId: 'm', source: 'minipass.md', title: 'minipass', text, hash: '' };
+    const passages = toPassages(doc);
+    const texts = [...lexicalTexts(passages, [doc])];
+    const index = buildBm25(texts);
+    const [best] = searchBm25(index, new Map([['properti', 1], ['buffer', 1]]), 1);
+    expect(passages[best?.[0] as number]?.text).toContain('bufferLength');
+    // The headings above it, outermost first; not a section it does not belong to.
+    const item = passages.findIndex((p) => p.text.includes('bufferLength'));
+    expect(texts[item]).toContain('minipass Properties');
+    expect(texts[item]).not.toContain('Methods');
+  });
+});
+
 describe('the persisted lexical index', () => {
   it('is the index the Retriever builds, term order included, and survives encoding', async () => {
     const index = await loadIndex(inject('seedsIndexDir'));

@@ -4,6 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DocumentRecord, Passage } from '../format.ts';
 import { BM25_B, BM25_K1, type Bm25Index, FlatPostings } from './bm25.ts';
 import { documentContext } from './document-context.ts';
+import { headingAt } from './headings.ts';
 import { initialismsOf } from './initialisms.ts';
 import { isStopword, stemWord, terms, words } from './words.ts';
 
@@ -17,7 +18,7 @@ import { isStopword, stemWord, terms, words } from './words.ts';
  * Bump when `terms()` or `documentContext()` change what a text is indexed as. The fingerprint below
  * catches most changes by itself (stop words, stemming, folding, file-name words); this is for the rest.
  */
-const TOKENIZER_REVISION = 2;
+const TOKENIZER_REVISION = 3;
 
 /** Exercises the tokenizer: folding, apostrophes, PDF hyphen breaks, numbers, stop words, stemming. */
 const PROBE_TEXT =
@@ -50,19 +51,26 @@ export function tokenizerVersion(): string {
   return fingerprint;
 }
 
-/** What a passage is indexed as: its document's title and file-name words, then its text. */
-export function lexicalText(context: string, passage: Pick<Passage, 'text'>): string {
-  return `${context}\n${passage.text}`;
+/**
+ * What a passage is indexed as: its document's title and file-name words, the Markdown headings it sits
+ * under, then its text. A README's list item "`bufferLength` Read-only. Total number of bytes buffered" is
+ * found by "which property…" through its section's heading ("Properties"), as a speech by its speaker's name.
+ */
+export function lexicalText(context: string, headings: string, passage: Pick<Passage, 'text'>): string {
+  return `${context}\n${headings}\n${passage.text}`;
 }
 
 /** The indexed text of every passage, in passage order (a generator: at 1M passages never all at once). */
 export function* lexicalTexts(
-  passages: Iterable<Pick<Passage, 'docId' | 'text'>>,
-  documents: Iterable<Pick<DocumentRecord, 'docId' | 'title' | 'source'>>,
+  passages: Iterable<Pick<Passage, 'docId' | 'start' | 'text'>>,
+  documents: Iterable<Pick<DocumentRecord, 'docId' | 'title' | 'source' | 'text'>>,
 ): Generator<string> {
-  const context = new Map<string, string>();
-  for (const d of documents) context.set(d.docId, documentContext(d));
-  for (const p of passages) yield lexicalText(context.get(p.docId) ?? '', p);
+  const byId = new Map<string, { context: string; doc: Pick<DocumentRecord, 'text'> }>();
+  for (const d of documents) byId.set(d.docId, { context: documentContext(d), doc: d });
+  for (const p of passages) {
+    const d = byId.get(p.docId);
+    yield lexicalText(d?.context ?? '', d ? headingAt(d.doc, p.start) : '', p);
+  }
 }
 
 /** A Uint32Array that grows by doubling. */
