@@ -99,7 +99,7 @@ export function measureAsked(question: string): RegExp | null | undefined {
  * a version, and a version is written with digits ("2.0.0", "v18", "^20.9.0"). Not "which part of the version".
  */
 const VERSION_ASKED =
-  /\b(?:which|what)(?:'s|\s+(?:is|was|are|were))?(?:\s+(?:the|a))?(?:\s+(?!of\b)[\w.'-]+){0,2}?\s+(?:versions?|releases?)\b/i;
+  /\b(?:which|what)(?:'s|\s+(?:is|was|are|were))?(?:\s+(?:the|a))?(?:\s+(?!of\b)[\w.'-]+){0,3}?\s+(?:versions?|releases?)\b/i;
 /** A version number: "1.13.0", "v18", "9.0", "^20.9.0", ">=1.2.3 <1.3.0-0", "2.x", ">= 14", "Node.js 18". */
 export const VERSION =
   /(?:[\^~]|[<>]=?|=)?\bv?\d+(?:\.(?:\d+|x))+(?:-[\w.]+)?\b|\bv\d+\b|[<>]=?\s?\d+\b|\b(?:node(?:\.js)?|version|release)\s\d+\b/gi;

@@ -184,6 +184,7 @@ describe('short answer spans', () => {
     expect(span('In which mammoth version were bluebird promises replaced?', '1.13.0: bluebird promises were replaced.')).toBe('1.13.0');
     expect(span('Which version of the spec does semver follow?', 'It follows the `v2.0.0` specification.')).toBe('v2.0.0');
     expect(span("What's the minimum Node.js version required?", 'The package works with Node.js 18 and later.')).toBe('Node.js 18');
+    expect(span("What's the minimum React Native version it supports?", 'Import the polyfill before `uuid`.')).toBeNull();
     expect(span('What is the latest released version?', 'Node.js versions released after the Current release work.')).toBeNull();
     // "which part of the version" asks for a part, not a version.
     expect(span('Which part of the version gets bumped?', 'The default level is patch.')).toBeNull();

@@ -139,7 +139,7 @@ describe('words and terms', () => {
       'bufferlength', 'buffer', 'length', 'and', 'initwebassemblysync', 'init', 'web', 'assembly', 'sync', 'in',
       'hdrhistogramjs', 'hdr', 'histogram', 'js',
     ]);
-    // Capitalised and all-capital words are one word each.
+    // Capitalised and all-capital words are one word each, and so is an initialism's plural.
     expect(words('NATO met Kennedy in New-York about UUIDs')).toEqual(['nato', 'met', 'kennedy', 'in', 'new', 'york', 'about', 'uuids']);
   });
 
