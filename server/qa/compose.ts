@@ -99,6 +99,8 @@ export function scoreUnits(
   scorer: Scorer,
   maxIdf: number,
   passages: readonly Passage[] = [],
+  /** File names (as words) of the documents whose file name holds a word of the question, read or not. */
+  namedFiles: readonly Bag[] = [],
 ): ScoredUnit[] {
   // The previous answer's quotes (between its markers, without the short answer leading it).
   const previousQuotes = q.previousAnswer
@@ -107,10 +109,12 @@ export function scoreUnits(
     .filter((part) => part.length >= 20);
   // The people the documents read for this question give a title or have speak ("Mr Lukashenko"): no place.
   const people = new Set(retrieved.flatMap((hit) => [...documentView(hit.passage.docId).people]));
-  // Question words some retrieved document's file name holds ("Kennedy", "1962"): the question names its file.
+  // Question words a document's file name holds ("Kennedy", "1962"): the question names its file. Any
+  // document's, not only those read: "Does chalk work in the browser?" is not answered from debug's README
+  // when nothing of chalk's was read.
   const { named: fileNamed, most: mostNamed } = fileNaming(
     terms,
-    [...new Set(retrieved.map((hit) => hit.passage.docId))].map((id) => documentView(id).fileName),
+    [...[...new Set(retrieved.map((hit) => hit.passage.docId))].map((id) => documentView(id).fileName), ...namedFiles],
     q.followed,
   );
   const out: ScoredUnit[] = [];
@@ -188,12 +192,13 @@ export function composeAnswer(
   scorer: Scorer,
   maxIdf: number,
   passages: readonly Passage[] = [],
+  namedFiles: readonly Bag[] = [],
 ): ComposedAnswer {
   if (retrieved.length === 0) return abstain('nothing retrieved', [], retrieved, docs, maxCitations, []);
   if (!terms.some((t) => t.own)) {
     return abstain('no key terms in the question', [], retrieved, docs, maxCitations, []);
   }
-  const ranked = scoreUnits(q, terms, retrieved, docs, sim, documentView, scorer, maxIdf, passages);
+  const ranked = scoreUnits(q, terms, retrieved, docs, sim, documentView, scorer, maxIdf, passages, namedFiles);
   // Named when abstaining, as a fact ("none of them mentions …"), and only names and things: a verb or an
   // adjective the documents don't use ("supposed", "unlikely") says nothing about whether they answer.
   const wn = wordNet();

@@ -4,6 +4,7 @@ import type { DocumentRecord, Passage } from '../../store/format.ts';
 import type { AskResult, ChatTurn } from './contract.ts';
 import {
   ANSWER_TUNING,
+  type Bag,
   bagOf,
   composeAnswer,
   describeCandidates,
@@ -17,8 +18,8 @@ import { loadWordNet } from './wordnet.ts';
 import { loadInflections } from './inflections.ts';
 import { neighboursOf } from './units.ts';
 import { peopleIn } from './span.ts';
-import { analyseQuestion, loadQuestionReader } from './question.ts';
-import { FUSED_READ_DEPTH, passagesToRead, type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
+import { analyseQuestion, loadQuestionReader, type QueryTerm } from './question.ts';
+import { type ExpandedTerm, FUSED_READ_DEPTH, passagesToRead, type RetrievalMode, type Retrieved, Retriever } from './retrieve.ts';
 import { WordVectors } from './word-vectors.ts';
 
 export interface AskInput {
@@ -55,6 +56,8 @@ export class Engine {
   private readonly wordVectors: WordVectors;
   /** IDF of a term no passage contains: the most informative a word can be in this corpus. */
   private readonly maxIdf: number;
+  /** File-name words (stems) → the documents whose file name holds them, with those names; built on first use. */
+  private fileNames?: Map<string, Array<{ docId: string; words: Bag }>>;
 
   constructor(
     readonly index: LoadedIndex,
@@ -96,6 +99,29 @@ export class Engine {
       if (doc) views.set(doc, view);
     }
     return view;
+  }
+
+  /**
+   * The file names (as words) of every document whose file name holds a word of the question or of the one
+   * it follows: the question may name a document none of whose passages was read.
+   */
+  private namedFiles(terms: readonly ExpandedTerm[], followed: readonly QueryTerm[]): Bag[] {
+    if (!this.fileNames) {
+      this.fileNames = new Map();
+      for (const doc of this.documents.values()) {
+        const words = bagOf(fileNameWords(doc).join(' '));
+        for (const stem of words.stems) {
+          let list = this.fileNames.get(stem);
+          if (!list) this.fileNames.set(stem, (list = []));
+          list.push({ docId: doc.docId, words });
+        }
+      }
+    }
+    const found = new Map<string, Bag>();
+    for (const stem of [...terms.flatMap((t) => t.matches), ...followed.map((t) => t.stem)]) {
+      for (const f of this.fileNames.get(stem) ?? []) found.set(f.docId, f.words);
+    }
+    return [...found.values()];
   }
 
   /** Reads the question, then searches: the shared first half of `retrieve` and `ask`. */
@@ -153,6 +179,7 @@ export class Engine {
       scorer,
       this.maxIdf,
       this.retriever.passages,
+      this.namedFiles(terms, analysed.followed),
     );
     const t2 = performance.now();
     return {
