@@ -201,6 +201,11 @@ describe('a question that names a document', () => {
     const debug = await readmes.ask({ question: 'Does debug work in the browser?' });
     expect(debug.abstained).toBe(false);
     expect(new Set(debug.citations.map((c) => c.docId))).toEqual(new Set(['debug']));
+    // A short misspelling of a file's name is that name; of no name, nothing.
+    const matches = (q: string, word: string) =>
+      readmes.retriever.expand(analyseQuestion(q).terms).find((t) => t.word === word)?.matches;
+    expect(matches('Does chalc work in the browser?', 'chalc')).toEqual(['chalk']);
+    expect(matches('Does wasm work in the browser?', 'wasm')).toEqual([]);
   }, 120_000);
 });
 

@@ -8,7 +8,8 @@ import { inflectionsOf } from './inflections.ts';
 import { wordNet } from './wordnet.ts';
 import type { QueryTerm } from './question.ts';
 import { stemWord } from '../../store/lexical/words.ts';
-import { Vocabulary } from './variants.ts';
+import { editDistance, Vocabulary } from './variants.ts';
+import { fileNameWords } from '../../store/lexical/document-context.ts';
 
 export type RetrievalMode = 'bm25' | 'dense' | 'hybrid';
 
@@ -83,13 +84,22 @@ export class Retriever {
     this.bm25 = persistedLexical(passages) ?? buildBm25([...lexicalTexts(passages, documents.values())]);
     this.vocabulary = new Vocabulary(this.bm25.postings);
     this.initialisms = persistedInitialisms(passages) ?? initialismsOf(documents.values());
+    for (const d of documents.values()) for (const w of fileNameWords(d)) this.fileNameStems.add(stemWord(w.toLowerCase()));
   }
+
+  /** The words of the documents' file names (stemmed): the names a short misspelling may stand for. */
+  private readonly fileNameStems = new Set<string>();
 
   /** Maps each query term to the spellings the corpus uses for it (itself, transliterations, near-misses). */
   expand(terms: QueryTerm[]): ExpandedTerm[] {
     const wn = wordNet();
     return terms.map((t) => {
       const matches = [...(this.vocabulary.has(t.stem) ? [t.stem] : []), ...this.vocabulary.variants(t.stem, t.entity)];
+      // "rorr", "fflat": a short word no document uses and no dictionary knows, one letter from a file's name,
+      // is that name misspelt ("roarr.md", "fflate.md"). Longer words are matched by `variants` already.
+      if (matches.length === 0 && t.stem.length >= 4 && t.stem.length < 6 && !wn.knows(t.word)) {
+        for (const name of this.fileNameStems) if (editDistance(t.stem, name, 1) <= 1 && this.vocabulary.has(name)) matches.push(name);
+      }
       for (const s of inflectionsOf(t.word)) if (!matches.includes(s) && this.vocabulary.has(s)) matches.push(s);
       if (t.initialism) {
         for (const s of this.initialisms.get(t.word) ?? []) if (!matches.includes(s)) matches.push(s);
