@@ -84,11 +84,21 @@ export class Retriever {
     this.bm25 = persistedLexical(passages) ?? buildBm25([...lexicalTexts(passages, documents.values())]);
     this.vocabulary = new Vocabulary(this.bm25.postings);
     this.initialisms = persistedInitialisms(passages) ?? initialismsOf(documents.values());
-    for (const d of documents.values()) for (const w of fileNameWords(d)) this.fileNameStems.add(stemWord(w.toLowerCase()));
+    this.documents = documents;
   }
 
+  private readonly documents: Map<string, DocumentRecord>;
   /** The words of the documents' file names (stemmed): the names a short misspelling may stand for. */
-  private readonly fileNameStems = new Set<string>();
+  private fileNameStems?: Set<string>;
+
+  /** File-name words one letter from `stem`: read from the documents the first time a question needs them. */
+  private fileNamesNear(stem: string): string[] {
+    if (!this.fileNameStems) {
+      this.fileNameStems = new Set();
+      for (const d of this.documents.values()) for (const w of fileNameWords(d)) this.fileNameStems.add(stemWord(w.toLowerCase()));
+    }
+    return [...this.fileNameStems].filter((name) => editDistance(stem, name, 1) <= 1 && this.vocabulary.has(name));
+  }
 
   /** Maps each query term to the spellings the corpus uses for it (itself, transliterations, near-misses). */
   expand(terms: QueryTerm[]): ExpandedTerm[] {
@@ -98,7 +108,7 @@ export class Retriever {
       // "rorr", "fflat": a short word no document uses and no dictionary knows, one letter from a file's name,
       // is that name misspelt ("roarr.md", "fflate.md"). Longer words are matched by `variants` already.
       if (matches.length === 0 && t.stem.length >= 4 && t.stem.length < 6 && !wn.knows(t.word)) {
-        for (const name of this.fileNameStems) if (editDistance(t.stem, name, 1) <= 1 && this.vocabulary.has(name)) matches.push(name);
+        matches.push(...this.fileNamesNear(t.stem));
       }
       for (const s of inflectionsOf(t.word)) if (!matches.includes(s) && this.vocabulary.has(s)) matches.push(s);
       if (t.initialism) {
