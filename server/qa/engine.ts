@@ -66,8 +66,6 @@ export class Engine {
   private readonly wordVectors: WordVectors;
   /** IDF of a term no passage contains: the most informative a word can be in this corpus. */
   private readonly maxIdf: number;
-  /** File-name words (stems) → the documents whose file name holds them, with those names; built on first use. */
-  private fileNames?: Map<string, Array<{ docId: string; words: Bag }>>;
 
   constructor(
     readonly index: LoadedIndex,
@@ -116,22 +114,14 @@ export class Engine {
    * it follows: the question may name a document none of whose passages was read.
    */
   private namedFiles(terms: readonly ExpandedTerm[], followed: readonly QueryTerm[]): Bag[] {
-    if (!this.fileNames) {
-      this.fileNames = new Map();
-      for (const doc of this.documents.values()) {
-        const words = fileNameBag(doc);
-        for (const stem of words.stems) {
-          let list = this.fileNames.get(stem);
-          if (!list) this.fileNames.set(stem, (list = []));
-          list.push({ docId: doc.docId, words });
-        }
-      }
-    }
-    const found = new Map<string, Bag>();
+    const named = new Set<string>();
     for (const stem of [...terms.flatMap((t) => t.matches), ...followed.map((t) => t.stem)]) {
-      for (const f of this.fileNames.get(stem) ?? []) found.set(f.docId, f.words);
+      for (const id of this.retriever.filesNamed(stem)) named.add(id);
     }
-    return [...found.values()];
+    return [...named].flatMap((id) => {
+      const doc = this.documents.get(id);
+      return doc ? [fileNameBag(doc)] : [];
+    });
   }
 
   /** Reads the question, then searches: the shared first half of `retrieve` and `ask`. */

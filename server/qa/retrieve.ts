@@ -7,7 +7,7 @@ import { initialismsOf } from '../../store/lexical/initialisms.ts';
 import { inflectionsOf } from './inflections.ts';
 import { wordNet } from './wordnet.ts';
 import type { QueryTerm } from './question.ts';
-import { stemWord } from '../../store/lexical/words.ts';
+import { stemWord, terms as indexTerms } from '../../store/lexical/words.ts';
 import { editDistance, Vocabulary } from './variants.ts';
 import { fileNameWords } from '../../store/lexical/document-context.ts';
 
@@ -88,16 +88,28 @@ export class Retriever {
   }
 
   private readonly documents: Map<string, DocumentRecord>;
-  /** The words of the documents' file names (stemmed): the names a short misspelling may stand for. */
-  private fileNameStems?: Set<string>;
+  /** File-name words (stemmed) → the documents whose file name holds them; read the first time a question asks. */
+  private fileNames?: Map<string, string[]>;
 
-  /** File-name words one letter from `stem`: read from the documents the first time a question needs them. */
-  private fileNamesNear(stem: string): string[] {
-    if (!this.fileNameStems) {
-      this.fileNameStems = new Set();
-      for (const d of this.documents.values()) for (const w of fileNameWords(d)) this.fileNameStems.add(stemWord(w.toLowerCase()));
+  /** The documents whose file name holds the (stemmed) word: "Kennedy" names `1962_john_f_kennedy_d.txt`. */
+  filesNamed(stem: string): readonly string[] {
+    if (!this.fileNames) {
+      this.fileNames = new Map();
+      for (const d of this.documents.values()) {
+        for (const t of new Set(indexTerms(fileNameWords(d).join(' ')))) {
+          const list = this.fileNames.get(t);
+          if (list) list.push(d.docId);
+          else this.fileNames.set(t, [d.docId]);
+        }
+      }
     }
-    return [...this.fileNameStems].filter((name) => editDistance(stem, name, 1) <= 1 && this.vocabulary.has(name));
+    return this.fileNames.get(stem) ?? [];
+  }
+
+  /** File-name words one letter from `stem` that the index holds. */
+  private fileNamesNear(stem: string): string[] {
+    this.filesNamed(stem);
+    return [...(this.fileNames?.keys() ?? [])].filter((name) => editDistance(stem, name, 1) <= 1 && this.vocabulary.has(name));
   }
 
   /** Maps each query term to the spellings the corpus uses for it (itself, transliterations, near-misses). */
