@@ -91,8 +91,7 @@ export class Retriever {
   /** File-name words (stemmed) → the documents whose file name holds them; read the first time a question asks. */
   private fileNames?: Map<string, string[]>;
 
-  /** The documents whose file name holds the (stemmed) word: "Kennedy" names `1962_john_f_kennedy_d.txt`. */
-  filesNamed(stem: string): readonly string[] {
+  private fileNameIndex(): Map<string, string[]> {
     if (!this.fileNames) {
       this.fileNames = new Map();
       for (const d of this.documents.values()) {
@@ -103,13 +102,17 @@ export class Retriever {
         }
       }
     }
-    return this.fileNames.get(stem) ?? [];
+    return this.fileNames;
+  }
+
+  /** The documents whose file name holds the (stemmed) word: "Kennedy" names `1962_john_f_kennedy_d.txt`. */
+  filesNamed(stem: string): readonly string[] {
+    return this.fileNameIndex().get(stem) ?? [];
   }
 
   /** File-name words one letter from `stem` that the index holds. */
   private fileNamesNear(stem: string): string[] {
-    this.filesNamed(stem);
-    return [...(this.fileNames?.keys() ?? [])].filter((name) => editDistance(stem, name, 1) <= 1 && this.vocabulary.has(name));
+    return [...this.fileNameIndex().keys()].filter((name) => editDistance(stem, name, 1) <= 1 && this.vocabulary.has(name));
   }
 
   /** Maps each query term to the spellings the corpus uses for it (itself, transliterations, near-misses). */

@@ -15,8 +15,9 @@ import { isStopword, stemWord, terms, words } from './words.ts';
  */
 
 /**
- * Bump when `terms()` or `documentContext()` change what a text is indexed as. The fingerprint below
- * catches most changes by itself (stop words, stemming, folding, file-name words); this is for the rest.
+ * Bump when `terms()`, `documentContext()` or the headings read (`headingAt`) change what a text is indexed
+ * as. The fingerprint below catches most changes by itself (stop words, stemming, folding, file-name words);
+ * this is for the rest.
  */
 const TOKENIZER_REVISION = 3;
 

@@ -81,7 +81,7 @@ export function words(text: string): string[] {
       continue;
     }
     // Possessive 's and trailing abbreviations dots are not part of the word.
-    const w = token.replace(/'s$/, '');
+    const w = token.replace(/'s$/i, '');
     if (/^[\p{N},.]+$/u.test(w)) out.push(w.replace(/,/g, ''));
     else
       for (const part of w.split(/[.-]/)) {
