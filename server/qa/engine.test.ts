@@ -37,6 +37,19 @@ describe('answers from the seed articles', () => {
     expect(r.answer.startsWith('After that, three rounds')).toBe(true);
   });
 
+  it('quotes the sentence after the best one with it when the pair scores nearly as well: the reason comes next', async () => {
+    // seeds/001: "The 67-year-old president said: “We do not threaten anyone…" / "“Moreover, we can’t threaten — we
+    // know who opposes us…": the first sentence matches the question best; the second gives the reason.
+    const r = await engine.ask({ question: 'Why does Lukashenko say Belarus cannot threaten anyone?', debug: true });
+    expect(r.abstained).toBe(false);
+    expect(r.citations).toHaveLength(1);
+    const [c] = r.citations;
+    expect(c?.quote).toContain('We do not threaten anyone');
+    expect(c?.quote).toContain('we know who opposes us');
+    // The single sentence ranks first; its pair with the next one is what is quoted.
+    expect(r.debug?.candidates[0]?.text).not.toContain('we know who opposes us');
+  });
+
   it('finds a name in any of its spellings', async () => {
     for (const name of ['Lukashenko', 'Lukashenka', 'Lukashenco']) {
       const [top] = await engine.retrieve(`What did ${name} say about the stalemate?`, {
