@@ -64,6 +64,9 @@ describe('a PDF source in the chat UI', () => {
       // The footnote under the answer says the page.
       expect(await page.getByTestId('source-path').first().textContent()).toBe('ostrand-water.pdf, p. 3');
       await page.getByTestId('marker').first().click();
+      // The passage panel marks the citation's quote: the tariff's sentence (and any sentence quoted with it).
+      const quoted = ((await page.getByTestId('passage-quote').first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
+      expect(quoted.startsWith(QUOTE)).toBe(true);
       const open = page.getByTestId('show-in-article');
       await expect.poll(() => open.textContent()).toMatch(/Show on page 3/);
       await open.click();
@@ -74,7 +77,7 @@ describe('a PDF source in the chat UI', () => {
       await page.getByTestId('pdf-quote').first().waitFor();
       // The highlighted text-layer spans are the quote, and nothing else of the page.
       const marked = (await page.getByTestId('pdf-quote').allTextContents()).join(' ').replace(/\s+/g, ' ').trim();
-      expect(marked).toBe(QUOTE);
+      expect(marked).toBe(quoted);
       // The page was painted (the canvas is not blank).
       const painted = await page.evaluate(() => {
         const canvas = document.querySelector('[data-testid="pdf-page"] canvas') as HTMLCanvasElement;

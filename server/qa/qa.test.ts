@@ -698,16 +698,20 @@ describe('Markdown headings and lead-ins', () => {
     expect(units.some((u) => !u.pair && u.text === 'npm init @acme/config@latest')).toBe(true);
     expect(units.some((u) => u.text.startsWith('The install is quick.') && u.text.includes('lint()'))).toBe(false);
     for (const u of units) expect(u.text).toBe(fenced.slice(u.start, u.end));
-    // The lead-in alone announces an answer it does not hold: the scorer sees that (its weight is learned).
+    // The lead-in alone announces an answer it does not hold: it is no unit of its own.
+    expect(units.some((u) => !u.pair && u.text === 'You can install and configure it using this command:')).toBe(false);
+    // A pair that ends on one (the sentence before it and the lead-in) is marked so: the scorer learns its weight.
+    const twice = 'It needs Node 20. Then scaffold a configuration with this command:\n\n```shell\nnpm init @acme/config\n```\n';
+    const more = await unitsOfDocument({ docId: 'g', source: 'g.md', title: 'G', text: twice, hash: '' }, true);
     const q = analyseQuestion('What command scaffolds a configuration?');
-    const view = { text: bagOf(fenced), context: bagOf(''), whole: bagOf(fenced), people: new Set<string>(), fileName: bagOf('') };
+    const view = { text: bagOf(twice), context: bagOf(''), whole: bagOf(twice), people: new Set<string>(), fileName: bagOf('') };
     const leadIn = (text: string) => {
-      const unit = units.find((u) => u.text === text);
+      const unit = more.find((u) => u.text === text);
       if (!unit) throw new Error(`no unit ${text}`);
       return unitFeatures(q, [], unit, view, { similarity: () => 0 }, 1).values[FEATURES.indexOf('leadIn')];
     };
-    expect(leadIn('You can install and configure it using this command:')).toBe(1);
-    expect(leadIn(pair?.text as string)).toBe(0);
+    expect(leadIn('It needs Node 20. Then scaffold a configuration with this command:')).toBe(1);
+    expect(leadIn('Then scaffold a configuration with this command:\n\n```shell\nnpm init @acme/config')).toBe(0);
   });
 });
 
@@ -756,6 +760,13 @@ describe('Markdown tables', () => {
     expect(units.find((u) => u.text.startsWith('`colSpacing`'))?.heading).toBe('Options Option | Default | Description');
     expect(units.some((u) => u.text.startsWith('Option |') || u.text.startsWith('---'))).toBe(false);
     expect(units.find((u) => u.text === 'After the table.')?.heading).toBe('Options');
+  });
+
+  it('quotes no lead-in with the header row it introduces: the rows answer, each under that header', async () => {
+    const leadIn = 'The CLI translates levels to these names:\n\n|level|name|\n|---|---|\n|50|ERROR|\n|60|FATAL|\n';
+    const units = await unitsOfDocument({ docId: 'r', source: 'r.md', title: 'R', text: leadIn, hash: '' });
+    expect(units.some((u) => u.text.includes('|level|name|'))).toBe(false);
+    expect(units.find((u) => u.text === '|60|FATAL|')?.heading).toBe('|level|name|');
   });
 });
 

@@ -132,6 +132,8 @@ const NAMED_SECTION = /^`?(?!\p{Lu}\p{Ll}+`?$)[.#$@:-]*[\p{L}\p{N}_$][\p{L}\p{N}
 /** What may stand between a lead-in ending with a colon and what it introduces: blank lines, a code fence. */
 const LEAD_IN_GAP = /^\s*(?:(?:```|~~~)[^\n]*\n\s*)?$/;
 
+const LEAD_IN = /:[*_`]*\s*$/;
+
 /** Only line breaks and blank lines between two sentences. */
 const BLANK_LINES = /^[ \t]*\r?\n(?:[ \t]*\r?\n)*[ \t]*$/;
 
@@ -203,7 +205,9 @@ export function unitsOf(
       const text = doc.text.slice(start, end);
       const dependent = DEPENDENT.test(foldTypography(text));
       const heading = contextAt(doc, start);
-      if (named !== i) out.push({ hit, rank, start, end, text, pair: false, dependent, sentence: i, heading });
+      // A lead-in ("These instances emit the following events:") announces an answer and is none: quoted only
+      // with what follows it.
+      if (named !== i && !LEAD_IN.test(text)) out.push({ hit, rank, start, end, text, pair: false, dependent, sentence: i, heading });
       const next = sentences[i + 1];
       if (next && (code || joins(doc.text, [start, end], next, markdown))) {
         const pairText = doc.text.slice(start, next[1]);
@@ -267,7 +271,10 @@ function joins(text: string, a: [number, number], b: [number, number], markdown 
   }
   // A lead-in or a label ("As a command-line utility:", "`idPrefix`:") says nothing without what follows it.
   // A code block's opening fence may stand between them ("using this command:" / ```shell / the command).
-  if (/:[*_`]*$/.test(text.slice(a[0], a[1])) && LEAD_IN_GAP.test(gap) && !headingLine(text, b[0])) return true;
+  // Not to a table's header row, which names the columns and answers nothing: the rows are units of their own.
+  if (/:[*_`]*$/.test(text.slice(a[0], a[1])) && LEAD_IN_GAP.test(gap) && !headingLine(text, b[0]) && !headerRow(text, b)) {
+    return true;
+  }
   // A PDF's page break between two paragraphs ("\n\f\n") is a paragraph break like any other.
   return /^[ \t]*\r?\n[ \t\f]*\r?\n[ \t]*$/.test(gap) && proseLine(text, a) && proseLine(text, b);
 }
@@ -278,6 +285,14 @@ const SOFT_BREAK = /^[ \t]*\r?\n[ \t]*$/;
 /** Besides a list item, what opens a Markdown block of its own at the start of a line. */
 const OPENS_BLOCK = /^[ \t]*(?:#|\||```|~~~|>|<)/;
 const opensBlock = (line: string) => LIST_ITEM.test(line) || OPENS_BLOCK.test(line);
+
+/** A sentence on a table's header row: the line after it is the delimiter row (`--- | ---`). */
+function headerRow(text: string, [, end]: [number, number]): boolean {
+  const lineEnd = text.indexOf('\n', end);
+  if (lineEnd < 0) return false;
+  const next = text.indexOf('\n', lineEnd + 1);
+  return TABLE_DELIMITER.test(text.slice(lineEnd + 1, next < 0 ? text.length : next).trimEnd());
+}
 
 /** The line a sentence sits on is a heading or a table row: never continued by the next line. */
 function blockLine(text: string, [start]: [number, number]): boolean {
