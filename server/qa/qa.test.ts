@@ -130,6 +130,9 @@ describe('short answer spans', () => {
     // "How far had it fallen" asks how much, not a distance; "by how much did income rise" takes a share.
     expect(span('How far had the postal deficit fallen by 1901?', 'The deficit was reduced to $3,923,727.')).toBe('$3,923,727');
     expect(span('How far can the missile fly?', 'It costs $5 million.')).toBeNull();
+    // "How big … the deficit" is a sum of money, not the "15 years" of a projection.
+    expect(span('How big will the deficit be this year?', 'Over the next 15 years the deficit will keep growing.')).toBeNull();
+    expect(span('How big will the deficit be this year?', "This year's deficit will be about $30 billion.")).toBe('about $30 billion');
     expect(span('By how much did net income rise?', 'Net farm income rose by more than 25 percent last year.')).toBe(
       'more than 25 percent',
     );

@@ -140,7 +140,7 @@ const MEASURES: Array<[RegExp, RegExp]> = [
     /\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)|miles?|kilomet(?:er|re)s?|km|feet|met(?:er|re)s?|characters?|chars?|bytes?|digits?|lines?|words?|letters?)\b/i,
   ],
   [
-    /\bhow much\b.*\b(?:money|cost|costs|spend|spent|budget|fund|funds|funding|pay|paid|price|worth|save|saved|tax|taxes|deficit|debt|revenue|wage|wages|salary|income|raise|bonus|fee|fine|pension|loan|grant|aid|subsidy|tariff|dollars?)\b|\bhow much (?:money|did)\b/i,
+    /\bhow (?:much|big|large|small)\b.*\b(?:money|cost|costs|spend|spent|budget|fund|funds|funding|pay|paid|price|worth|save|saved|tax|taxes|deficit|debt|revenue|wage|wages|salary|income|raise|bonus|fee|fine|pension|loan|grant|aid|subsidy|tariff|dollars?)\b|\bhow much (?:money|did)\b/i,
     MEASURE_UNITS.price,
   ],
   [/\bwhat (?:percentage|percent|share|fraction|proportion)\b/i, MEASURE_UNITS.share],
