@@ -306,8 +306,8 @@ const NEEDS_ANTECEDENT =
   /^(?:he|she|they|it|his|her|their|its|this|these|those|however|but|then|meanwhile|moreover|therefore|thus|instead|after that)\b/i;
 /**
  * The best unit, a single sentence, quoted with the sentence after it when that pair scores nearly as well
- * (`followerRatio` of its probability): a sentence often announces what the next one says ("Ford rejected
- * rationing." / "It would cause unacceptable inequities."; "-l --loose" over its description), and the ranker,
+ * (`followerRatio` of its probability): a sentence often announces what the next one says ("I considered
+ * rationing and higher gasoline taxes…" / "…both would produce unacceptable inequities."), and the ranker,
  * trained on labels both hold, had no reason to prefer the pair. On 13 dev and study sets: 627 → 645 right
  * answers, quotes holding the answer 75.7 → 77.8%, answers 232 → 268 characters on average.
  */

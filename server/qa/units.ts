@@ -97,7 +97,7 @@ function listLeadIn(text: string, offset: number): string {
     const indent = line.length - line.trimStart().length;
     if (marker ? (marker[1] as string).length >= depth : indent > depth) continue;
     const body = (marker ? line.slice(marker[0].length) : line).trim();
-    return /:[*_`]*$/.test(body) ? body : '';
+    return LEAD_IN.test(body) ? body : '';
   }
   return '';
 }
@@ -132,7 +132,8 @@ const NAMED_SECTION = /^`?(?!\p{Lu}\p{Ll}+`?$)[.#$@:-]*[\p{L}\p{N}_$][\p{L}\p{N}
 /** What may stand between a lead-in ending with a colon and what it introduces: blank lines, a code fence. */
 const LEAD_IN_GAP = /^\s*(?:(?:```|~~~)[^\n]*\n\s*)?$/;
 
-const LEAD_IN = /:[*_`]*\s*$/;
+/** A lead-in or a label: ends with a colon ("using this command:", "`idPrefix`:", "**Note:**"). */
+const LEAD_IN = /:[*_`]*$/;
 
 /** Only line breaks and blank lines between two sentences. */
 const BLANK_LINES = /^[ \t]*\r?\n(?:[ \t]*\r?\n)*[ \t]*$/;
@@ -272,7 +273,7 @@ function joins(text: string, a: [number, number], b: [number, number], markdown 
   // A lead-in or a label ("As a command-line utility:", "`idPrefix`:") says nothing without what follows it.
   // A code block's opening fence may stand between them ("using this command:" / ```shell / the command).
   // Not to a table's header row, which names the columns and answers nothing: the rows are units of their own.
-  if (/:[*_`]*$/.test(text.slice(a[0], a[1])) && LEAD_IN_GAP.test(gap) && !headingLine(text, b[0]) && !headerRow(text, b)) {
+  if (LEAD_IN.test(text.slice(a[0], a[1])) && LEAD_IN_GAP.test(gap) && !headingLine(text, b[0]) && !headerRow(text, b)) {
     return true;
   }
   // A PDF's page break between two paragraphs ("\n\f\n") is a paragraph break like any other.
