@@ -304,6 +304,16 @@ export function composeAnswer(
  */
 const NEEDS_ANTECEDENT =
   /^(?:he|she|they|it|his|her|their|its|this|these|those|however|but|then|meanwhile|moreover|therefore|thus|instead|after that)\b/i;
+function withAntecedent(c: ScoredUnit, ranked: ScoredUnit[]): ScoredUnit {
+  const u = c.unit;
+  if (u.pair || !NEEDS_ANTECEDENT.test(foldTypography(u.text))) return c;
+  return (
+    ranked.find(
+      (o) => o.unit.pair && o.unit.hit.passage.id === u.hit.passage.id && o.unit.end === u.end && o.unit.start < u.start,
+    ) ?? c
+  );
+}
+
 /**
  * The best unit, a single sentence, quoted with the sentence after it when that pair scores nearly as well
  * (`followerRatio` of its probability): a sentence often announces what the next one says ("I considered
@@ -322,16 +332,6 @@ function withFollower(c: ScoredUnit, ranked: ScoredUnit[]): ScoredUnit {
         o.unit.start === u.start &&
         o.unit.end > u.end &&
         o.probability >= ANSWER_TUNING.followerRatio * c.probability,
-    ) ?? c
-  );
-}
-
-function withAntecedent(c: ScoredUnit, ranked: ScoredUnit[]): ScoredUnit {
-  const u = c.unit;
-  if (u.pair || !NEEDS_ANTECEDENT.test(foldTypography(u.text))) return c;
-  return (
-    ranked.find(
-      (o) => o.unit.pair && o.unit.hit.passage.id === u.hit.passage.id && o.unit.end === u.end && o.unit.start < u.start,
     ) ?? c
   );
 }

@@ -773,6 +773,23 @@ describe('Markdown tables', () => {
   });
 });
 
+describe('a who-question', () => {
+  it('is not answered by a sentence that names no one: a pronoun does not say who', async () => {
+    await loadWordNet();
+    const text = 'The minister proceeded to Cadiz, where the frigate that carried him was turned away. The frigate was taken home by Mikhail Podolyak.\n';
+    const units = await unitsOfDocument({ docId: 'w', source: 'w.txt', title: 'W', text, hash: '' });
+    const q = analyseQuestion('Who was the minister whose frigate went to Cadiz?');
+    const view = { text: bagOf(text), context: bagOf(''), whole: bagOf(text), people: new Set<string>(), fileName: bagOf('') };
+    const missing = (sentence: string) => {
+      const unit = units.find((u) => u.text === sentence);
+      if (!unit) throw new Error(`no unit ${sentence}`);
+      return unitFeatures(q, [], unit, view, { similarity: () => 0 }, 1).values[FEATURES.indexOf('detailMissing')];
+    };
+    expect(missing('The minister proceeded to Cadiz, where the frigate that carried him was turned away.')).toBe(1);
+    expect(missing('The frigate was taken home by Mikhail Podolyak.')).toBe(0);
+  });
+});
+
 describe('passages of a news article', () => {
   it('keep a headline and a photo caption apart from the prose after them', async () => {
     const { toPassages } = await import('../../ingest/passages.ts');
