@@ -210,7 +210,8 @@ export function unitsOf(
       // with what follows it.
       if (named !== i && !LEAD_IN.test(text)) out.push({ hit, rank, start, end, text, pair: false, dependent, sentence: i, heading });
       const next = sentences[i + 1];
-      if (next && (code || joins(doc.text, [start, end], next, markdown))) {
+      // Nor is a pair that ends with one ("…as a module. Using npm you can get it with the following command:").
+      if (next && (code || joins(doc.text, [start, end], next, markdown)) && !LEAD_IN.test(doc.text.slice(next[0], next[1]))) {
         const pairText = doc.text.slice(start, next[1]);
         const parts: Array<[number, number]> = [[start, end], [next[0], next[1]]];
         out.push({ hit, rank, start, end: next[1], text: pairText, pair: true, parts, dependent, sentence: i, heading });
@@ -229,7 +230,7 @@ export function unitsOf(
     // Passages are a few sentences long: the sentence that completes this passage's last one (or that its
     // first one leans on) often opens the next passage (or closes the one before).
     const pairAcross = (a: [number, number], b: [number, number], sentence: number) => {
-      if (!joins(doc.text, a, b, markdown)) return;
+      if (!joins(doc.text, a, b, markdown) || LEAD_IN.test(doc.text.slice(b[0], b[1]))) return;
       const text = doc.text.slice(a[0], b[1]);
       const dependent = DEPENDENT.test(foldTypography(text));
       const parts: Array<[number, number]> = [a, b];
