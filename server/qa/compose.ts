@@ -298,15 +298,19 @@ export function composeAnswer(
 }
 
 /**
- * A sentence that leans on the one before it ("He warned…", "After that, …") is quoted with it, so the quote
- * says who "he" is: the same-paragraph pair ending with it, when there is one. A sentence opening with a
- * quotation ("Those who would give up…") is someone's words, not a reference back.
+ * A sentence that leans on the one before it ("He warned…", "After that, …", "For that reason, …") is quoted
+ * with it, so the quote says who "he" is or what the reason was: the same-paragraph pair ending with it, when
+ * there is one. A sentence opening with a quotation ("Those who would give up…") is someone's words, not a
+ * reference back.
  */
 const NEEDS_ANTECEDENT =
-  /^(?:he|she|they|it|his|her|their|its|this|these|those|however|but|then|meanwhile|moreover|therefore|thus|instead|after that)\b/i;
+  /^(?:he|she|they|it|his|her|their|its|this|that|these|those|however|but|then|meanwhile|moreover|therefore|thus|instead|after that|for (?:that|this|these|those) reasons?|as a result|in other words|consequently|hence|accordingly|nevertheless|nonetheless|otherwise|likewise|similarly|furthermore)\b/i;
+export function needsAntecedent(sentence: string): boolean {
+  return NEEDS_ANTECEDENT.test(foldTypography(sentence));
+}
 function withAntecedent(c: ScoredUnit, ranked: ScoredUnit[]): ScoredUnit {
   const u = c.unit;
-  if (u.pair || !NEEDS_ANTECEDENT.test(foldTypography(u.text))) return c;
+  if (u.pair || !needsAntecedent(u.text)) return c;
   return (
     ranked.find(
       (o) => o.unit.pair && o.unit.hit.passage.id === u.hit.passage.id && o.unit.end === u.end && o.unit.start < u.start,

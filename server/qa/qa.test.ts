@@ -12,6 +12,7 @@ import { calibrate, fitLogistic, linear } from './scorer.ts';
 import { inflectionsOf } from './inflections.ts';
 import { asksForNamedKind, findSpan, peopleIn } from './span.ts';
 import { unitsOf } from './units.ts';
+import { needsAntecedent } from './compose.ts';
 import { loadWordNet, wordNet } from './wordnet.ts';
 
 const span = (question: string, sentence: string) => findSpan(analyseQuestion(question), sentence)?.text ?? null;
@@ -801,5 +802,21 @@ describe('passages of a news article', () => {
       'Vladimir Putin meets Alexander Lukashenko in September',
       'The ally made a huge intervention. He called for talks.',
     ]);
+  });
+});
+
+describe('a sentence that leans on the one before it', () => {
+  it('is told by its opening pronoun or connective, not by one inside it', () => {
+    // "For that reason, …" gives no reason of its own: the sentence before holds it (and is quoted with it).
+    for (const s of [
+      'He warned of a colossal response.',
+      'For that reason, we must realize that industrial peace cannot be achieved merely by laws.',
+      'That is by the establishment of a single Department of National Defense.',
+      'As a result, the receipts fell.',
+      'In other words, the option is ignored.',
+    ])
+      expect(needsAntecedent(s)).toBe(true);
+    for (const s of ['Management shares with labor the responsibility.', 'Thatcher spoke first.', 'The reason is that it failed.'])
+      expect(needsAntecedent(s)).toBe(false);
   });
 });
