@@ -234,6 +234,9 @@ export function unitFeatures(
   // A unit under Markdown headings is matched together with them ("## Install" + "Run npm i").
   const sentences = unit.parts?.map(([a, b]) => bagOf(unit.text.slice(a - unit.start, b - unit.start))) ?? [bagOf(unit.text)];
   const bag = unionOf(unit.heading ? [bagOf(unit.heading), ...sentences] : sentences);
+  // A unit is matched with its file's name too: "Which minipass method…" is asked of minipass's README, whose
+  // entries do not repeat its name ("`promise()` - Returns a Promise…").
+  const named = doc.fileName.stems.size ? unionOf([bag, doc.fileName]) : bag;
   const passage = bagOf(unit.hit.passage.text);
   const whole = doc.whole;
   const inDocument = (t: ExpandedTerm) => Math.max(credit(t, bag, sim), credit(t, whole) * 0.8);
@@ -259,8 +262,8 @@ export function unitFeatures(
   const rr = (rank: number) => (rank < 0 ? 0 : 1 / (1 + rank));
   const firstLine = unit.hit.passage.start === 0 && unit.sentence === 0;
   const values: Record<FeatureName, number> = {
-    coverage: coverage(own, bag, sim),
-    coverageExact: coverage(own, bag, undefined, true),
+    coverage: coverage(own, named, sim),
+    coverageExact: coverage(own, named, undefined, true),
     coveragePassage: passageCoverage(terms, own, unit.hit.passage.id, passage, sim),
     coverageDocument: docCoverage,
     carriedCoverage: carried.length ? coverage(carried, { stems: new Set([...passage.stems, ...whole.stems]), surface: [] }) : 1,

@@ -551,6 +551,17 @@ describe('a question that names its file', () => {
     expect(missing(view('2002 george w bush'))).toBe(1);
   });
 
+  it("matches a unit with its file's name: the question's words the name holds count as the unit's", async () => {
+    const text = 'We will land a man on the moon before this decade is out.';
+    const { unit, q, terms, view } = await speech('1962_john_f_kennedy_d.txt', text, 'What did Kennedy promise about the moon?');
+    const cover = (file: string) => {
+      const v = view(bagOf(file));
+      return unitFeatures(q, terms, unit, v, { similarity: () => 0 }, 1).values[FEATURES.indexOf('coverageExact')] ?? 0;
+    };
+    expect(cover('1962 john f kennedy d')).toBeGreaterThan(cover('2002 george w bush r'));
+    expect(cover('2002 george w bush r')).toBe(cover(''));
+  });
+
   it('takes a question naming two files ("Clinton in 1996 and Obama in 2014") as naming each fully', async () => {
     const text = 'We expanded the Earned Income Tax Credit for working families.';
     const question = 'Which tax credit did both Clinton in 1996 and Obama in 2014 praise?';
