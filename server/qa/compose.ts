@@ -305,6 +305,8 @@ export function composeAnswer(
  */
 const NEEDS_ANTECEDENT =
   /^(?:he|she|they|it|his|her|their|its|this|that|these|those|however|but|then|meanwhile|moreover|therefore|thus|instead|after that|for (?:that|this|these|those) reasons?|as a result|in other words|consequently|hence|accordingly|nevertheless|nonetheless|otherwise|likewise|similarly|furthermore)\b/i;
+
+/** Whether a sentence opens by referring back to the one before it. */
 export function needsAntecedent(sentence: string): boolean {
   return NEEDS_ANTECEDENT.test(foldTypography(sentence));
 }

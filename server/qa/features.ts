@@ -236,7 +236,7 @@ export function unitFeatures(
   const bag = unionOf(unit.heading ? [bagOf(unit.heading), ...sentences] : sentences);
   // A unit is matched with its file's name too: "Which minipass method…" is asked of minipass's README, whose
   // entries do not repeat its name ("`promise()` - Returns a Promise…").
-  const named = doc.fileName.stems.size ? unionOf([bag, doc.fileName]) : bag;
+  const withFileName = doc.fileName.stems.size ? unionOf([bag, doc.fileName]) : bag;
   const passage = bagOf(unit.hit.passage.text);
   const whole = doc.whole;
   const inDocument = (t: ExpandedTerm) => Math.max(credit(t, bag, sim), credit(t, whole) * 0.8);
@@ -262,8 +262,8 @@ export function unitFeatures(
   const rr = (rank: number) => (rank < 0 ? 0 : 1 / (1 + rank));
   const firstLine = unit.hit.passage.start === 0 && unit.sentence === 0;
   const values: Record<FeatureName, number> = {
-    coverage: coverage(own, named, sim),
-    coverageExact: coverage(own, named, undefined, true),
+    coverage: coverage(own, withFileName, sim),
+    coverageExact: coverage(own, withFileName, undefined, true),
     coveragePassage: passageCoverage(terms, own, unit.hit.passage.id, passage, sim),
     coverageDocument: docCoverage,
     carriedCoverage: carried.length ? coverage(carried, { stems: new Set([...passage.stems, ...whole.stems]), surface: [] }) : 1,
