@@ -3,15 +3,29 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { DocumentRecord } from '../../store/format.ts';
-import { analyseQuestion } from './question.ts';
+import { type AnalysedQuestion, analyseQuestion } from './question.ts';
+import type { ExpandedTerm } from './retrieve.ts';
 import { measureAsked } from './answer-kinds.ts';
 import { documentContext } from '../../store/lexical/document-context.ts';
 import { initialismsOf } from '../../store/lexical/initialisms.ts';
-import { type Bag, bagOf, credit, DECISION_FEATURES, decisionFeatures, FEATURES, fileNaming, unionOf, unitFeatures, versionRequired } from './features.ts';
+import {
+  type Bag,
+  bagOf,
+  credit,
+  DECISION_FEATURES,
+  decisionFeatures,
+  type DocumentView,
+  FEATURES,
+  type FeatureName,
+  fileNaming,
+  unionOf,
+  unitFeatures,
+  versionRequired,
+} from './features.ts';
 import { calibrate, fitLogistic, linear } from './scorer.ts';
 import { inflectionsOf } from './inflections.ts';
 import { asksForNamedKind, findSpan, peopleIn } from './span.ts';
-import { unitsOf } from './units.ts';
+import { type Unit, unitsOf } from './units.ts';
 import { needsAntecedent } from './compose.ts';
 import { loadWordNet, wordNet } from './wordnet.ts';
 
@@ -23,6 +37,24 @@ async function unitsOfDocument(doc: DocumentRecord, neighbours = false) {
   const passages = toPassages(doc);
   const hits = passages.map((passage, i) => ({ passage, index: i, score: 1, similarity: 0, bm25Rank: i, denseRank: -1 }));
   return unitsOf(hits, new Map([[doc.docId, doc]]), hits.length, neighbours ? passages : []);
+}
+
+/** A document's view: its text, no title, no people named, `fileName`'s words as its file name. */
+function plainView(text: string, fileName = ''): DocumentView {
+  const bag = bagOf(text);
+  return { text: bag, context: bagOf(''), whole: bag, people: new Set<string>(), fileName: bagOf(fileName) };
+}
+
+/** The unit whose text is `text`. */
+function unitWithText(units: Unit[], text: string): Unit {
+  const unit = units.find((u) => u.text === text);
+  if (!unit) throw new Error(`no unit "${text}"`);
+  return unit;
+}
+
+/** One feature of a unit, without word vectors. */
+function featureOf(name: FeatureName, q: AnalysedQuestion, terms: ExpandedTerm[], unit: Unit, view: DocumentView): number {
+  return unitFeatures(q, terms, unit, view, { similarity: () => 0 }, 1).values[FEATURES.indexOf(name)] as number;
 }
 
 describe('short answer spans', () => {
@@ -228,10 +260,7 @@ describe('short answer spans', () => {
   });
 
   it('requires a version number for "which version" only where the document writes them', () => {
-    const view = (text: string) => {
-      const bag = bagOf(text);
-      return { text: bag, context: bagOf(''), whole: bag, people: new Set<string>(), fileName: bagOf('') };
-    };
+    const view = (text: string) => plainView(text);
     const readme = view('Install 1.13.0 or later. The use of bluebird promises has been replaced.');
     const speech = view('I propose a National Service Corps, a version of the Peace Corps at home.');
     expect(versionRequired(analyseQuestion('In which version were bluebird promises replaced?'), readme)).toBe(true);
@@ -554,10 +583,7 @@ describe('a question that names its file', () => {
   it("matches a unit with its file's name: the question's words the name holds count as the unit's", async () => {
     const text = 'We will land a man on the moon before this decade is out.';
     const { unit, q, terms, view } = await speech('1962_john_f_kennedy_d.txt', text, 'What did Kennedy promise about the moon?');
-    const cover = (file: string) => {
-      const v = view(bagOf(file));
-      return unitFeatures(q, terms, unit, v, { similarity: () => 0 }, 1).values[FEATURES.indexOf('coverageExact')] ?? 0;
-    };
+    const cover = (file: string) => featureOf('coverageExact', q, terms, unit, view(bagOf(file)));
     expect(cover('1962 john f kennedy d')).toBeGreaterThan(cover('2002 george w bush r'));
     expect(cover('2002 george w bush r')).toBe(cover(''));
   });
@@ -594,12 +620,9 @@ describe('a yes-or-no question', () => {
     const text = 'Format arguments must be of a primitive type. The logger prints format arguments as JSON.';
     const units = await unitsOfDocument({ docId: 'r', source: 'roarr.md', title: 'roarr', text, hash: '' });
     const polar = (question: string, sentence: string) => {
-      const unit = units.find((u) => u.text === sentence);
-      if (!unit) throw new Error(`no unit "${sentence}"`);
       const q = analyseQuestion(question);
       const terms = q.terms.map((t) => ({ ...t, matches: [t.stem], related: [], idf: 1 }));
-      const view = { text: bagOf(text), context: bagOf(''), whole: bagOf(text), people: new Set<string>(), fileName: bagOf('roarr') };
-      return unitFeatures(q, terms, unit, view, { similarity: () => 0 }, 1).values[FEATURES.indexOf('polar')];
+      return featureOf('polar', q, terms, unitWithText(units, sentence), plainView(text, 'roarr'));
     };
     expect(polar('Can I pass objects as format arguments?', 'Format arguments must be of a primitive type.')).toBe(1);
     expect(polar('Can I pass objects as format arguments?', 'The logger prints format arguments as JSON.')).toBe(0);
@@ -619,11 +642,10 @@ describe('a follow-up about someone else', () => {
       { role: 'assistant', content: 'Vladimir Putin, at a meeting in Moscow.' },
     ]);
     const terms = q.terms.map((t) => ({ ...t, matches: [t.stem], related: [], idf: 1 }));
-    const view = { text: bagOf(text), context: bagOf(''), whole: bagOf(text), people: new Set<string>(), fileName: bagOf('') };
     const near = (start: string) => {
       const unit = units.find((u) => u.text.startsWith(start) && !u.pair);
       if (!unit) throw new Error(`no unit ${start}`);
-      return unitFeatures(q, terms, unit, view, { similarity: () => 0 }, 1).values[FEATURES.indexOf('carriedInPassage')];
+      return featureOf('carriedInPassage', q, terms, unit, plainView(text));
     };
     expect(near('The 67-year-old')).toBe(0);
     expect(near('Putin, 71')).toBeGreaterThan(0.5);
@@ -721,12 +743,7 @@ describe('Markdown headings and lead-ins', () => {
     expect(more.some((u) => u.text === 'It needs Node 20. Then scaffold a configuration with this command:')).toBe(false);
     expect(more.some((u) => u.text === 'It needs Node 20.')).toBe(true);
     const q = analyseQuestion('What command scaffolds a configuration?');
-    const view = { text: bagOf(twice), context: bagOf(''), whole: bagOf(twice), people: new Set<string>(), fileName: bagOf('') };
-    const leadIn = (text: string) => {
-      const unit = more.find((u) => u.text === text);
-      if (!unit) throw new Error(`no unit ${text}`);
-      return unitFeatures(q, [], unit, view, { similarity: () => 0 }, 1).values[FEATURES.indexOf('leadIn')];
-    };
+    const leadIn = (text: string) => featureOf('leadIn', q, [], unitWithText(more, text), plainView(twice));
     expect(leadIn('Then scaffold a configuration with this command:\n\n```shell\nnpm init @acme/config')).toBe(0);
   });
 });
@@ -792,12 +809,7 @@ describe('a who-question', () => {
     const text = 'The minister proceeded to Cadiz, where the frigate that carried him was turned away. The frigate was taken home by Mikhail Podolyak.\n';
     const units = await unitsOfDocument({ docId: 'w', source: 'w.txt', title: 'W', text, hash: '' });
     const q = analyseQuestion('Who was the minister whose frigate went to Cadiz?');
-    const view = { text: bagOf(text), context: bagOf(''), whole: bagOf(text), people: new Set<string>(), fileName: bagOf('') };
-    const missing = (sentence: string) => {
-      const unit = units.find((u) => u.text === sentence);
-      if (!unit) throw new Error(`no unit ${sentence}`);
-      return unitFeatures(q, [], unit, view, { similarity: () => 0 }, 1).values[FEATURES.indexOf('detailMissing')];
-    };
+    const missing = (sentence: string) => featureOf('detailMissing', q, [], unitWithText(units, sentence), plainView(text));
     expect(missing('The minister proceeded to Cadiz, where the frigate that carried him was turned away.')).toBe(1);
     expect(missing('The frigate was taken home by Mikhail Podolyak.')).toBe(0);
   });
