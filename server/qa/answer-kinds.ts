@@ -51,7 +51,8 @@ const MEASURE_ASKED =
   /\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+|its\s+|their\s+)?(?:(?!(?:does|do|did|can|could|should|will|would|has|have|had)\b)[a-z-]+\s+){0,2}?(rate|percentage|percent|share|proportion|fraction|range|distance|age|price|cost|salary|wage|budget|population|speed|temperature|number|amount|figure|estimate|total|sum|port)\b/i;
 const COST_ASKED = /^\s*what\b[^?]*\b(?:would|will|did|does|do|to)\s+cost\b/i;
 const DISTANCE = /\b(?:miles?|kilomet(?:er|re)s?|km|feet|foot|yards?|met(?:er|re)s?|nautical)\b/i;
-const MONEY = /[$£€]|\b(?:dollars?|cents?|pounds?|euros?|billion|million|trillion)\b/i;
+// A scale word is a sum only after a figure ("200 billion"): "half a million units" counts units.
+const MONEY = /[$£€]|\b(?:dollars?|cents?|pounds?|euros?)\b|\d\s*(?:billion|million|trillion)\b/i;
 /** "One in 10 Americans", "two out of three voters": a share written as a ratio (not "2 in 2022"). */
 export const RATIO =
   '\\b(?:\\d+|one|two|three|four|five|six|seven|eight|nine|ten)\\s+(?:in|out of)\\s+(?:\\d{1,3}(?:,\\d{3})*(?![\\d,])|two|three|four|five|six|seven|eight|nine|ten|twenty|a hundred|a thousand)\\b';

@@ -83,6 +83,13 @@ describe('short answer spans', () => {
     expect(span('On what date did he seize power?', 'He seized power tonight.')).toBeNull();
     expect(span('How large a surplus did he project?', 'It would save billions of dollars.')).toBeNull();
     expect(span('How large a surplus did he project?', 'The surplus would be $4.9 billion.')).toBe('$4.9 billion');
+    // The words after an amount stop where the next begins, and a scale word is a sum only after a figure.
+    const housing = 'It provides for the construction, over a 4-year period, of half a million units of housing.';
+    expect(span('How large a surplus, in dollars, did he project?', housing)).toBeNull();
+    expect(span('How large a surplus did he project?', 'A surplus of 200 billion is projected.')).toBe('200 billion');
+    // A year before a verb is a date: "1861 amounted" counts nothing.
+    const receipts = 'The receipts for the fiscal year 1861 amounted to $8,349,296.40 in all.';
+    expect(span('How big was the shortfall of the Post Office?', receipts)).toBe('$8,349,296.40');
   });
 
   it('reads a short number as part of a name ("Channel 24")', () => {

@@ -37,6 +37,8 @@ const DAY_OF_MONTH = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}\\b|\\b\\d{1,2}
 const CALENDAR = new RegExp(`\\d|\\b(?:${MONTHS}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)`);
 const NUMBER_WORDS =
   'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|billions|half|third|quarter|fourth|fifth|tenth';
+/** Where another amount starts: a digit or a number word that is not a scale ("5 billion" is one amount). */
+const NEXT_AMOUNT = new RegExp(`(?<=\\s)(?:\\d|(?:${NUMBER_WORDS.split('|').filter((w) => !/^(?:hundred|thousand|million|billion|trillion)s?$/.test(w)).join('|')})\\b)`, 'i');
 // A ratio ("One in 10 Americans") is one amount.
 const RATIO_START = new RegExp(`^${RATIO}`, 'i');
 const QUANTITY = new RegExp(
@@ -251,6 +253,9 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
       // "2000ms" is an amount ("1990s" still a date).
       const unitJoined = /^[a-rt-z]/i.test(text.slice(s.start + t.length));
       if (!asksTime && !unitJoined && /^(?:\D+\s)?(1[5-9]|20)\d\d$/.test(t)) continue;
+      // Nor a year followed by what is not a noun: "in 1861 amounted to…" counts nothing.
+      const after = /^(?:\D+\s)?(?:1[5-9]|20)\d\d\s+([a-z]+)$/i.exec(t)?.[1]?.toLowerCase();
+      if (!asksTime && after && (wordNet().lemmas(after, 'noun').length === 0 || /ed$/.test(after))) continue;
       const joined = unitJoined && /\d$/.test(t) ? (/^[a-z]+/i.exec(text.slice(s.start + t.length))?.[0] ?? '') : '';
       found.push({ text: t + joined, start: s.start, end: s.start + t.length + joined.length });
     }
@@ -276,7 +281,10 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
       if (!counted.length && WEAK_NUMBER.test(s.text) && !fractionOf) return false;
       // "How old", "how far", "how much money"...: the amount must be of that measure ("67-year-old",
       // "14,000 miles", "$5 billion", "at age 9"), looked for in the span and the words around it.
-      return !measure || measure.test(text.slice(Math.max(0, s.start - 8), s.end + 25));
+      // The words after it end where another amount begins: "a 4-year period, of half a million units" is no sum.
+      const after = text.slice(s.end, s.end + 25);
+      const next = after.search(NEXT_AMOUNT);
+      return !measure || measure.test(text.slice(Math.max(0, s.start - 8), s.end) + (next < 0 ? after : after.slice(0, next)));
     });
   }
   // "Who is Mikhail Podolyak?" asks what he is, not for another name: the apposition after his name
