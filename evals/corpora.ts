@@ -31,7 +31,7 @@ export const CORPORA: Record<string, Corpus> = {
     dir: 'seeds',
     indexDir: 'data/eval-index/seeds',
     dev: 'evals/dev.jsonl',
-    holdout: ['evals/holdout.jsonl', 'evals/holdout2.jsonl', 'evals/holdout3.jsonl'],
+    holdout: ['evals/holdout.jsonl', 'evals/holdout2.jsonl', 'evals/holdout3.jsonl', 'evals/holdout4.jsonl'],
     trains: true,
   },
   sotu: {
@@ -39,7 +39,7 @@ export const CORPORA: Record<string, Corpus> = {
     dir: 'evals/corpora/sotu',
     indexDir: 'data/eval-index/sotu',
     dev: 'evals/sotu-dev.jsonl',
-    holdout: ['evals/sotu-holdout.jsonl', 'evals/sotu-holdout2.jsonl'],
+    holdout: ['evals/sotu-holdout.jsonl', 'evals/sotu-holdout2.jsonl', 'evals/sotu-holdout3.jsonl'],
     trains: true,
   },
   readmes: {
@@ -47,7 +47,7 @@ export const CORPORA: Record<string, Corpus> = {
     dir: 'evals/corpora/readmes',
     indexDir: 'data/eval-index/readmes',
     dev: 'evals/readmes-dev.jsonl',
-    holdout: ['evals/readmes-holdout.jsonl', 'evals/readmes-holdout2.jsonl'],
+    holdout: ['evals/readmes-holdout.jsonl', 'evals/readmes-holdout2.jsonl', 'evals/readmes-holdout3.jsonl'],
     trains: true,
   },
   sotu2: {

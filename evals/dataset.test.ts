@@ -79,14 +79,19 @@ const SETS: SetSpec[] = [
       },
     }),
   ),
-  // Held out, written 2026-12-02 by writers who never ran the system (the first three before the tenth
-  // session's tuning, the last two during the thirteenth, scored once at its end).
+  // Held out, written by writers who never ran the system: the first three on 2026-12-02 before the tenth
+  // session's tuning, the next two during the thirteenth, the last four on 2026-12-03 at the start of the
+  // nineteenth; each scored once at the end of a session.
   ...[
     ['evals/holdout3.jsonl', 'h3-'],
     ['evals/sotu-holdout2.jsonl', 'sh2-'],
     ['evals/readmes-holdout2.jsonl', 'rh2-'],
     ['evals/sotu2-holdout.jsonl', 's2h-'],
     ['evals/readmes2-holdout.jsonl', 'r2h-'],
+    ['evals/holdout4.jsonl', 'h4-'],
+    ['evals/sotu-holdout3.jsonl', 'sh3-'],
+    ['evals/readmes-holdout3.jsonl', 'rh3-'],
+    ['evals/readmes2-holdout2.jsonl', 'r2h2-'],
   ].map(
     ([file, prefix]): SetSpec => ({
       file: file as string,
