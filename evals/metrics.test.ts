@@ -62,6 +62,16 @@ describe('coversEvidence', () => {
     expect(coversEvidence(passage(27, 69), G)).toBe(true); // overlap [27, 41) = 14
   });
 
+  it("leaves a Markdown quote's heading or list markup out of what must be covered", () => {
+    const md = 'Intro.\n\n#### next\n\nEmitted every time a task is completed.\n';
+    const gold = locateEvidence(md, { file: 'seeds/a.md', quote: '#### next' });
+    const heading = md.indexOf('next');
+    const unit = { source: 'seeds/a.md', start: heading, end: md.length - 1, text: md.slice(heading, -1) };
+    expect(gold && coversEvidence(unit, gold)).toBe(true);
+    // The quote's own words still count: a unit that holds only its first letters does not cover it.
+    expect(gold && coversEvidence({ ...unit, start: heading + 3, text: md.slice(heading + 3, -1) }, gold)).toBe(false);
+  });
+
   it('needs the same source file', () => {
     expect(coversEvidence(passage(0, 69, 'seeds/b.txt'), G)).toBe(false);
   });

@@ -80,9 +80,13 @@ export function locateEvidence(fileText: string, evidence: Evidence): GoldEviden
 export function coversEvidence(passage: PassageRef, gold: GoldEvidence): boolean {
   if (!sameSource(passage.source, gold.file)) return false;
   if (passage.text.includes(gold.quote)) return true;
-  const overlap = Math.min(passage.end, gold.end) - Math.max(passage.start, gold.start);
-  return overlap * 2 >= gold.end - gold.start;
+  // A quote copied from Markdown may start with the line's markup ("#### next", "- `dot` …", "| `dot` |"),
+  // which an answer quoting the heading or item itself leaves out: it is not evidence.
+  const start = gold.start + (MARKUP.exec(gold.quote)?.[0].length ?? 0);
+  const overlap = Math.min(passage.end, gold.end) - Math.max(passage.start, start);
+  return overlap * 2 >= gold.end - start;
 }
+const MARKUP = /^(?:#{1,6}[ \t]+|[-*+][ \t]+|\d+\.[ \t]+|>[ \t]*|\|[ \t]*)+/;
 
 export function coversAny(passage: PassageRef, gold: readonly GoldEvidence[]): boolean {
   return gold.some((g) => coversEvidence(passage, g));
