@@ -369,6 +369,11 @@ describe('short answer spans', () => {
     const search = 'The brigantines from a generous citizen of New York sailed in quest of Sir John Franklin.';
     expect(span('What was the name of the citizen who gave the brigantines for the Franklin search?', search)).toBeNull();
     expect(span('Who gave the brigantines for the Franklin search?', search)).toBeNull();
+    // A role after a possessive ("McKinley's assassin"), or one word of a compound ("Commissioner-General").
+    const army = 'President McKinley had entered the Army as a private soldier.';
+    expect(span("What was the name of McKinley's assassin?", army)).toBeNull();
+    const exhibit = 'Our Commissioner-General reports exhibitors from every State of our country.';
+    expect(span('What was the name of the Commissioner-General at the exposition?', exhibit)).toBeNull();
   });
 
   it('accepts any place for "which region / area"', () => {

@@ -367,12 +367,13 @@ export function nameAsked(question: string): boolean {
 }
 
 /** The one asked about by role: "who was the (newly appointed US) minister…", "the name of the (New York) citizen…". */
-const ROLE = /\b(?:who\s+(?:is|was|are|were)|names?\s+of)\s+(?:the|a|an|its|his|her|their)\s+((?:[\p{L}-]+\s+){0,4}?[\p{L}-]+)(?=\s+(?:of|to|in|at|for|from|on|with|who|whom|whose|that|which|under|during)\b|\s*[,?]|\s*$)/iu;
+const ROLE = /\b(?:who\s+(?:is|was|are|were)|names?\s+of)\s+(?:the|a|an|its|his|her|their|\p{Lu}[\p{L}.-]*['’]s)\s+((?:[\p{L}-]+\s+){0,4}?[\p{L}-]+)(?=\s+(?:of|to|in|at|for|from|on|with|who|whom|whose|that|which|under|during)\b|\s*[,?]|\s*$)/iu;
 
 /** Whether the question asks for a person by role: only a person's name then answers it, not a place's. */
 export function personRole(question: string): boolean {
-  const head = ROLE.exec(question)?.[1]?.split(/[\s-]+/).pop()?.toLowerCase();
-  return head !== undefined && wordNet().isA(head, 'person', 1);
+  const head = ROLE.exec(question)?.[1]?.split(/\s+/).pop()?.toLowerCase();
+  // "Commissioner-General": a compound names a person when one of its words does ("general" first means a fact).
+  return head !== undefined && head.split('-').some((w) => wordNet().isA(w, 'person', 1));
 }
 
 const DEFINITION = /^\s*[Ww]ho\s+(?:is|was|are|were)\s+((?:\p{Lu}[\p{L}'’.-]*\s*)+)\??\s*$/u;
