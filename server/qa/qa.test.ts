@@ -352,6 +352,8 @@ describe('short answer spans', () => {
   it('never takes a common noun opening a sentence for a name ("Wealth"), but keeps "China"', () => {
     expect(span('What was the name of the assassin?', 'Wealth was never his aim. He was a man of moderate means.')).toBeNull();
     expect(span('Which country answered first?', 'China answered first.')).toBe('China');
+    // Nor a conjunction, which WordNet does not list.
+    expect(span('Which naval officer commanded it?', 'The fleet sailed. Although our expedition failed, it returned.')).toBeNull();
   });
 
   it('answers "who was the minister…" or "the name of the citizen…" with a person, not a place, title or nationality', () => {

@@ -301,7 +301,7 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
       // A word capitalised only because it starts the sentence ("Those", "Last", "Every") is no name.
       const first = t.split(/\s+/)[0]?.toLowerCase() ?? '';
       const atStart = /^\W*$/.test(text.slice(0, s.start + lead)) || /[.!?:]["'”’]?\s+["'“‘]?$/.test(text.slice(0, s.start + lead));
-      if (atStart && !t.includes(' ') && (isStopword(first) || startsAsWord(first) || commonNounOnly(first))) continue;
+      if (atStart && !t.includes(' ') && (isStopword(first) || CLOSED_CLASS.has(first) || startsAsWord(first) || commonNounOnly(first))) continue;
       names.push({ text: t, start: s.start + lead, end: s.start + lead + t.length });
       // "the St. Louis Exposition", "the Geneva Conference": a place named before a common noun.
       const prefix = t.match(/^(.+?)\s+\p{Lu}\p{Ll}+$/u)?.[1];
@@ -441,6 +441,11 @@ function commonNounOnly(word: string): boolean {
   const wn = wordNet();
   return wn.commonNoun(word) && ![...NAMED_KINDS, 'social_group'].some((k) => wn.isA(word, k));
 }
+
+/** Conjunctions and prepositions, which WordNet (nouns, verbs, adjectives, adverbs) does not list: "Although…". */
+const CLOSED_CLASS = new Set(
+  'although though whereas unless whether upon within without throughout toward towards beyond among amongst via whilst lest'.split(' '),
+);
 
 /** A common word WordNet knows as an adjective, adverb or verb ("Last", "Every", "Let"), not a name. */
 function startsAsWord(word: string): boolean {
