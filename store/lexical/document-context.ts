@@ -14,9 +14,16 @@ export function documentContext(doc: Pick<DocumentRecord, 'docId' | 'title' | 's
 /** The words of a document's file name that say something about it (not a hash, not a counter). */
 export function fileNameWords(doc: Pick<DocumentRecord, 'docId' | 'source'>): string[] {
   const base = (doc.source.split('/').pop() ?? doc.docId).replace(/\.[a-z0-9]+$/i, '');
-  return base
+  const parts = base
     .split(/[^\p{L}\p{N}]+/u)
     .filter((w) => w && !/^[0-9a-f]{8,}$/i.test(w) && !(/\d/.test(w) && /\p{L}/u.test(w)) && !/^\d{1,3}$/.test(w));
+  // A name written as one word may have been split where its capitals were: `william_mc_kinley` is McKinley
+  // (`de_witt`, `la_guardia`), so a two- or three-letter word is also read joined to the next.
+  const joined = parts.flatMap((w, i) => {
+    const next = parts[i + 1];
+    return next && /^\p{L}{2,3}$/u.test(w) && /^\p{L}{3,}$/u.test(next) ? [w + next] : [];
+  });
+  return [...parts, ...joined];
 }
 
 /** The context as lower-cased words (for matching), memoised per document. */

@@ -19,7 +19,7 @@ import { isStopword, stemWord, terms, words } from './words.ts';
  * as. The fingerprint below catches most changes by itself (stop words, stemming, folding, file-name words);
  * this is for the rest.
  */
-const TOKENIZER_REVISION = 3;
+const TOKENIZER_REVISION = 4;
 
 /** Exercises the tokenizer: folding, apostrophes, PDF hyphen breaks, numbers, stop words, stemming. */
 const PROBE_TEXT =
