@@ -170,6 +170,10 @@ describe('spelling variants', () => {
     expect(vocab.variants(stemWord('zelenskyy'))).toContain('zelenski');
     // Short words are not fuzzed: "talks" must not match "walks".
     expect(new Vocabulary(new Set(['walk'])).variants('talk')).toEqual([]);
+    // A long word may be two letters off though its stem is short: "Eisenhauer" (stem "eisenhau") is Eisenhower.
+    const eisenhower = new Vocabulary(new Set([stemWord('eisenhower')]));
+    expect(eisenhower.variants(stemWord('eisenhauer'), true, 'eisenhauer'.length)).toEqual([stemWord('eisenhower')]);
+    expect(eisenhower.variants(stemWord('eisenhauer'), true)).toEqual([]);
   });
 
   it('reads a near-spelling of a word the corpus uses as another word, unless it is a name', () => {

@@ -119,7 +119,7 @@ export class Retriever {
   expand(terms: QueryTerm[]): ExpandedTerm[] {
     const wn = wordNet();
     return terms.map((t) => {
-      const matches = [...(this.vocabulary.has(t.stem) ? [t.stem] : []), ...this.vocabulary.variants(t.stem, t.entity)];
+      const matches = [...(this.vocabulary.has(t.stem) ? [t.stem] : []), ...this.vocabulary.variants(t.stem, t.entity, t.word.length)];
       // "rorr", "fflat": a short word no document uses and no dictionary knows, one letter from a file's name,
       // is that name misspelt ("roarr.md", "fflate.md"). Longer words are matched by `variants` already.
       if (matches.length === 0 && t.stem.length >= 4 && t.stem.length < 6 && !wn.knows(t.word)) {

@@ -113,22 +113,24 @@ export class Vocabulary {
    * only for a word the corpus lacks, or a name (`name`: "Zelenskyy" beside "Zelenski"): a near-spelling
    * of a word the corpus uses is another word (project/protect, national/notion, leader/lender).
    */
-  variants(term: string, name = false): string[] {
-    const key = name ? `\u0000${term}` : term;
+  variants(term: string, name = false, written = term.length): string[] {
+    const long = written >= 9;
+    const key = `${name ? '\u0000' : ''}${long ? '\u0001' : ''}${term}`;
     let found = this.memo.get(key);
     if (!found) {
-      found = this.lookup(term, name || !this.terms.has(term));
+      found = this.lookup(term, name || !this.terms.has(term), long);
       if (this.memo.size > 50_000) this.memo.clear();
       this.memo.set(key, found);
     }
     return found;
   }
 
-  private lookup(term: string, fuzzy: boolean): string[] {
+  /** `long`: the word as written has 9 letters or more (its stem may have fewer: "eisenhauer" → "eisenhau"). */
+  private lookup(term: string, fuzzy: boolean, long: boolean): string[] {
     const out = new Set<string>();
     for (const v of VARIANTS.get(term) ?? []) if (v !== term && this.terms.has(v)) out.add(v);
     if (fuzzy && term.length >= 6 && !/^\d/.test(term)) {
-      const max = term.length >= 9 ? 2 : 1;
+      const max = long || term.length >= 9 ? 2 : 1;
       for (const buckets of this.buckets) {
         for (const cand of buckets.get(term[0] as string) ?? []) {
           if (cand !== term && editDistance(term, cand, max) <= max && this.terms.has(cand)) out.add(cand);
