@@ -376,6 +376,11 @@ describe('short answer spans', () => {
     expect(span("What was the name of McKinley's assassin?", army)).toBeNull();
     const exhibit = 'Our Commissioner-General reports exhibitors from every State of our country.';
     expect(span('What was the name of the Commissioner-General at the exposition?', exhibit)).toBeNull();
+    // A role that is a thing: a name WordNet knows as another kind ("Congress") is not that thing's name.
+    const frigate = 'The outrage on the frigate was reported to Congress, and the British Government was asked for redress.';
+    expect(span('What was the name of the British warship that attacked the frigate?', frigate)).toBeNull();
+    expect(span('What was the name of the warship?', 'The warship Leopard fired on the frigate.')).toBe('Leopard');
+    expect(span('What was the name of the program?', 'He founded the Peace Corps to send volunteers.')).toBe('Peace Corps');
   });
 
   it('accepts any place for "which region / area"', () => {

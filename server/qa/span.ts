@@ -346,7 +346,16 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
           (person ? personName(s.text, q, people) : !namedByQuestion(s.text, q) && fitsCategory(s.text, q.category, q.type, people)),
       );
     }
-    if (named) return pick(names, (s) => nameLike(s.text) && !adjectiveOnly(s.text) && (!person || personName(s.text, q, people)));
+    if (named) {
+      const role = roleHead(q.question);
+      return pick(
+        names,
+        (s) =>
+          nameLike(s.text) &&
+          !adjectiveOnly(s.text) &&
+          (person ? personName(s.text, q, people) : !role || !institutionOtherThan(s.text, role)),
+      );
+    }
     if (q.category.length) {
       // "Which CLI flag…" is answered by a flag ("-p", "--silent"), not by any inline code ("`{{`").
       const flag = /^(?:flag|switch)(?:es|s)?$/.test(q.category[q.category.length - 1] ?? '');
@@ -370,8 +379,27 @@ export function nameAsked(question: string): boolean {
 const ROLE = /\b(?:who\s+(?:is|was|are|were)|names?\s+of)\s+(?:the|a|an|its|his|her|their|\p{Lu}[\p{L}.-]*['’]s)\s+((?:[\p{L}-]+\s+){0,4}?[\p{L}-]+)(?=\s+(?:of|to|in|at|for|from|on|with|who|whom|whose|that|which|under|during)\b|\s*[,?]|\s*$)/iu;
 
 /** Whether the question asks for a person by role: only a person's name then answers it, not a place's. */
+/**
+ * "The name of the British warship…" is not "Congress" nor "British Government": a common noun WordNet knows as
+ * a group or a place (after adjectives only) names that institution, not the ship. A ship or a programme may
+ * bear a common word of another kind ("Endeavour").
+ */
+function institutionOtherThan(name: string, role: string): boolean {
+  const wn = wordNet();
+  const words = name.split(/\s+/);
+  const word = (words.pop() as string).toLowerCase();
+  // "British Government" too: adjectives before the common noun, not a name's own words ("Peace Corps").
+  if (!words.every((w) => adjectiveOnly(w)) || !wn.commonNoun(word)) return false;
+  const kinds = [...NAMED_KINDS, 'social_group'].filter((k) => wn.isA(word, k, 1));
+  return kinds.length > 0 && !kinds.some((k) => wn.isA(role, k, 2));
+}
+
+function roleHead(question: string): string | undefined {
+  return ROLE.exec(question)?.[1]?.split(/\s+/).pop()?.toLowerCase();
+}
+
 export function personRole(question: string): boolean {
-  const head = ROLE.exec(question)?.[1]?.split(/\s+/).pop()?.toLowerCase();
+  const head = roleHead(question);
   // "Commissioner-General": a compound names a person when one of its words does ("general" first means a fact).
   return head !== undefined && head.split('-').some((w) => wordNet().isA(w, 'person', 1));
 }
