@@ -374,6 +374,8 @@ describe('short answer spans', () => {
     // A role after a possessive ("McKinley's assassin"), or one word of a compound ("Commissioner-General").
     const army = 'President McKinley had entered the Army as a private soldier.';
     expect(span("What was the name of McKinley's assassin?", army)).toBeNull();
+    const claims = 'The claims were submitted to a single arbitrator, as the Hague Disarmament Conference advised.';
+    expect(span('Who was chosen as the single arbitrator for the claims?', claims)).toBeNull();
     const exhibit = 'Our Commissioner-General reports exhibitors from every State of our country.';
     expect(span('What was the name of the Commissioner-General at the exposition?', exhibit)).toBeNull();
     // A role that is a thing: a name WordNet knows as another kind ("Congress") is not that thing's name.

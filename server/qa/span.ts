@@ -375,8 +375,11 @@ export function nameAsked(question: string): boolean {
   return NAME_ASKED.test(question);
 }
 
-/** The one asked about by role: "who was the (newly appointed US) minister…", "the name of the (New York) citizen…". */
-const ROLE = /\b(?:who\s+(?:is|was|are|were)|names?\s+of)\s+(?:the|a|an|its|his|her|their|\p{Lu}[\p{L}.-]*['’]s)\s+((?:[\p{L}-]+\s+){0,4}?[\p{L}-]+)(?=\s+(?:of|to|in|at|for|from|on|with|who|whom|whose|that|which|under|during)\b|\s*[,?]|\s*$)/iu;
+/**
+ * The one asked about by role: "who was the (newly appointed US) minister…", "who was chosen as the arbitrator…",
+ * "the name of the (New York) citizen…".
+ */
+const ROLE = /\b(?:who\s+(?:is|was|are|were)(?:\s+(?:chosen|named|appointed|elected|picked|selected)\s+as)?|names?\s+of)\s+(?:the|a|an|its|his|her|their|\p{Lu}[\p{L}.-]*['’]s)\s+((?:[\p{L}-]+\s+){0,4}?[\p{L}-]+)(?=\s+(?:of|to|in|at|for|from|on|with|who|whom|whose|that|which|under|during)\b|\s*[,?]|\s*$)/iu;
 
 /** Whether the question asks for a person by role: only a person's name then answers it, not a place's. */
 /**
