@@ -254,8 +254,8 @@ export function findSpan(q: AnalysedQuestion, unit: string, people: ReadonlySet<
       const unitJoined = /^[a-rt-z]/i.test(text.slice(s.start + t.length));
       if (!asksTime && !unitJoined && /^(?:\D+\s)?(1[5-9]|20)\d\d$/.test(t)) continue;
       // Nor a year followed by what is not a noun: "in 1861 amounted to…" counts nothing.
-      const after = /^(?:\D+\s)?(?:1[5-9]|20)\d\d\s+([a-z]+)$/i.exec(t)?.[1]?.toLowerCase();
-      if (!asksTime && after && (wordNet().lemmas(after, 'noun').length === 0 || /ed$/.test(after))) continue;
+      const wordAfter = /^(?:\D+\s)?(?:1[5-9]|20)\d\d\s+([a-z]+)$/i.exec(t)?.[1]?.toLowerCase();
+      if (!asksTime && wordAfter && (wordNet().lemmas(wordAfter, 'noun').length === 0 || /ed$/.test(wordAfter))) continue;
       const joined = unitJoined && /\d$/.test(t) ? (/^[a-z]+/i.exec(text.slice(s.start + t.length))?.[0] ?? '') : '';
       found.push({ text: t + joined, start: s.start, end: s.start + t.length + joined.length });
     }
@@ -381,7 +381,6 @@ export function nameAsked(question: string): boolean {
  */
 const ROLE = /\b(?:who\s+(?:is|was|are|were)(?:\s+(?:chosen|named|appointed|elected|picked|selected)\s+as)?|names?\s+of)\s+(?:the|a|an|its|his|her|their|\p{Lu}[\p{L}.-]*['’]s)\s+((?:[\p{L}-]+\s+){0,4}?[\p{L}-]+)(?=\s+(?:of|to|in|at|for|from|on|with|who|whom|whose|that|which|under|during)\b|\s*[,?]|\s*$)/iu;
 
-/** Whether the question asks for a person by role: only a person's name then answers it, not a place's. */
 /**
  * "The name of the British warship…" is not "Congress" nor "British Government": a common noun WordNet knows as
  * a group or a place (after adjectives only) names that institution, not the ship. A ship or a programme may
@@ -397,10 +396,12 @@ function institutionOtherThan(name: string, role: string): boolean {
   return kinds.length > 0 && !kinds.some((k) => wn.isA(role, k, 2));
 }
 
+/** The role's head noun: "arbitrator", "assassin", "Commissioner-General" (lower-cased). */
 function roleHead(question: string): string | undefined {
   return ROLE.exec(question)?.[1]?.split(/\s+/).pop()?.toLowerCase();
 }
 
+/** Whether the question asks for a person by role: only a person's name then answers it, not a place's. */
 export function personRole(question: string): boolean {
   const head = roleHead(question);
   // "Commissioner-General": a compound names a person when one of its words does ("general" first means a fact).

@@ -112,9 +112,10 @@ export class Vocabulary {
    * where a 1–2 letter difference is a spelling, not another word) those within a small edit distance —
    * only for a word the corpus lacks, or a name (`name`: "Zelenskyy" beside "Zelenski"): a near-spelling
    * of a word the corpus uses is another word (project/protect, national/notion, leader/lender).
+   * `writtenLength`: the length of the word as the user wrote it, which decides how far it may be misspelt.
    */
-  variants(term: string, name = false, written = term.length): string[] {
-    const long = written >= 9;
+  variants(term: string, name = false, writtenLength = term.length): string[] {
+    const long = writtenLength >= 9;
     const key = `${name ? '\u0000' : ''}${long ? '\u0001' : ''}${term}`;
     let found = this.memo.get(key);
     if (!found) {
